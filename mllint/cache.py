@@ -1,0 +1,121 @@
+"""Per-file result cache.
+
+Each analysed file's ``FileResult`` (summary, config documents, file-phase findings) is stored
+under a key made of its content hash, mllint's version, the module name it was analysed as, the
+enabled file rules and the settings that affect a file.  The graph and project rules always
+re-run from the (cached) summaries, so a changed file invalidates only itself.
+
+Location: ``--cache-dir``/``MLLINT_CACHE_DIR``/``cache-dir`` when given; otherwise the user cache
+directory (``$XDG_CACHE_HOME/mllint/<project hash>``), because mllint never writes into the
+repository it scans unless asked.  Every cache directory mllint creates holds a ``CACHEDIR.TAG``
+and a ``.gitignore`` containing ``*``.  Writes are atomic (temp file + rename); a corrupt or
+unreadable entry is ignored, never fatal.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from typing import Optional
+
+from mllint import __version__
+
+TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by mllint.\n"
+
+
+def default_cache_dir(root: str) -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    h = hashlib.blake2b(os.path.abspath(root).encode(), digest_size=8).hexdigest()
+    return os.path.join(base, "mllint", h)
+
+
+def _ensure_dir(path: str) -> None:
+    fresh = not os.path.isdir(path)
+    os.makedirs(path, exist_ok=True)
+    if fresh or not os.path.exists(os.path.join(path, "CACHEDIR.TAG")):
+        for name, content in (("CACHEDIR.TAG", TAG), (".gitignore", "*\n")):
+            try:
+                with open(os.path.join(path, name), "w", encoding="utf-8") as fh:
+                    fh.write(content)
+            except OSError:
+                pass
+
+
+class Cache:
+    def __init__(self, directory: str, salt: str):
+        self.dir = directory
+        self.salt = salt
+        self.hits = 0
+        self.misses = 0
+        self.enabled = True
+        self._digests: dict = {}
+
+    @classmethod
+    def open(cls, settings, cfg) -> "Cache":
+        directory = settings.cache_dir or os.environ.get("MLLINT_CACHE_DIR") or default_cache_dir(settings.root)
+        rules = ",".join(sorted(c.meta.code for c in cfg.file_rules))
+        salt = f"{__version__}|{rules}|{settings.fingerprint()}"
+        c = cls(directory, salt)
+        c.modules = cfg.modules
+        try:
+            _ensure_dir(directory)
+            os.makedirs(os.path.join(directory, __version__), exist_ok=True)
+        except OSError:
+            c.enabled = False
+        return c
+
+    def _key(self, df, data: bytes) -> str:
+        mod = self.modules.get(df.path, ("", False)) if hasattr(self, "modules") else ("", False)
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.salt.encode())
+        h.update(f"|{df.path}|{df.kind}|{mod[0]}|{mod[1]}|".encode())
+        h.update(data)
+        return h.hexdigest()
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.dir, __version__, key[:2], key + ".pkl")
+
+    def get(self, df):
+        if not self.enabled:
+            return None
+        try:
+            with open(df.abspath, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        key = self._key(df, data)
+        self._digests[df.path] = key
+        try:
+            with open(self._path(key), "rb") as fh:
+                fr = pickle.load(fh)
+            self.hits += 1
+            return fr
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except Exception:  # corrupt entry: ignore it, it will be rewritten
+            self.misses += 1
+            return None
+
+    def put(self, df, fr) -> None:
+        if not self.enabled or fr is None:
+            return
+        key = self._digests.get(df.path)
+        if key is None:
+            return
+        target = self._path(key)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(fr, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+        except Exception:
+            try:
+                os.unlink(tmp)  # type: ignore[possibly-undefined]
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,487 @@
+"""The pipeline: discover -> load + summarise each file (parallel, cacheable) -> project graph ->
+config and project rules -> suppressions and selection -> sorted findings.
+
+``scan(paths, settings)`` is a pure function from (files, settings) to a ``ScanResult``, so it can be
+shipped to workers (one task per repository) by a distributed engine for fleet scans.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from mllint import __version__
+from mllint.config import Settings, ignored_for_path
+from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
+from mllint.finding import LEVEL_RANK, Finding, Location, Notification
+from mllint.rule import ConfigRule, FileRule, ProjectRule, RawFinding
+from mllint.sources import CodeSource, LineMap, LoadError, MAX_BYTES, Unreadable, decode
+from mllint.suppress import Suppressions, parse_text
+
+UNREADABLE = "ML0000"
+UNREADABLE_NAME = "unreadable-file"
+PARALLEL_MIN_FILES = 48
+PARALLEL_MIN_BYTES = 1_500_000
+
+
+@dataclass
+class FileResult:
+    path: str
+    kind: str
+    summary: Any = None  # ModuleSummary for code files
+    docs: list = field(default_factory=list)  # ConfigDocuments for config files
+    findings: list = field(default_factory=list)  # Findings of the file phase, suppression applied
+    suppressed: list = field(default_factory=list)  # suppressed Findings (for --include-suppressed)
+    suppressions: Suppressions = field(default_factory=Suppressions)
+    line_map: Optional[LineMap] = None
+    notifications: list = field(default_factory=list)
+    n_lines: int = 0
+    digest: str = ""
+    timings: tuple = (0.0, 0.0)  # (load, summarise) seconds
+    cells: list = field(default_factory=list)
+    text: Optional[str] = None  # kept only when the caller asks (fixes, LSP)
+
+
+@dataclass
+class ScanResult:
+    root: str
+    findings: list
+    notifications: list
+    rules: list  # enabled rule classes
+    files: list  # FileResults
+    project: Any
+    timings: dict
+    suppressed: list = field(default_factory=list)
+    discovery: Optional[Discovery] = None
+
+    @property
+    def n_files(self) -> int:
+        return len(self.files)
+
+    @property
+    def n_lines(self) -> int:
+        return sum(f.n_lines for f in self.files)
+
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+
+# ------------------------------------------------------------------------------ module naming
+def module_names(paths: list, inventory: list) -> dict:
+    """path -> (dotted module name, is_package), from package ``__init__.py`` files."""
+    pkg_dirs = set()
+    for p in inventory:
+        if p == "__init__.py" or p.endswith("/__init__.py"):
+            pkg_dirs.add(p.rsplit("/", 1)[0] if "/" in p else "")
+    out = {}
+    for p in paths:
+        if p.endswith(".py") or p.endswith(".pyi"):
+            stem = p.rsplit(".", 1)[0]
+        elif p.endswith(".ipynb"):
+            stem = p[: -len(".ipynb")]
+        else:
+            continue
+        parts = stem.split("/")
+        is_pkg = parts[-1] == "__init__"
+        if is_pkg:
+            parts = parts[:-1]
+        # climb while the containing directory is a package
+        d = parts[:-1]
+        name_parts = [parts[-1]] if parts else []
+        while d and "/".join(d) in pkg_dirs:
+            name_parts.insert(0, d[-1])
+            d = d[:-1]
+        name = ".".join(_ident(x) for x in name_parts) or "__root__"
+        out[p] = (name, is_pkg)
+    return out
+
+
+def _ident(s: str) -> str:
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in s)
+
+
+# ----------------------------------------------------------------------------- worker state
+@dataclass
+class WorkerConfig:
+    root: str
+    modules: dict
+    file_rules: list  # rule classes
+    rule_options: dict
+    keep_text: bool = False
+    settings: Any = None
+
+
+_WORKER: Optional[WorkerConfig] = None
+
+
+def _init_worker(cfg: WorkerConfig) -> None:
+    global _WORKER
+    _WORKER = cfg
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+
+
+def _process_in_worker(df: DiscoveredFile) -> FileResult:
+    return process_file(df, _WORKER)
+
+
+def _unreadable(path: str, message: str, line: int = 1, col: int = 1) -> tuple:
+    f = Finding(code=UNREADABLE, name=UNREADABLE_NAME, message=message, level="error",
+                location=Location(path, line, col, line, col + 1), checkpoint=0)
+    n = Notification(message=f"{path}: {message}", level="error", kind="execution",
+                     descriptor=UNREADABLE, path=path, line=line)
+    return f, n
+
+
+def read_bytes(abspath: str) -> bytes:
+    try:
+        st = os.stat(abspath)
+    except OSError as exc:
+        raise Unreadable(f"cannot read file: {exc.strerror or exc}")
+    if not os.path.isfile(abspath):
+        raise Unreadable("not a regular file")
+    if st.st_size > MAX_BYTES:
+        raise Unreadable(f"file is too large to analyse ({st.st_size // (1024 * 1024)} MB)")
+    try:
+        with open(abspath, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise Unreadable(f"cannot read file: {exc.strerror or exc}")
+
+
+def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = None) -> FileResult:
+    """Load, parse, summarise and run FileRules on one file.  Never raises."""
+    fr = FileResult(path=df.path, kind=df.kind)
+    t0 = time.perf_counter()
+    try:
+        if data is None:
+            data = read_bytes(df.abspath)
+        fr.digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if df.kind in ("python", "notebook"):
+            _process_code(df, cfg, data, fr, t0)
+        else:
+            _process_config(df, data, fr)
+            fr.timings = (time.perf_counter() - t0, 0.0)
+    except Unreadable as exc:
+        f, n = _unreadable(df.path, exc.message, exc.line, exc.col)
+        fr.findings.append(f)
+        fr.notifications.append(n)
+    except Exception as exc:  # an internal error on one file never stops the scan
+        n = Notification(message=f"{df.path}: internal error while reading: {type(exc).__name__}: {exc}",
+                         level="error", descriptor="internal-error", path=df.path)
+        fr.notifications.append(n)
+    return fr
+
+
+def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileResult, t0: float) -> None:
+    from mllint.summary import summarise
+
+    if df.kind == "notebook":
+        from mllint.sources.notebook import load_notebook
+
+        src = load_notebook(df.path, data)
+    else:
+        text = decode(data)
+        src = CodeSource(path=df.path, kind="python", text=text, raw_text=text)
+    fr.n_lines = src.raw_text.count("\n") + (0 if src.raw_text.endswith("\n") or not src.raw_text else 1)
+    if cfg.keep_text:
+        fr.text = src.raw_text
+    fr.cells = list(src.cells)
+    if df.kind == "notebook":
+        fr.line_map = src.line_map
+    for err in src.errors:
+        line, col, *_ = src.line_map.map(err.line, err.col) if df.kind != "notebook" else (err.line, err.col)
+        f, n = _unreadable(df.path, err.message, line, col)
+        n.level = "warning"
+        fr.findings.append(f)
+        fr.notifications.append(n)
+    try:
+        tree = ast.parse(src.text, filename=df.path)
+    except SyntaxError as exc:
+        hint = ""
+        if exc.msg and ("print" in exc.msg or "Missing parentheses" in exc.msg or "invalid syntax" in exc.msg):
+            line_text = src.line_text(exc.lineno or 1)
+            if line_text.lstrip().startswith(("print ", "exec ")) or "except Exception, " in line_text:
+                hint = " (Python 2 code?)"
+        line, col = exc.lineno or 1, exc.offset or 1
+        if fr.line_map is not None:
+            line, col, *_ = fr.line_map.map(line, col)
+        raise Unreadable(f"syntax error: {exc.msg}{hint}", line, col)
+    except (ValueError, MemoryError, RecursionError) as exc:
+        raise Unreadable(f"cannot parse: {type(exc).__name__}: {exc}")
+    t1 = time.perf_counter()
+    module, is_pkg = cfg.modules.get(df.path, (df.path.rsplit("/", 1)[-1].split(".")[0], False))
+    rules = []
+    for cls in cfg.file_rules:
+        try:
+            rules.append(cls(cfg.rule_options.get(cls.meta.code)))
+        except Exception as exc:  # pragma: no cover
+            fr.notifications.append(_rule_error(cls, df.path, exc))
+    sink: list = []
+    try:
+        summary, errors = summarise(tree, df.path, module, df.kind, src, rules, sink, is_package=is_pkg,
+                                    settings=cfg.settings)
+    except RecursionError:
+        raise Unreadable("cannot analyse: the code is nested too deeply")
+    fr.summary = summary
+    for rule, exc in errors:
+        fr.notifications.append(_rule_error(type(rule), df.path, exc))
+    fr.suppressions = parse_text(src.text, extra=src.magics)
+    by_code = {cls.meta.code: cls for cls in cfg.file_rules}
+    for raw in sink:
+        finalize(raw, by_code[raw.code], fr)
+    fr.timings = (t1 - t0, time.perf_counter() - t1)
+
+
+def _process_config(df: DiscoveredFile, data: bytes, fr: FileResult) -> None:
+    from mllint.sources import config as cfgsrc
+
+    kind = df.kind
+    if kind in ("requirements",):
+        docs = cfgsrc.load_requirements(df.path, data)
+    elif kind == "pyproject":
+        docs = cfgsrc.load_toml(df.path, data, "pyproject")
+    elif kind == "dockerfile":
+        docs = cfgsrc.load_dockerfile(df.path, data)
+    elif kind == "shell":
+        docs = cfgsrc.load_shell(df.path, data)
+    elif kind == "markdown":
+        docs = cfgsrc.load_markdown(df.path, data)
+    elif kind == "mlproject":
+        docs = cfgsrc.load_yaml(df.path, data, "mlproject")
+    else:  # YAML kinds
+        docs = cfgsrc.load_yaml(df.path, data, kind)
+    fr.docs = docs
+    if docs:
+        fr.n_lines = len(docs[0].lines)
+        fr.suppressions = parse_text(docs[0].text)
+    else:
+        fr.n_lines = data.count(b"\n")
+
+
+def _rule_error(cls, path: str, exc: Exception) -> Notification:
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"
+    return Notification(
+        message=f"rule {cls.meta.code} ({getattr(cls, 'name', cls.__name__)}) failed on {path}: "
+                f"{type(exc).__name__}: {exc}{where}; other rules still ran",
+        level="error", descriptor="internal-error", path=path)
+
+
+def finalize(raw: RawFinding, rule_cls, fr: FileResult) -> Optional[Finding]:
+    """Map a RawFinding to the file's coordinates, apply in-source suppressions, keep it in ``fr``."""
+    lm = fr.line_map or LineMap()
+    line, col, cell, cell_line, cell_col = lm.map(raw.line, raw.col)
+    end_line, end_col, _, _, _ = lm.map(raw.end_line, raw.end_col)
+    if cell is not None and (end_line < line or (end_line == line and end_col <= col)):
+        end_line, end_col = line, col + max(raw.end_col - raw.col, 1) if raw.end_line == raw.line else col + 1
+    loc = Location(raw.path, line, col, end_line, end_col, cell, cell_line, cell_col)
+    related = []
+    for r in raw.related:
+        rl = r
+        if r.path == raw.path and fr.line_map is not None and r.cell is None:
+            l2, c2, cell2, cl2, cc2 = lm.map(r.line, r.col)
+            rl = Location(r.path, l2, c2, l2, c2 + 1, cell2, cl2, cc2, r.message)
+        related.append(rl)
+    level = raw.level or rule_cls.meta.level
+    f = Finding(code=raw.code, name=rule_cls.name, message=raw.message, level=level, location=loc,
+                checkpoint=rule_cls.meta.checkpoint, related=related, fix=raw.fix, properties=dict(raw.properties))
+    if cell is not None:
+        f.properties.update(cell=cell, cellLine=cell_line, cellColumn=cell_col)
+    if fr.suppressions.suppressed(raw.code, rule_cls.name, raw.line, raw.end_line):
+        f.suppressed = fr.suppressions.justification(raw.code, rule_cls.name, raw.line)
+        fr.suppressed.append(f)
+        return None
+    fr.findings.append(f)
+    return f
+
+
+# ------------------------------------------------------------------------------------ scan
+def choose_jobs(settings: Settings, files: list) -> int:
+    if settings.jobs == 1:
+        return 1
+    code = [f for f in files if f.kind in ("python", "notebook")]
+    total = 0
+    for f in code[:4000]:
+        try:
+            total += os.path.getsize(f.abspath)
+        except OSError:
+            pass
+    if len(code) < PARALLEL_MIN_FILES and total < PARALLEL_MIN_BYTES:
+        return 1
+    return settings.jobs or (os.cpu_count() or 1)
+
+
+def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: Optional[dict] = None,
+         use_cache: bool = False) -> ScanResult:
+    """Run the whole pipeline.  ``overlays`` maps repository-relative paths to in-memory text
+    (editor buffers) that replace the file on disk."""
+    from mllint import registry
+
+    timings: dict = {}
+    t = time.perf_counter()
+    root = settings.root
+    disc = discover(paths, root, excludes=settings.excludes(), respect_gitignore=settings.respect_gitignore,
+                    force_exclude=settings.force_exclude)
+    timings["discover"] = time.perf_counter() - t
+
+    profile = settings.profile or "production"
+    selected = registry.select_rules(settings.select, settings.ignore, settings.extend_select,
+                                     "strict" if profile == "strict" else "production")
+    file_rules = [r for r in selected if issubclass(r, FileRule)]
+    modules = module_names([f.path for f in disc.files], disc.inventory)
+    cfg = WorkerConfig(root=root, modules=modules, file_rules=file_rules, rule_options=settings.rule_options,
+                       keep_text=keep_text, settings=None)
+
+    t = time.perf_counter()
+    results = _run_files(disc.files, cfg, settings, overlays or {}, use_cache)
+    timings["load"] = sum(r.timings[0] for r in results)
+    timings["summarise"] = sum(r.timings[1] for r in results)
+    timings["files_wall"] = time.perf_counter() - t
+
+    notifications: list = [Notification(message=m, level="error", descriptor="internal-error")
+                           for m in registry.load_errors()]
+    for r in results:
+        notifications.extend(r.notifications)
+
+    t = time.perf_counter()
+    from mllint.graph import Project
+
+    project = Project.build(root, results, disc, settings)
+    timings["graph"] = time.perf_counter() - t
+
+    # profile: automatic = production when serving or deploy code exists, else poc
+    eff_profile = settings.profile or ("production" if project.has_serving or project.has_deploy else "poc")
+    project.profile = eff_profile
+    project_selected = registry.select_rules(settings.select, settings.ignore, settings.extend_select, eff_profile)
+    by_path = {r.path: r for r in results}
+
+    t = time.perf_counter()
+    for cls in project_selected:
+        if not (issubclass(cls, ConfigRule) or issubclass(cls, ProjectRule)):
+            continue
+        try:
+            rule = cls(settings.rule_options.get(cls.meta.code))
+        except Exception as exc:  # pragma: no cover
+            notifications.append(_rule_error(cls, "<project>", exc))
+            continue
+        if issubclass(cls, ConfigRule):
+            for doc in project.configs:
+                if cls.meta.config_kinds and doc.kind not in cls.meta.config_kinds:
+                    continue
+                try:
+                    for raw in rule.check_config(doc, project) or ():
+                        _finalize_project(raw, cls, by_path, notifications)
+                except Exception as exc:
+                    notifications.append(_rule_error(cls, doc.path, exc))
+        if issubclass(cls, ProjectRule):
+            try:
+                for raw in rule.check_project(project) or ():
+                    _finalize_project(raw, cls, by_path, notifications)
+            except Exception as exc:
+                notifications.append(_rule_error(cls, "<project>", exc))
+    timings["project_rules"] = time.perf_counter() - t
+
+    # filter: selection (file-phase rules ran under the wide profile), per-file ignores, requested
+    enabled = {c.meta.code for c in project_selected} | {UNREADABLE}
+    findings, suppressed = [], []
+    pfi_cache: dict = {}
+    for r in results:
+        if not in_requested(r.path, disc.requested):
+            continue
+        if settings.per_file_ignores:
+            if r.path not in pfi_cache:
+                pfi_cache[r.path] = ignored_for_path(settings, r.path)
+            ignored = pfi_cache[r.path]
+        else:
+            ignored = ()
+        for f in r.findings:
+            if f.code in enabled and f.code not in ignored:
+                findings.append(f)
+        suppressed.extend(f for f in r.suppressed if f.code in enabled)
+    findings = _dedupe(sorted(findings, key=Finding.sort_key))
+    rules_enabled = [c for c in project_selected]
+    return ScanResult(root=root, findings=findings, notifications=notifications, rules=rules_enabled,
+                      files=results, project=project, timings=timings, suppressed=suppressed, discovery=disc)
+
+
+def _dedupe(findings: list) -> list:
+    out, seen = [], set()
+    for f in findings:
+        key = (f.code, f.location.path, f.location.line, f.location.col, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _finalize_project(raw: RawFinding, cls, by_path: dict, notifications: list) -> None:
+    fr = by_path.get(raw.path)
+    if fr is None:
+        # e.g. an anchor on a file mllint does not analyse: keep it with identity mapping
+        fr = FileResult(path=raw.path, kind="other")
+        by_path[raw.path] = fr
+    finalize(raw, cls, fr)
+
+
+def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dict, use_cache: bool) -> list:
+    cache = None
+    if use_cache:
+        from mllint.cache import Cache
+
+        cache = Cache.open(settings, cfg)
+    results: list = [None] * len(files)
+    todo = []
+    for i, df in enumerate(files):
+        if df.path in overlays:
+            data = overlays[df.path].encode("utf-8")
+            results[i] = process_file(df, cfg, data)
+            continue
+        if cache is not None:
+            hit = cache.get(df)
+            if hit is not None:
+                results[i] = hit
+                continue
+        todo.append(i)
+    jobs = choose_jobs(settings, [files[i] for i in todo])
+    if jobs > 1 and len(todo) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            ctx = multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - platforms without fork
+            ctx = multiprocessing.get_context()
+        # big files first, so that the pool finishes evenly
+        order = sorted(todo, key=lambda i: -_size(files[i].abspath))
+        chunk = max(1, min(32, len(order) // (jobs * 8) or 1))
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as ex:
+            for i, fr in zip(order, ex.map(_process_in_worker, [files[i] for i in order], chunksize=chunk)):
+                results[i] = fr
+    else:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        for i in todo:
+            results[i] = process_file(files[i], cfg)
+    if cache is not None:
+        for i in todo:
+            cache.put(files[i], results[i])
+        cache.close()
+    return results
+
+
+def _size(p: str) -> int:
+    try:
+        return os.path.getsize(p)
+    except OSError:
+        return 0
+
+
+def level_rank(level: str) -> int:
+    return LEVEL_RANK.get(level, 0)

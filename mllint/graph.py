@@ -1,0 +1,674 @@
+"""The project graph (networkx) and the roles computed once from it.
+
+Nodes
+  ``mod:<path>``                       a module or notebook
+  ``fn:<path>::<qualname>``            a function/method; ``<module>`` is the module's top level,
+                                       ``<main>`` its ``if __name__ == "__main__"`` block
+  ``cfg:<path>#<index>``               a config document
+Edges (attribute ``kind``)
+  ``contains`` module -> its scopes; ``imports`` module top level -> imported project module top
+  level; ``calls`` scope -> resolved project function; ``runs`` config/entrypoint -> script;
+  ``serves`` deploy config -> served module.
+
+Roles: training entrypoints and the scopes they reach; serving request-path roots (handlers) and
+what they reach; serving start-up scopes; deploy configs.  Rules read these, never recompute them.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from mllint.knowledge import canonical, last
+from mllint.knowledge import serving as SK
+from mllint.knowledge import training as TK
+from mllint.summary import MAIN_SCOPE, MODULE_SCOPE, CallInfo, FunctionInfo, ModuleSummary
+
+
+def scope_id(path: str, scope: str) -> str:
+    return f"{path}::{scope}"
+
+
+def split_scope(sid: str) -> tuple:
+    path, _, scope = sid.partition("::")
+    return path, scope
+
+
+@dataclass
+class Entrypoint:
+    kind: str  # main | notebook | script-config | project-script | hydra | docker | ci | dvc | mlproject | shell | serving
+    path: str  # the module path
+    scopes: list  # root scope ids
+    source: str = ""  # where it was declared (config path:line) for config-declared ones
+    line: int = 1
+    training: bool = False
+
+    @property
+    def anchor(self) -> tuple:
+        """(path, (line, col, end_line, end_col)) to report repository-level findings at."""
+        return self.path, (self.line, 1, self.line, 2)
+
+
+class Project:
+    """Read-only view of a scanned repository for config and project rules."""
+
+    def __init__(self, root: str, results: list, discovery: Any, settings: Any):
+        self.root = root
+        self.settings = settings
+        self.profile = "production"
+        self.results = results
+        self.inventory: list = list(discovery.inventory) if discovery is not None else []
+        self.inventory_set = set(self.inventory)
+        self.summaries: dict = {r.path: r.summary for r in results if r.summary is not None}
+        self.configs: list = [d for r in results for d in r.docs]
+        self.file_results = {r.path: r for r in results}
+        import networkx as nx
+
+        self.graph = nx.DiGraph()
+        self.modules: dict = defaultdict(list)  # module name -> [paths]
+        self.functions: dict = {}  # scope id -> FunctionInfo (None for <module>/<main>)
+        self.scope_calls: dict = defaultdict(list)  # scope id -> [(CallInfo, target scope id or None)]
+        self.callers: dict = defaultdict(set)
+        self.entrypoints: list = []
+        self.training_entrypoints: list = []
+        self.training_scopes: set = set()
+        self.request_roots: list = []  # scope ids of request handlers
+        self.request_scopes: set = set()
+        self.startup_scopes: set = set()
+        self.cached_scopes: set = set()
+        self.serving_modules: set = set()
+        self.deploy_configs: list = []
+        self.frameworks: set = set()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, root: str, results: list, discovery: Any, settings: Any) -> "Project":
+        p = cls(root, results, discovery, settings)
+        p._index()
+        p._resolve_calls()
+        p._find_entrypoints()
+        p._compute_roles()
+        return p
+
+    def _index(self) -> None:
+        g = self.graph
+        for path, s in self.summaries.items():
+            self.modules[s.module].append(path)
+            g.add_node(f"mod:{path}", kind="module", path=path, module=s.module, notebook=s.kind == "notebook")
+            for scope in (MODULE_SCOPE, MAIN_SCOPE) if s.main_line else (MODULE_SCOPE,):
+                sid = scope_id(path, scope)
+                self.functions[sid] = None
+                g.add_node(sid, kind="scope", path=path, scope=scope)
+                g.add_edge(f"mod:{path}", sid, kind="contains")
+            for q, fn in s.functions.items():
+                sid = scope_id(path, q)
+                self.functions[sid] = fn
+                g.add_node(sid, kind="function", path=path, scope=q, line=fn.line)
+                g.add_edge(f"mod:{path}", sid, kind="contains")
+            for imp in s.imports:
+                root_mod = imp.module.split(".")[0] if imp.module else ""
+                if root_mod:
+                    self.frameworks.add(root_mod)
+        for d in self.configs:
+            g.add_node(f"cfg:{d.path}#{d.index}", kind="config", path=d.path, config_kind=d.kind, subkind=d.subkind)
+
+    # -- module resolution -------------------------------------------------------
+    def module_path(self, name: str, from_path: Optional[str] = None) -> Optional[str]:
+        paths = self.modules.get(name)
+        if not paths:
+            return None
+        if len(paths) == 1:
+            return paths[0]
+        if from_path:
+            here = from_path.rsplit("/", 1)[0] if "/" in from_path else ""
+            for p in paths:
+                there = p.rsplit("/", 1)[0] if "/" in p else ""
+                if there == here:
+                    return p
+        return None  # ambiguous: never guess
+
+    def resolve_qualname(self, qualname: str, from_path: Optional[str] = None, depth: int = 0) -> Optional[str]:
+        """A dotted name -> scope id of a project function/class-init, following re-exports."""
+        if not qualname or depth > 6:
+            return None
+        parts = qualname.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            mod = ".".join(parts[:i])
+            path = self.module_path(mod, from_path)
+            if path is None:
+                continue
+            rest = ".".join(parts[i:])
+            s = self.summaries[path]
+            if rest in s.functions:
+                return scope_id(path, rest)
+            if rest in s.classes:
+                init = f"{rest}.__init__"
+                return scope_id(path, init) if init in s.functions else None
+            head = parts[i]
+            if head in s.aliases:  # re-export: ``from .utils import seed_everything`` in __init__
+                target = s.aliases[head] + ("." + ".".join(parts[i + 1:]) if len(parts) > i + 1 else "")
+                if target != qualname:
+                    return self.resolve_qualname(target, path, depth + 1)
+            return None
+        return None
+
+    def _class_method(self, path: str, class_q: str, method: str, depth: int = 0) -> Optional[str]:
+        s = self.summaries.get(path)
+        if s is None or depth > 5:
+            return None
+        q = f"{class_q}.{method}"
+        if q in s.functions:
+            return scope_id(path, q)
+        ci = s.classes.get(class_q)
+        if ci is None:
+            return None
+        for base in ci.bases:
+            tgt = self._class_ref(base, path)
+            if tgt:
+                r = self._class_method(tgt[0], tgt[1], method, depth + 1)
+                if r:
+                    return r
+        return None
+
+    def _class_ref(self, qualname: str, from_path: str) -> Optional[tuple]:
+        """A dotted class name -> (path, class qualname) in the project."""
+        if not qualname:
+            return None
+        parts = qualname.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            path = self.module_path(".".join(parts[:i]), from_path)
+            if path is None:
+                continue
+            rest = ".".join(parts[i:])
+            if rest in self.summaries[path].classes:
+                return path, rest
+            head = parts[i]
+            s = self.summaries[path]
+            if head in s.aliases:
+                return self._class_ref(s.aliases[head] + "".join("." + x for x in parts[i + 1:]), path)
+            return None
+        return None
+
+    def resolve_call(self, path: str, call: CallInfo) -> Optional[str]:
+        s = self.summaries[path]
+        if call.qualname:
+            tgt = self.resolve_qualname(call.qualname, path)
+            if tgt:
+                return tgt
+        if call.attr and call.receiver in ("self", "cls"):
+            cls_q = _class_of_scope(s, call.scope)
+            if cls_q:
+                return self._class_method(path, cls_q, call.attr)
+        if call.attr and call.receiver_type:
+            ref = self._class_ref(call.receiver_type, path)
+            if ref:
+                return self._class_method(ref[0], ref[1], call.attr)
+        return None
+
+    def _resolve_calls(self) -> None:
+        g = self.graph
+        for path, s in self.summaries.items():
+            for c in s.calls:
+                src = scope_id(path, c.scope)
+                tgt = self.resolve_call(path, c)
+                self.scope_calls[src].append((c, tgt))
+                if tgt and tgt in self.functions:
+                    if not g.has_edge(src, tgt):
+                        g.add_edge(src, tgt, kind="calls", line=c.line)
+                    self.callers[tgt].add(src)
+            # import edges: importing a module runs its top level
+            for imp in s.imports:
+                names = [imp.module] + ([f"{imp.module}.{imp.name}"] if imp.name and imp.name != "*" else [])
+                for n in names:
+                    mp = self.module_path(n, path)
+                    if mp and mp != path:
+                        g.add_edge(scope_id(path, MODULE_SCOPE), scope_id(mp, MODULE_SCOPE), kind="imports")
+                        break
+            # the main block runs after the module's top level
+            if s.main_line:
+                g.add_edge(scope_id(path, MODULE_SCOPE), scope_id(path, MAIN_SCOPE), kind="runs")
+
+    # -- entrypoints ------------------------------------------------------------
+    def _script_entry(self, script: str, kind: str, source: str, line: int, base_dir: str = "") -> Optional[Entrypoint]:
+        candidates = []
+        script = script.strip().strip("'\"")
+        if script.startswith("./"):
+            script = script[2:]
+        if base_dir:
+            candidates.append(os.path.normpath(os.path.join(base_dir, script)).replace(os.sep, "/"))
+        candidates.append(os.path.normpath(script).replace(os.sep, "/"))
+        for c in candidates:
+            if c in self.summaries:
+                return Entrypoint(kind, c, self._roots_of(c), source, line)
+        return None
+
+    def _module_entry(self, module: str, kind: str, source: str, line: int) -> Optional[Entrypoint]:
+        path = self.module_path(module)
+        if path is None:
+            path = self.module_path(module + ".__main__")
+        if path is None:
+            return None
+        return Entrypoint(kind, path, self._roots_of(path), source, line)
+
+    def _roots_of(self, path: str) -> list:
+        s = self.summaries[path]
+        roots = [scope_id(path, MODULE_SCOPE)]
+        if s.main_line:
+            roots.append(scope_id(path, MAIN_SCOPE))
+        return roots
+
+    def entries_from_command(self, argv: list, kind: str, source: str, line: int, base_dir: str = "") -> list:
+        """``python x.py``, ``python -m pkg.mod``, ``uvicorn app:app``... -> entrypoints."""
+        out = []
+        i = 0
+        while i < len(argv):
+            tok = argv[i]
+            exe = tok.rsplit("/", 1)[-1]
+            if re.match(r"^python(\d(\.\d+)?)?$", exe) or exe in ("accelerate", "torchrun", "deepspeed", "horovodrun",
+                                                                   "mpirun", "nohup", "poetry", "uv", "pipenv"):
+                j = i + 1
+                while j < len(argv):
+                    a = argv[j]
+                    if a == "-m" and j + 1 < len(argv):
+                        mod = argv[j + 1]
+                        if mod in ("torch.distributed.run", "torch.distributed.launch"):
+                            j += 2
+                            continue
+                        ep = self._module_entry(mod, kind, source, line)
+                        if ep:
+                            out.append(ep)
+                        return out
+                    if a.endswith(".py"):
+                        ep = self._script_entry(a, kind, source, line, base_dir)
+                        if ep:
+                            out.append(ep)
+                        return out
+                    if a in ("run", "launch") or a.startswith("-"):
+                        j += 1
+                        continue
+                    j += 1
+                return out
+            if exe in ("uvicorn", "gunicorn", "hypercorn", "daphne", "granian"):
+                for a in argv[i + 1:]:
+                    if ":" in a and not a.startswith("-") and "=" not in a:
+                        mod = a.split(":", 1)[0]
+                        ep = self._module_entry(mod, "serving", source, line)
+                        if ep:
+                            out.append(ep)
+                        break
+                return out
+            if tok.endswith(".py") and i == 0:
+                ep = self._script_entry(tok, kind, source, line, base_dir)
+                if ep:
+                    out.append(ep)
+                return out
+            i += 1
+        return out
+
+    def _find_entrypoints(self) -> None:
+        eps: list = []
+        for path, s in self.summaries.items():
+            if s.kind == "notebook":
+                eps.append(Entrypoint("notebook", path, [scope_id(path, MODULE_SCOPE)], line=1))
+            elif s.main_line:
+                eps.append(Entrypoint("main", path, self._roots_of(path), line=s.main_line))
+            for q, fn in s.functions.items():
+                for d in fn.decorators:
+                    if canonical(d.qualname) in ("hydra.main",):
+                        eps.append(Entrypoint("hydra", path, [scope_id(path, q)], line=fn.line))
+        for d in self.configs:
+            base = d.path.rsplit("/", 1)[0] if "/" in d.path else ""
+            for argv, line in self._commands_of(d):
+                for ep in self.entries_from_command(argv, d.kind, f"{d.path}:{line}", line, base):
+                    eps.append(ep)
+                    self.graph.add_edge(f"cfg:{d.path}#{d.index}", f"mod:{ep.path}", kind="runs")
+            if d.kind == "pyproject":
+                scripts = ((d.data.get("project") or {}).get("scripts") or {}) if isinstance(d.data, dict) else {}
+                for name, target in scripts.items() if isinstance(scripts, dict) else []:
+                    if isinstance(target, str) and ":" in target:
+                        mod, func = target.split(":", 1)
+                        path = self.module_path(mod)
+                        if path and func in self.summaries[path].functions:
+                            eps.append(Entrypoint("project-script", path, [scope_id(path, func)], f"{d.path}",
+                                                  self.summaries[path].functions[func].line))
+        # dedupe by (path, kind-agnostic roots)
+        seen = {}
+        for ep in eps:
+            key = (ep.path, tuple(ep.scopes))
+            if key not in seen:
+                seen[key] = ep
+        self.entrypoints = list(seen.values())
+
+    def _commands_of(self, d) -> Iterable:
+        """(argv, line) for every command a config runs."""
+        data = d.data
+        if d.kind == "dvc" and isinstance(data, dict):
+            stages = data.get("stages") or {}
+            for name, st in (stages.items() if isinstance(stages, dict) else []):
+                if isinstance(st, dict):
+                    cmds = st.get("cmd")
+                    for cmd in (cmds if isinstance(cmds, list) else [cmds]):
+                        if isinstance(cmd, str):
+                            yield from _split_cmd(cmd, st.line_of("cmd") if hasattr(st, "line_of") else 1)
+        elif d.kind == "mlproject" and isinstance(data, dict):
+            eps = data.get("entry_points") or {}
+            for name, ep in (eps.items() if isinstance(eps, dict) else []):
+                cmd = ep.get("command") if isinstance(ep, dict) else None
+                if isinstance(cmd, str):
+                    yield from _split_cmd(re.sub(r"\{[^}]*\}", "X", cmd), ep.line_of("command"))
+        elif d.kind == "dockerfile":
+            for ins in data.of("CMD") + data.of("ENTRYPOINT") + data.of("RUN"):
+                args = ins.args.strip()
+                if args.startswith("["):
+                    try:
+                        import json
+
+                        argv = json.loads(args)
+                        if isinstance(argv, list):
+                            yield [str(a) for a in argv], ins.line
+                            continue
+                    except ValueError:
+                        pass
+                if ins.keyword != "RUN":
+                    yield from _split_cmd(args, ins.line)
+        elif d.kind == "shell":
+            for c in data.commands:
+                yield c.argv, c.line
+        elif d.kind == "github-workflow" and isinstance(data, dict):
+            for job in (data.get("jobs") or {}).values() if isinstance(data.get("jobs"), dict) else []:
+                if not isinstance(job, dict):
+                    continue
+                for st in job.get("steps") or []:
+                    if isinstance(st, dict) and isinstance(st.get("run"), str):
+                        yield from _split_cmd(st["run"], st.value_lines.get("run", st.line))
+        elif d.kind == "gitlab-ci" and isinstance(data, dict):
+            for name, job in data.items():
+                if isinstance(job, dict):
+                    for key in ("script", "before_script"):
+                        lines = job.get(key)
+                        if isinstance(lines, list):
+                            for i, l in enumerate(lines):
+                                if isinstance(l, str):
+                                    yield from _split_cmd(l, lines.line_of(i))
+
+    # -- roles ------------------------------------------------------------------
+    def reachable(self, roots: Iterable[str], *, through_imports: bool = True) -> set:
+        g = self.graph
+        seen = set()
+        q = deque(r for r in roots if r in g)
+        seen.update(q)
+        while q:
+            n = q.popleft()
+            for _, m, kind in g.out_edges(n, data="kind"):
+                if kind == "imports" and not through_imports:
+                    continue
+                if kind in ("calls", "imports", "runs") and m not in seen:
+                    seen.add(m)
+                    q.append(m)
+        return seen
+
+    def _compute_roles(self) -> None:
+        # training: entrypoints whose reachable code trains
+        train_scopes_direct = set()
+        for path, s in self.summaries.items():
+            for c in s.calls:
+                if TK.is_training_call(c):
+                    train_scopes_direct.add(scope_id(path, c.scope))
+        for ep in self.entrypoints:
+            if ep.kind == "serving":
+                continue
+            reach = self.reachable(ep.scopes)
+            if reach & train_scopes_direct:
+                ep.training = True
+                self.training_entrypoints.append(ep)
+                self.training_scopes |= reach
+        # serving: handlers
+        roots, startup, cached = set(), set(), set()
+        for path, s in self.summaries.items():
+            app_vars = self._app_vars(s)
+            lifespans = self._lifespan_names(s)
+            is_script_serving = any(f in s.functions for f in SK.SCRIPT_HANDLER_FUNCTIONS) and (
+                "model_fn" in s.functions or "predict_fn" in s.functions or "input_fn" in s.functions)
+            for q, fn in s.functions.items():
+                sid = scope_id(path, q)
+                kind = self._handler_kind(s, fn, app_vars)
+                if kind == "request":
+                    roots.add(sid)
+                elif kind == "startup":
+                    startup.add(sid)
+                if fn.name in lifespans and fn.class_name is None:
+                    startup.add(sid)
+                if any(canonical(d.qualname) in SK.CACHE_DECORATORS or last(d.dotted) in ("lru_cache", "cache",
+                                                                                          "cached_property")
+                       for d in fn.decorators):
+                    cached.add(sid)
+                if fn.globals_written and fn.class_name is None and self._is_guarded_singleton(s, fn):
+                    cached.add(sid)
+                if is_script_serving and fn.class_name is None and "." not in q:
+                    if fn.name in SK.SCRIPT_HANDLER_FUNCTIONS:
+                        roots.add(sid)
+                    elif fn.name in SK.SCRIPT_STARTUP_FUNCTIONS:
+                        startup.add(sid)
+                if fn.class_name is None and "." not in q and fn.name in ("handler", "lambda_handler") and \
+                        [p for p, _ in fn.params][:2] == ["event", "context"]:
+                    roots.add(sid)
+            # classes served by framework base classes / decorators
+            for cq, ci in s.classes.items():
+                req, st = self._serving_class_methods(s, path, ci)
+                for m in ci.methods:
+                    sid = scope_id(path, f"{cq}.{m}")
+                    if m in req:
+                        roots.add(sid)
+                    elif m in st:
+                        startup.add(sid)
+        self.request_roots = sorted(roots)
+        self.cached_scopes = cached
+        request = self.reachable(roots, through_imports=False)
+        self.serving_modules = {split_scope(r)[0] for r in roots}
+        # the start-up path: serving modules' top level (and what it imports/calls), start-up hooks
+        startup_roots = set(startup) | {scope_id(p, MODULE_SCOPE) for p in self.serving_modules}
+        self.startup_scopes = self.reachable(startup_roots) | cached
+        self.request_scopes = request
+        for ep in self.entrypoints:
+            if ep.kind == "serving":
+                self.serving_modules.add(ep.path)
+        self.deploy_configs = [d for d in self.configs if self._is_deploy_config(d)]
+        for d in self.deploy_configs:
+            self.graph.nodes[f"cfg:{d.path}#{d.index}"]["deploy"] = True
+
+    def _app_vars(self, s: ModuleSummary) -> dict:
+        """Module/global names bound to web app/router objects -> their type."""
+        out = {}
+        for scope, types in s.var_types.items():
+            for name, t in types.items():
+                if canonical(t).startswith(SK.APP_TYPES) or any(canonical(t).startswith(a) for a in SK.APP_TYPES):
+                    out[name] = canonical(t)
+        return out
+
+    def _lifespan_names(self, s: ModuleSummary) -> set:
+        names = set()
+        for c in s.calls:
+            if c.qualname and canonical(c.qualname).startswith(SK.APP_TYPES):
+                v = c.kwargs.get("lifespan")
+                if v is not None and v.kind == "name":
+                    names.add(v.value.split(".")[-1])
+            if c.attr in ("add_event_handler",) and c.args and c.args[-1].kind == "name":
+                names.add(c.args[-1].value.split(".")[-1])
+        return names
+
+    def _handler_kind(self, s: ModuleSummary, fn: FunctionInfo, app_vars: dict) -> Optional[str]:
+        for d in fn.decorators:
+            q = canonical(d.qualname)
+            dotted = d.dotted
+            head, _, meth = dotted.rpartition(".")
+            if q in SK.HANDLER_DECORATORS:
+                return "request"
+            if meth in SK.LIFESPAN_DECORATOR_METHODS and (head in app_vars or (d.receiver_type or "").startswith(SK.APP_TYPES)):
+                if d.args and d.args[0].kind == "const" and d.args[0].value == "shutdown":
+                    return None
+                return "startup"
+            if meth in SK.ROUTE_DECORATOR_METHODS and (head in app_vars or canonical(d.receiver_type or "").startswith(SK.APP_TYPES)):
+                return "request"
+            if meth in SK.ROUTE_DECORATOR_METHODS and head and head.split(".")[-1] in ("app", "router", "api", "bp",
+                                                                                       "blueprint", "svc", "routes"):
+                # ``@app.post`` where ``app`` comes from another module: a route by convention
+                return "request"
+        return None
+
+    def _serving_class_methods(self, s: ModuleSummary, path: str, ci, depth: int = 0) -> tuple:
+        req, st = set(), set()
+        for b in ci.bases:
+            cb = canonical(b)
+            if cb in SK.SERVING_BASES:
+                r, u = SK.SERVING_BASES[cb]
+                req |= r
+                st |= u
+            else:
+                ref = self._class_ref(b, path)
+                if ref and depth < 5:
+                    r, u = self._serving_class_methods(self.summaries[ref[0]], ref[0],
+                                                       self.summaries[ref[0]].classes[ref[1]], depth + 1)
+                    req |= r
+                    st |= u
+        for d in ci.decorators:
+            cd = canonical(d)
+            if cd in SK.SERVING_CLASS_DECORATORS:
+                r, u = SK.SERVING_CLASS_DECORATORS[cd]
+                req |= r
+                st |= u
+        return req, st
+
+    def _is_guarded_singleton(self, s: ModuleSummary, fn: FunctionInfo) -> bool:
+        # ``global _model; if _model is None: _model = load()``
+        sid_calls = [c for c in s.calls if c.scope == fn.qualname]
+        return any(c.guards and any("None" in g and ("Is" in g or "Eq" in g or "Not" in g) for g in c.guards)
+                   for c in sid_calls) or not sid_calls
+
+    def _is_deploy_config(self, d) -> bool:
+        if d.kind == "k8s":
+            return d.subkind in ("Deployment", "StatefulSet", "InferenceService", "SeldonDeployment", "Rollout",
+                                 "Canary", "HorizontalPodAutoscaler", "ScaledObject", "ServingRuntime",
+                                 "RayService", "VirtualService", "PrometheusRule", "Service", "Ingress")
+        return d.kind in ("cloudformation",)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def has_training(self) -> bool:
+        return bool(self.training_entrypoints)
+
+    @property
+    def has_serving(self) -> bool:
+        return bool(self.request_roots) or bool(self.serving_modules)
+
+    @property
+    def has_deploy(self) -> bool:
+        return bool(self.deploy_configs)
+
+    def calls(self, sid: str) -> list:
+        """[(CallInfo, resolved target scope id or None)] made directly in a scope, in source order."""
+        return self.scope_calls.get(sid, [])
+
+    def function(self, sid: str) -> Optional[FunctionInfo]:
+        return self.functions.get(sid)
+
+    def summary(self, path: str) -> Optional[ModuleSummary]:
+        return self.summaries.get(path)
+
+    def all_calls(self) -> Iterable:
+        """(path, CallInfo) for every recorded call in the project."""
+        for path, s in self.summaries.items():
+            for c in s.calls:
+                yield path, c
+
+    def is_training(self, path: str, scope: str) -> bool:
+        return scope_id(path, scope) in self.training_scopes
+
+    def is_request_path(self, path: str, scope: str) -> bool:
+        return scope_id(path, scope) in self.request_scopes
+
+    def is_startup_path(self, path: str, scope: str) -> bool:
+        return scope_id(path, scope) in self.startup_scopes
+
+    def is_test_path(self, path: str) -> bool:
+        p = "/" + path
+        return "/tests/" in p or "/test/" in p or path.rsplit("/", 1)[-1].startswith("test_") or \
+            path.endswith("_test.py") or "/conftest.py" in p
+
+    def handler_anchor(self, sid: str) -> tuple:
+        path, scope = split_scope(sid)
+        fn = self.functions.get(sid)
+        if fn is not None:
+            return path, fn.span()
+        return path, (1, 1, 1, 2)
+
+    def first_serving_anchor(self) -> Optional[tuple]:
+        for sid in self.request_roots:
+            if not self.is_test_path(split_scope(sid)[0]):
+                return self.handler_anchor(sid)
+        for ep in self.entrypoints:
+            if ep.kind == "serving":
+                return ep.anchor
+        return None
+
+    def has_file(self, pattern: str) -> bool:
+        rx = re.compile(pattern, re.I)
+        return any(rx.search(p) for p in self.inventory)
+
+    def uses_module(self, prefix: str) -> bool:
+        """Does any analysed module import ``prefix`` (a top-level package or a dotted module)?"""
+        for s in self.summaries.values():
+            for imp in s.imports:
+                m = imp.module or ""
+                full = f"{m}.{imp.name}" if imp.name else m
+                if m == prefix or m.startswith(prefix + ".") or full == prefix or full.startswith(prefix + "."):
+                    return True
+        return False
+
+    def const_value(self, path: str, scope: str, val: Any, depth: int = 0) -> Any:
+        """Resolve a ``Val`` through local assignments, module constants and constants imported from
+        project modules.  Returns a new Val (unchanged when it cannot be resolved)."""
+        if val is None or val.kind != "name" or depth > 4:
+            return val
+        s = self.summaries.get(path)
+        if s is None:
+            return val
+        name = val.value
+        local = s.scope_assigns.get(scope, {})
+        if name in local and local[name].kind != "other":
+            return self.const_value(path, MODULE_SCOPE, local[name], depth + 1) if local[name].kind == "name" and local[name].value != name else local[name]
+        if name in s.constants:
+            v = s.constants[name]
+            return self.const_value(path, MODULE_SCOPE, v, depth + 1) if v.kind == "name" and v.value != name else v
+        head, _, rest = name.partition(".")
+        target = s.aliases.get(head)
+        if target:
+            full = target + ("." + rest if rest else "")
+            mod, _, attr = full.rpartition(".")
+            mp = self.module_path(mod, path)
+            if mp and attr in self.summaries[mp].constants:
+                return self.const_value(mp, MODULE_SCOPE, self.summaries[mp].constants[attr], depth + 1)
+        return val
+
+
+def _class_of_scope(s: ModuleSummary, scope: str) -> Optional[str]:
+    fn = s.functions.get(scope)
+    if fn is not None and fn.class_name:
+        return fn.class_name
+    return None
+
+
+def _split_cmd(cmd: str, line: int) -> Iterable:
+    for offset, raw in enumerate(cmd.splitlines() or [cmd]):
+        for piece in re.split(r"\s*(?:&&|\|\||;|\|)\s*", raw):
+            piece = piece.strip()
+            if not piece:
+                continue
+            try:
+                argv = shlex.split(piece, comments=True)
+            except ValueError:
+                argv = piece.split()
+            if argv:
+                yield argv, line + offset

@@ -1,0 +1,162 @@
+"""What trains, what seeds, what consumes randomness, what splits, what tracks, what registers."""
+from __future__ import annotations
+
+from typing import Optional
+
+from mllint.knowledge import canonical, last
+
+# ---------------------------------------------------------------- training (role detection)
+# Functions whose call trains a model.
+TRAIN_FUNCTIONS = frozenset({
+    "xgboost.train", "xgboost.cv", "lightgbm.train", "lightgbm.cv", "catboost.train",
+    "tensorflow.estimator.train_and_evaluate", "statsmodels.api.OLS.fit",
+})
+# Methods that train when called on (almost) anything; the receiver's type refines it.
+TRAIN_METHODS = frozenset({"fit", "fit_generator", "train_on_batch", "partial_fit"})
+# Methods that train only on known trainer types (Trainer.train, not dataset.train).
+TRAINER_TYPES_TRAIN = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "trl.", "setfit.",
+                       "sentence_transformers.", "ultralytics.YOLO", "lightning.pytorch.Trainer",
+                       "pytorch_lightning.Trainer", "lightning.Trainer", "accelerate.Accelerator")
+# Preprocessing ``fit`` is not model training.
+TRANSFORMER_PREFIXES = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.",
+                        "sklearn.feature_selection.", "sklearn.decomposition.", "category_encoders.")
+
+
+def is_training_call(call) -> bool:
+    q = canonical(call.qualname)
+    if q in TRAIN_FUNCTIONS:
+        return True
+    attr = call.attr
+    if attr in TRAIN_METHODS:
+        rt = canonical(call.receiver_type)
+        if rt and rt.startswith(TRANSFORMER_PREFIXES):
+            return False
+        if q and (q.startswith(("pandas.", "numpy.", "scipy.")) or q.startswith(TRANSFORMER_PREFIXES)):
+            return False
+        # ``x.fit(data)`` - sklearn/keras/lightning style
+        return bool(call.args or call.kwargs) or call.star_args or call.star_kwargs
+    if attr == "train" and call.receiver_type and canonical(call.receiver_type).startswith(TRAINER_TYPES_TRAIN):
+        return True
+    if attr == "train" and call.receiver and last(call.receiver).lower() in ("trainer",) and not call.args:
+        return True
+    if attr == "step" and call.receiver and "optim" in last(call.receiver).lower():
+        return True
+    if attr == "backward" and not call.args:
+        return True
+    return False
+
+
+# ------------------------------------------------------------------------------- seeds
+# framework -> seed setters (qualified names)
+SEED_SETTERS = {
+    "torch": {"torch.manual_seed", "torch.cuda.manual_seed_all", "torch.cuda.manual_seed",
+              "torch.random.manual_seed"},
+    "numpy": {"numpy.random.seed"},
+    "random": {"random.seed"},
+    "tensorflow": {"tensorflow.random.set_seed", "tensorflow.set_random_seed", "tensorflow.compat.v1.set_random_seed",
+                   "keras.utils.set_random_seed"},
+    "sklearn": set(),
+}
+# Setters that seed several frameworks at once.
+MULTI_SEED_SETTERS = {
+    "lightning.pytorch.seed_everything": {"torch", "numpy", "random"},
+    "pytorch_lightning.seed_everything": {"torch", "numpy", "random"},
+    "lightning.seed_everything": {"torch", "numpy", "random"},
+    "lightning.fabric.seed_everything": {"torch", "numpy", "random"},
+    "pytorch_lightning.utilities.seed.seed_everything": {"torch", "numpy", "random"},
+    "lightning_fabric.utilities.seed.seed_everything": {"torch", "numpy", "random"},
+    "transformers.set_seed": {"torch", "numpy", "random", "tensorflow"},
+    "transformers.trainer_utils.set_seed": {"torch", "numpy", "random", "tensorflow"},
+    "accelerate.utils.set_seed": {"torch", "numpy", "random"},
+    "keras.utils.set_random_seed": {"tensorflow", "numpy", "random"},
+    "tensorflow.keras.utils.set_random_seed": {"tensorflow", "numpy", "random"},
+    "fastai.torch_core.set_seed": {"torch", "numpy", "random"},
+    "mmengine.runner.set_random_seed": {"torch", "numpy", "random"},
+    "sentence_transformers.util.set_seed": {"torch", "numpy", "random"},
+}
+
+
+def seeded_frameworks(call) -> set:
+    q = canonical(call.qualname)
+    if not q:
+        return set()
+    if q in MULTI_SEED_SETTERS:
+        return set(MULTI_SEED_SETTERS[q])
+    for fw, setters in SEED_SETTERS.items():
+        if q in setters:
+            return {fw}
+    # numpy Generator with an explicit seed is deterministic
+    if q == "numpy.random.default_rng" and (call.args or call.kwargs.get("seed")):
+        return {"numpy-generator"}
+    if q == "numpy.random.RandomState" and (call.args or call.kwargs.get("seed")):
+        return {"numpy-generator"}
+    if q == "random.Random" and call.args:
+        return {"random-instance"}
+    return set()
+
+
+# framework a randomness consumer draws from, or None
+NUMPY_RANDOM_FNS = frozenset({"rand", "randn", "randint", "random", "choice", "shuffle", "permutation",
+                              "normal", "uniform", "binomial", "random_sample", "sample", "beta", "poisson",
+                              "exponential", "multinomial", "standard_normal"})
+PY_RANDOM_FNS = frozenset({"random", "shuffle", "choice", "choices", "sample", "randint", "uniform", "gauss",
+                           "randrange", "normalvariate"})
+TORCH_RANDOM_FNS = frozenset({"rand", "randn", "randint", "randperm", "rand_like", "randn_like", "bernoulli",
+                              "multinomial", "normal"})
+
+
+def randomness_framework(call) -> Optional[str]:
+    """Which framework's global RNG this call consumes (None: not a randomness consumer)."""
+    q = canonical(call.qualname)
+    if q:
+        mod, _, name = q.rpartition(".")
+        if mod == "numpy.random" and name in NUMPY_RANDOM_FNS:
+            return "numpy"
+        if mod == "random" and name in PY_RANDOM_FNS:
+            return "random"
+        if mod == "torch" and name in TORCH_RANDOM_FNS:
+            return "torch"
+        if q.startswith("torch.nn.") and name[:1].isupper() and name not in ("Module", "Sequential", "ModuleList",
+                                                                            "ModuleDict", "Identity", "Flatten",
+                                                                            "Parameter", "ParameterList"):
+            return "torch"  # layer construction initialises weights randomly
+        if q == "torch.utils.data.DataLoader":
+            sh = call.kwargs.get("shuffle")
+            if sh is not None and sh.kind == "const" and sh.value is True and "generator" not in call.kwargs:
+                return "torch"
+            return None
+        if q.startswith("tensorflow.random.") or q.startswith("keras.layers.Dropout"):
+            return "tensorflow"
+        if q.startswith(("keras.layers.", "tensorflow.keras.layers.")) and name[:1].isupper():
+            return "tensorflow"
+        if q.startswith("keras.") and name in ("Sequential", "Model"):
+            return "tensorflow"
+    return None
+
+
+# ---------------------------------------------------------------- splitters (split-without-random-state)
+SPLIT_FUNCTIONS = frozenset({"sklearn.model_selection.train_test_split"})
+# Splitters that always shuffle
+SHUFFLING_SPLITTERS = frozenset({
+    "sklearn.model_selection.ShuffleSplit", "sklearn.model_selection.StratifiedShuffleSplit",
+    "sklearn.model_selection.GroupShuffleSplit",
+})
+# Splitters that shuffle only with shuffle=True
+OPTIONAL_SHUFFLE_SPLITTERS = frozenset({
+    "sklearn.model_selection.KFold", "sklearn.model_selection.StratifiedKFold",
+    "sklearn.model_selection.GroupKFold", "sklearn.model_selection.StratifiedGroupKFold",
+    "sklearn.model_selection.RepeatedKFold", "sklearn.model_selection.RepeatedStratifiedKFold",
+})
+# Repeated*KFold always shuffle
+ALWAYS_SHUFFLE_REPEATED = frozenset({"sklearn.model_selection.RepeatedKFold",
+                                     "sklearn.model_selection.RepeatedStratifiedKFold"})
+
+# ---------------------------------------------------------------- model persistence / registry
+MODEL_SAVE_FUNCTIONS = frozenset({"joblib.dump", "pickle.dump", "torch.save", "cloudpickle.dump", "dill.dump",
+                                  "skops.io.dump", "tensorflow.saved_model.save", "keras.models.save_model",
+                                  "onnx.save", "onnx.save_model", "safetensors.torch.save_file"})
+MODEL_SAVE_METHODS = frozenset({"save_pretrained", "save_model", "save"})
+
+MODEL_EXTENSIONS = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras", ".onnx",
+                    ".pb", ".safetensors", ".bin", ".gguf", ".model", ".ubj", ".cbm", ".tflite", ".mar",
+                    ".savedmodel", ".sav")

@@ -1,0 +1,141 @@
+"""Loading files into sources.
+
+Every file becomes either a ``CodeSource`` (Python module or notebook: text analysed with the
+stdlib ``ast``) or one or more ``ConfigDocument`` objects (YAML documents, TOML, requirements,
+Dockerfile, shell script, Markdown).  Bad input never raises out of here: it becomes a
+``LoadError`` that the engine turns into an ``ML0000`` finding, and the scan goes on.
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+MAX_BYTES = 20 * 1024 * 1024  # larger files are skipped with a notification
+
+
+@dataclass(slots=True)
+class LoadError:
+    path: str
+    message: str
+    line: int = 1
+    col: int = 1
+    fatal: bool = True  # False: the rest of the file was still analysed (e.g. one bad cell)
+
+
+class Unreadable(Exception):
+    def __init__(self, message: str, line: int = 1, col: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+
+
+def decode(data: bytes) -> str:
+    """Decode Python-ish text: UTF-8 (with BOM), else a PEP 263 coding cookie."""
+    if b"\x00" in data:
+        raise Unreadable("file contains NUL bytes (binary file?)")
+    try:
+        text = data.decode("utf-8")
+        return text[1:] if text.startswith("\ufeff") else text
+    except UnicodeDecodeError as exc:
+        try:
+            enc, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            if codecs.lookup(enc).name != "utf-8":
+                return data.decode(enc)
+        except (SyntaxError, LookupError, UnicodeDecodeError):
+            pass
+        line = data[: exc.start].count(b"\n") + 1
+        raise Unreadable(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a config/text file: UTF-8 only."""
+    if b"\x00" in data:
+        raise Unreadable("file contains NUL bytes (binary file?)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise Unreadable(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+@dataclass
+class LineMap:
+    """Maps analysed-text lines to the stored file.  Identity for plain files."""
+
+    # For notebooks: virtual line (1-based) -> (cell 1-based, line in cell, raw line, raw col offset)
+    entries: Optional[list] = None
+
+    def map(self, line: int, col: int) -> tuple:
+        """-> (file line, file col, cell, cell_line, cell_col)."""
+        if self.entries is None:
+            return line, col, None, None, None
+        if not self.entries:
+            return 1, 1, None, None, None
+        idx = min(max(line, 1), len(self.entries)) - 1
+        cell, cell_line, raw_line, raw_col_of = self.entries[idx]
+        return raw_line, raw_col_of(col) if callable(raw_col_of) else raw_col_of + col, cell, cell_line, col
+
+
+@dataclass
+class CodeSource:
+    path: str  # repository-relative
+    kind: str  # "python" | "notebook"
+    text: str  # analysed text (notebooks: the virtual module)
+    raw_text: str  # the file as stored
+    line_map: LineMap = field(default_factory=LineMap)
+    magics: list = field(default_factory=list)  # notebooks: (virtual line, raw magic text)
+    errors: list = field(default_factory=list)  # non-fatal LoadErrors
+    cells: list = field(default_factory=list)  # notebooks: (cell number, first virtual line, n lines)
+
+    _lines: Optional[list] = None
+
+    @property
+    def lines(self) -> list:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    def line_text(self, line: int) -> str:
+        lines = self.lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+@dataclass
+class ConfigDocument:
+    """One parsed config document.
+
+    ``data`` is the parsed value: for YAML a ``YMap``/``YList`` tree whose ``line_of(key)``
+    gives the line of every key; for other kinds a kind-specific structure (see each loader).
+    """
+
+    path: str
+    kind: str  # see discovery.CONFIG_KINDS
+    data: Any
+    text: str
+    index: int = 0  # document index in a multi-document YAML file
+    line: int = 1  # first line of the document
+    subkind: str = ""  # YAML: k8s kind (Deployment, InferenceService, ...)
+
+    _lines: Optional[list] = None
+
+    @property
+    def lines(self) -> list:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    def line_text(self, line: int) -> str:
+        lines = self.lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def line_length(self, line: int) -> int:
+        return len(self.line_text(line))
+
+
+_COMMENT_RE = re.compile(r"#.*$")

@@ -1,0 +1,422 @@
+"""Config loaders: YAML (with a line for every key), TOML, requirements, Dockerfile, shell, Markdown.
+
+Each returns a list of ``ConfigDocument``.  Errors raise ``Unreadable`` (the engine reports ML0000).
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from mllint.sources import ConfigDocument, Unreadable, decode_text
+
+
+# --------------------------------------------------------------------------------------- YAML
+class YMap(dict):
+    """A YAML mapping that remembers where each key and value sits (1-based lines)."""
+
+    __slots__ = ("line", "key_lines", "value_lines")
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.line = 1
+        self.key_lines: dict = {}
+        self.value_lines: dict = {}
+
+    def line_of(self, key: Any, default: Optional[int] = None) -> int:
+        return self.key_lines.get(key, default if default is not None else self.line)
+
+    def __reduce__(self):
+        return (_rebuild_ymap, (dict(self), self.line, self.key_lines, self.value_lines))
+
+
+def _rebuild_ymap(items, line, key_lines, value_lines):
+    m = YMap(items)
+    m.line, m.key_lines, m.value_lines = line, key_lines, value_lines
+    return m
+
+
+class YList(list):
+    __slots__ = ("line", "item_lines")
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.line = 1
+        self.item_lines: list = []
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+    def __reduce__(self):
+        return (_rebuild_ylist, (list(self), self.line, self.item_lines))
+
+
+def _rebuild_ylist(items, line, item_lines):
+    l = YList(items)
+    l.line, l.item_lines = line, item_lines
+    return l
+
+
+_yaml_loader = None
+
+
+def _loader():
+    global _yaml_loader
+    if _yaml_loader is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        _yaml_loader = (yaml, base)
+    return _yaml_loader
+
+
+def _convert(node, yaml, constructor) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        m = YMap()
+        m.line = node.start_mark.line + 1
+        for knode, vnode in node.value:
+            if knode.tag == "tag:yaml.org,2002:merge":
+                merged = _convert(vnode, yaml, constructor)
+                for item in merged if isinstance(merged, list) else [merged]:
+                    if isinstance(item, YMap):
+                        for k, v in item.items():
+                            m.setdefault(k, v)
+                            m.key_lines.setdefault(k, item.key_lines.get(k, m.line))
+                            m.value_lines.setdefault(k, item.value_lines.get(k, m.line))
+                continue
+            key = _convert(knode, yaml, constructor)
+            try:
+                hash(key)
+            except TypeError:
+                key = str(key)
+            m[key] = _convert(vnode, yaml, constructor)
+            m.key_lines[key] = knode.start_mark.line + 1
+            m.value_lines[key] = vnode.start_mark.line + 1
+        return m
+    if isinstance(node, yaml.SequenceNode):
+        l = YList()
+        l.line = node.start_mark.line + 1
+        for item in node.value:
+            l.append(_convert(item, yaml, constructor))
+            l.item_lines.append(item.start_mark.line + 1)
+        return l
+    # scalar
+    try:
+        return constructor.construct_object(node, deep=True)
+    except Exception:
+        return node.value
+
+
+def load_yaml_documents(path: str, text: str) -> list:
+    """Compose every document of a YAML stream, with marks -> list of (data, first line)."""
+    yaml, Loader = _loader()
+    loader = Loader(text)
+    docs = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            docs.append((_convert(node, yaml, loader), node.start_mark.line + 1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        ctx_mark = getattr(exc, "context_mark", None)
+        if mark is not None and ctx_mark is not None and mark.line >= len(text.splitlines()):
+            mark = ctx_mark  # the parser ran to the end of the file: point at the open construct
+        line = mark.line + 1 if mark is not None else 1
+        col = mark.column + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise Unreadable(f"invalid YAML: {problem}", line, col)
+    except RecursionError:
+        raise Unreadable("invalid YAML: nesting too deep")
+    finally:
+        try:
+            loader.dispose()
+        except Exception:
+            pass
+    return docs
+
+
+K8S_KINDS_SERVING = {"Deployment", "StatefulSet", "InferenceService", "SeldonDeployment", "Rollout",
+                     "ServingRuntime", "ClusterServingRuntime", "RayService", "Service"}
+
+
+def classify_yaml_doc(path: str, data: Any, hint: str) -> tuple:
+    """-> (kind, subkind).  ``hint`` is the kind discovery gave from the file name."""
+    if hint in ("github-workflow", "gitlab-ci", "dvc", "mlproject", "dvc-lock", "conda-env"):
+        return hint, ""
+    if isinstance(data, dict):
+        if "apiVersion" in data and "kind" in data and isinstance(data.get("kind"), str):
+            return "k8s", data["kind"]
+        if "AWSTemplateFormatVersion" in data or (isinstance(data.get("Resources"), dict) and any(
+                isinstance(v, dict) and str(v.get("Type", "")).startswith("AWS::") for v in data["Resources"].values())):
+            return "cloudformation", ""
+        groups = data.get("groups")
+        if isinstance(groups, list) and any(isinstance(g, dict) and isinstance(g.get("rules"), list) for g in groups):
+            return "prometheus-rules", ""
+        if "route" in data and "receivers" in data:
+            return "alertmanager", ""
+    if hint == "params":
+        return "params", ""
+    return "yaml", ""
+
+
+def load_yaml(path: str, data: bytes, hint: str) -> list:
+    text = decode_text(data)
+    if hint == "yaml" and ("{{" in text or "{%" in text):
+        return []  # Helm/Jinja templates are not YAML until rendered
+    docs = []
+    for index, (value, first_line) in enumerate(load_yaml_documents(path, text)):
+        if value is None:
+            continue
+        kind, subkind = classify_yaml_doc(path, value, hint)
+        docs.append(ConfigDocument(path=path, kind=kind, data=value, text=text, index=index,
+                                   line=first_line, subkind=subkind))
+    return docs
+
+
+# --------------------------------------------------------------------------------------- TOML
+def load_toml(path: str, data: bytes, kind: str) -> list:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore
+    text = decode_text(data)
+    try:
+        value = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"line (\d+), column (\d+)", msg)
+        raise Unreadable(f"invalid TOML: {msg}", int(m.group(1)) if m else 1, int(m.group(2)) if m else 1)
+    return [ConfigDocument(path=path, kind=kind, data=value, text=text)]
+
+
+def toml_key_line(text: str, key: str, after_table: Optional[str] = None) -> int:
+    """Best-effort line of ``key = ...`` (inside ``[after_table]`` when given)."""
+    lines = text.splitlines()
+    start = 0
+    if after_table:
+        for i, l in enumerate(lines):
+            if l.strip() == f"[{after_table}]":
+                start = i
+                break
+    pat = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    for i in range(start, len(lines)):
+        if pat.match(lines[i]):
+            return i + 1
+    return 1
+
+
+# ------------------------------------------------------------------------------- requirements
+@dataclass(slots=True)
+class Requirement:
+    name: str  # normalised (lowercase, '-' separators)
+    raw: str
+    specifier: str  # e.g. '==1.2.3', '>=1.0,<2', '' when unconstrained
+    line: int
+    col: int
+    end_col: int
+    pinned: bool  # '==' (without wildcard) or '==='
+    has_hash: bool
+    url: bool = False
+
+
+_REQ_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(\(?[^;#@]*\)?)?\s*(@\s*\S+)?\s*(;[^#]*)?")
+
+
+def normalise_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def is_pinned(spec: str) -> bool:
+    parts = [p.strip() for p in spec.replace("(", "").replace(")", "").split(",") if p.strip()]
+    return any((p.startswith("==") and "*" not in p) or p.startswith("===") for p in parts)
+
+
+def parse_requirement_line(text: str, line: int, col_offset: int = 0) -> Optional[Requirement]:
+    body = text.split(" #", 1)[0].split("\t#", 1)[0]
+    if body.lstrip().startswith("#") or not body.strip():
+        return None
+    stripped = body.strip()
+    if stripped.startswith("-") or "://" in stripped.split("@")[0] or stripped.startswith((".", "/")):
+        return None  # options (-r, -e, --hash...), local paths, bare URLs
+    m = _REQ_RE.match(body)
+    if not m:
+        return None
+    name = m.group(1)
+    spec = (m.group(3) or "").strip()
+    url = bool(m.group(4))
+    start = body.find(name)
+    return Requirement(name=normalise_name(name), raw=stripped, specifier=spec, line=line,
+                       col=col_offset + start + 1, end_col=col_offset + len(body.rstrip()) + 1,
+                       pinned=is_pinned(spec) or url, has_hash="--hash" in text, url=url)
+
+
+@dataclass
+class RequirementsFile:
+    requirements: list = field(default_factory=list)
+    includes: list = field(default_factory=list)  # -r / -c targets
+    hashes: bool = False
+    compiled: bool = False  # pip-compile output ('# via' annotations)
+
+
+def load_requirements(path: str, data: bytes) -> list:
+    text = decode_text(data)
+    rf = RequirementsFile()
+    logical = ""
+    start_line = 0
+    for i, raw in enumerate(text.splitlines(), start=1):
+        if "# via" in raw or raw.strip().startswith("#    via"):
+            rf.compiled = True
+        if not logical:
+            start_line = i
+        if raw.rstrip().endswith("\\"):
+            logical += raw.rstrip()[:-1] + " "
+            continue
+        logical += raw
+        line_text, logical = logical, ""
+        s = line_text.strip()
+        if "--hash" in s:
+            rf.hashes = True
+        if s.startswith(("-r ", "-c ", "--requirement", "--constraint")):
+            parts = s.split(None, 1)
+            if len(parts) == 2:
+                rf.includes.append(parts[1].split("=", 1)[-1].strip())
+            continue
+        req = parse_requirement_line(line_text if start_line == i else line_text, start_line)
+        if req:
+            rf.requirements.append(req)
+    return [ConfigDocument(path=path, kind="requirements", data=rf, text=text)]
+
+
+# ---------------------------------------------------------------------------------- Dockerfile
+@dataclass(slots=True)
+class DockerInstruction:
+    keyword: str  # upper-case: FROM, RUN, CMD, ...
+    args: str  # joined continuation lines
+    line: int
+    end_line: int
+    stage: int  # index of the FROM stage
+
+
+@dataclass
+class Dockerfile:
+    instructions: list = field(default_factory=list)
+
+    def of(self, keyword: str) -> list:
+        return [i for i in self.instructions if i.keyword == keyword]
+
+
+def load_dockerfile(path: str, data: bytes) -> list:
+    text = decode_text(data)
+    df = Dockerfile()
+    stage = -1
+    buf, start = "", 0
+    escape = "\\"
+    lines = text.splitlines()
+    for i, raw in enumerate(lines, start=1):
+        s = raw.strip()
+        if not buf:
+            if not s:
+                continue
+            m = re.match(r"#\s*escape\s*=\s*(\S)", s)
+            if m and not df.instructions:
+                escape = m.group(1)
+                continue
+            if s.startswith("#"):
+                continue
+            start = i
+        elif s.startswith("#"):
+            continue  # comments inside continuations are dropped
+        if s.endswith(escape):
+            buf += s[:-1] + " "
+            continue
+        buf += s
+        parts = buf.split(None, 1)
+        kw = parts[0].upper()
+        if kw == "FROM":
+            stage += 1
+        df.instructions.append(DockerInstruction(kw, parts[1] if len(parts) > 1 else "", start, i, max(stage, 0)))
+        buf = ""
+    if buf:
+        parts = buf.split(None, 1)
+        df.instructions.append(DockerInstruction(parts[0].upper(), parts[1] if len(parts) > 1 else "", start, len(lines), max(stage, 0)))
+    return [ConfigDocument(path=path, kind="dockerfile", data=df, text=text)]
+
+
+# --------------------------------------------------------------------------------------- shell
+@dataclass(slots=True)
+class ShellCommand:
+    argv: list  # tokens of one simple command
+    text: str
+    line: int
+
+
+@dataclass
+class ShellScript:
+    commands: list = field(default_factory=list)
+
+
+def split_shell_commands(text: str, first_line: int = 1) -> list:
+    """Split shell text into simple commands (joined continuations, split on ; && || |)."""
+    out = []
+    buf, start = "", first_line
+    for offset, raw in enumerate(text.splitlines()):
+        line_no = first_line + offset
+        if not buf:
+            start = line_no
+        s = raw.rstrip()
+        if s.endswith("\\"):
+            buf += s[:-1] + " "
+            continue
+        buf += s
+        logical, buf = buf, ""
+        stripped = logical.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        for piece in re.split(r"\s*(?:&&|\|\||;|\|)\s*", stripped):
+            piece = piece.strip()
+            if not piece or piece.startswith("#"):
+                continue
+            try:
+                argv = shlex.split(piece, comments=True)
+            except ValueError:
+                argv = piece.split()
+            if argv:
+                out.append(ShellCommand(argv, piece, start))
+    return out
+
+
+def load_shell(path: str, data: bytes) -> list:
+    text = decode_text(data)
+    return [ConfigDocument(path=path, kind="shell", data=ShellScript(split_shell_commands(text)), text=text)]
+
+
+# ------------------------------------------------------------------------------------ Markdown
+@dataclass(slots=True)
+class Heading:
+    level: int
+    text: str
+    line: int
+
+
+@dataclass
+class MarkdownDoc:
+    headings: list = field(default_factory=list)
+
+
+def load_markdown(path: str, data: bytes) -> list:
+    text = decode_text(data)
+    md = MarkdownDoc()
+    in_code = False
+    for i, raw in enumerate(text.splitlines(), start=1):
+        if raw.lstrip().startswith(("```", "~~~")):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", raw)
+        if m:
+            md.headings.append(Heading(len(m.group(1)), m.group(2), i))
+    return [ConfigDocument(path=path, kind="markdown", data=md, text=text)]

@@ -1,0 +1,174 @@
+"""Jupyter notebooks (nbformat 4) as one virtual Python module.
+
+Code cells are joined in order.  IPython magics, shell escapes (``!cmd``) and help syntax are
+blanked (the line count is kept), so positions stay valid.  Every virtual line maps back to
+(cell, line in cell, raw line in the ``.ipynb`` JSON, column offset in that raw line).
+"""
+from __future__ import annotations
+
+import ast
+import json
+from typing import Optional
+
+from mllint.sources import CodeSource, LineMap, LoadError, Unreadable, decode_text
+
+# Cell magics whose body is still Python.
+PY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "memit", "tensorflow_version"}
+
+
+def _is_magic_line(stripped: str) -> bool:
+    if not stripped:
+        return False
+    if stripped[0] in "%!":
+        return True
+    if stripped.startswith("?") or (stripped.endswith("?") and not stripped.startswith("#")
+                                    and "#" not in stripped and stripped[:-1].replace(".", "").replace("_", "").isalnum()):
+        return True
+    # ``files = !ls`` / ``x = %who_ls``
+    if "=" in stripped:
+        rhs = stripped.split("=", 1)[1].lstrip()
+        lhs = stripped.split("=", 1)[0].rstrip()
+        if rhs[:1] in ("!", "%") and lhs.replace("_", "").replace(",", "").replace(" ", "").isalnum():
+            return True
+    return False
+
+
+def _locate_lines(raw: str, cell_lines: list, start: int) -> tuple:
+    """Find each source line's JSON-encoded text in ``raw`` from ``start``.
+
+    Returns (list of (raw_line, raw_col_offset_function), new cursor)."""
+    out = []
+    cursor = start
+    for text in cell_lines:
+        found = -1
+        enc_variants = (json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1])
+        if text.strip():
+            for enc in enc_variants:
+                pos = raw.find(enc, cursor)
+                # Only accept a match reasonably close (sources precede outputs in a cell).
+                if pos != -1 and pos - cursor < 200_000:
+                    found = pos
+                    used = enc
+                    break
+        if found == -1:
+            # Blank or not found: stay at the cursor's line.
+            line_no = raw.count("\n", 0, cursor) + 1
+            out.append((line_no, _offset_fn(0, text, True)))
+            continue
+        line_start = raw.rfind("\n", 0, found) + 1
+        line_no = raw.count("\n", 0, found) + 1
+        out.append((line_no, _offset_fn(found - line_start, text, used is enc_variants[0])))
+        cursor = found + len(used)
+    return out, cursor
+
+
+def _offset_fn(base: int, text: str, ascii_only: bool):
+    return _RawCol(base, text, ascii_only)
+
+
+class _RawCol:
+    """Picklable column mapper: 1-based column in the source line -> 1-based raw JSON column."""
+
+    __slots__ = ("base", "text", "ascii_only")
+
+    def __init__(self, base: int, text: str, ascii_only: bool):
+        self.base = base
+        self.text = text
+        self.ascii_only = ascii_only
+
+    def __call__(self, col: int) -> int:
+        prefix = self.text[: max(col - 1, 0)]
+        return self.base + len(json.dumps(prefix, ensure_ascii=self.ascii_only)) - 2 + 1
+
+
+def load_notebook(path: str, data: bytes) -> CodeSource:
+    raw = decode_text(data)
+    try:
+        nb = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise Unreadable(f"notebook is not valid JSON: {exc.msg}", exc.lineno, exc.colno)
+    if not isinstance(nb, dict):
+        raise Unreadable("notebook JSON is not an object")
+    major = nb.get("nbformat")
+    cells = nb.get("cells")
+    if cells is None and isinstance(nb.get("worksheets"), list):
+        raise Unreadable(f"old notebook format (nbformat {major}); convert it with `jupyter nbconvert --to notebook`")
+    if not isinstance(cells, list):
+        raise Unreadable("notebook has no 'cells' list (not nbformat 4)")
+    lang = ((nb.get("metadata") or {}).get("kernelspec") or {}).get("language") or \
+        ((nb.get("metadata") or {}).get("language_info") or {}).get("name") or "python"
+    if isinstance(lang, str) and lang.lower() not in ("python", "python3", "ipython", "ipython3", ""):
+        # An R/Julia/Scala notebook: nothing for a Python analysis to read.
+        return CodeSource(path=path, kind="notebook", text="", raw_text=raw, line_map=LineMap([]))
+    virtual: list[str] = []
+    entries: list = []
+    magics: list = []
+    cell_spans: list = []
+    errors: list = []
+    cursor = 0
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        if isinstance(src, list):
+            src = "".join(s for s in src if isinstance(s, str))
+        if not isinstance(src, str):
+            continue
+        lines = src.splitlines()
+        located, cursor = _locate_lines(raw, [l for l in _raw_pieces(src)], cursor)
+        first_virtual = len(virtual) + 1
+        body_is_python = True
+        if lines and lines[0].lstrip().startswith("%%"):
+            magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].lstrip()[2:].strip() else ""
+            body_is_python = magic in PY_CELL_MAGICS
+        for i, text in enumerate(lines):
+            stripped = text.strip()
+            vline = len(virtual) + 1
+            if (i == 0 and stripped.startswith("%%")) or not body_is_python or _is_magic_line(stripped):
+                if stripped:
+                    magics.append((vline, text))
+                indent = text[: len(text) - len(text.lstrip())]
+                virtual.append(indent + "pass" if indent and body_is_python and i > 0 else "")
+            else:
+                virtual.append(text)
+            raw_line, colfn = located[i] if i < len(located) else (located[-1] if located else (1, _RawCol(0, "", True)))
+            entries.append((number, i + 1, raw_line, colfn))
+        cell_spans.append((number, first_virtual, len(lines)))
+        # Cell boundary: a blank line so that a dangling block in one cell can't swallow the next.
+        virtual.append("")
+        entries.append((number, len(lines) + 1, entries[-1][2] if entries else 1, _RawCol(0, "", True)))
+    text = "\n".join(virtual) + "\n"
+    # Cells that do not parse are blanked (and reported), so the rest is still analysed.
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        for number, first, n in cell_spans:
+            chunk = "\n".join(virtual[first - 1: first - 1 + n])
+            try:
+                ast.parse(chunk)
+            except SyntaxError as exc:
+                lineno = (exc.lineno or 1)
+                raw_line = entries[first - 1 + min(lineno, max(n, 1)) - 1][2] if n else 1
+                errors.append(LoadError(path, f"cell {number}: syntax error: {exc.msg} (line {lineno} of the cell); the cell was skipped",
+                                        raw_line, 1, fatal=False))
+                for k in range(first - 1, first - 1 + n):
+                    virtual[k] = ""
+            except (ValueError, RecursionError, MemoryError) as exc:
+                errors.append(LoadError(path, f"cell {number}: cannot parse: {exc}; the cell was skipped", 1, 1, fatal=False))
+                for k in range(first - 1, first - 1 + n):
+                    virtual[k] = ""
+        text = "\n".join(virtual) + "\n"
+    return CodeSource(path=path, kind="notebook", text=text, raw_text=raw,
+                      line_map=LineMap(entries), magics=magics, errors=errors, cells=cell_spans)
+
+
+def _raw_pieces(src: str) -> list:
+    """The source split as nbformat stores it: one JSON string per line, newline included."""
+    return [l for l in src.splitlines(keepends=True)][: len(src.splitlines())]
+
+
+def cell_of(source: CodeSource, line: int) -> Optional[int]:
+    entries = source.line_map.entries
+    if not entries or line < 1 or line > len(entries):
+        return None
+    return entries[line - 1][0]

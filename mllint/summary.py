@@ -1,0 +1,866 @@
+"""Per-file summary built in ONE walk of the stdlib ``ast``, which also runs every FileRule.
+
+The ``ModuleSummary`` is plain picklable data: it crosses process boundaries and is cached on
+disk.  Everything project rules and the graph need from a module is here: resolved imports,
+every call with its qualified name / receiver / literal arguments / enclosing scope and context
+(``with`` blocks, loops, ``if`` guards, ``await``), definitions with decorators and parameters,
+module constants, and normalised fingerprints of function bodies for clone detection.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+MODULE_SCOPE = "<module>"
+MAIN_SCOPE = "<main>"
+_BUILTINS = frozenset(dir(builtins))
+# Calls to these builtins are not recorded (noise for every rule), unless shadowed.
+_SKIP_BUILTINS = frozenset({
+    "len", "print", "range", "isinstance", "str", "int", "float", "bool", "list", "dict", "tuple",
+    "set", "enumerate", "zip", "min", "max", "sum", "abs", "round", "sorted", "reversed", "map",
+    "filter", "any", "all", "getattr", "setattr", "hasattr", "type", "super", "repr", "iter", "next",
+    "id", "hash", "format", "divmod", "issubclass", "callable", "vars", "frozenset", "bytes", "ord", "chr",
+})
+
+
+@dataclass(slots=True)
+class Val:
+    """A compact, picklable view of an expression used as an argument or assigned value.
+
+    kind: const (value = the Python constant), name (value = dotted name as written),
+    fstr (value = list of str parts and ('{', source) placeholders), call (value = qualname or
+    dotted callee), list (value = list of Val), dict (value = list of (key Val, value Val)),
+    other (value = ast node type name)."""
+
+    kind: str
+    value: Any = None
+
+    @property
+    def is_literal(self) -> bool:
+        return self.kind == "const" or (self.kind == "list" and all(v.is_literal for v in self.value))
+
+    def literal(self) -> Any:
+        if self.kind == "const":
+            return self.value
+        if self.kind == "list":
+            return [v.literal() for v in self.value]
+        return None
+
+
+@dataclass(slots=True)
+class CallInfo:
+    qualname: Optional[str]  # resolved dotted name of the callee (imports resolved), else None
+    attr: Optional[str]  # method/attribute name for ``x.attr(...)`` calls
+    receiver: Optional[str]  # dotted source of the receiver (``self.model``), if a plain chain
+    receiver_type: Optional[str]  # qualname of the constructor/factory that made the receiver
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    scope: str  # enclosing function qualname, MODULE_SCOPE or MAIN_SCOPE
+    args: list  # list[Val]
+    kwargs: dict  # name -> Val
+    star_args: bool = False  # *args present
+    star_kwargs: bool = False  # **kwargs present
+    contexts: tuple = ()  # qualnames (or dotted sources) of enclosing ``with`` items, innermost last
+    loops: tuple = ()  # lines of enclosing for/while loops, innermost last
+    guards: tuple = ()  # token strings of enclosing ``if`` tests, innermost last
+    awaited: bool = False
+    assigned_to: Optional[str] = None  # ``x = call(...)`` -> 'x' (dotted for self.x)
+    in_return: bool = False
+    index: int = 0  # position in the module's call list
+
+    @property
+    def name(self) -> str:
+        return self.qualname or (self.attr or "")
+
+    def kw(self, name: str) -> Optional[Val]:
+        return self.kwargs.get(name)
+
+    def arg(self, pos: int, name: Optional[str] = None) -> Optional[Val]:
+        if name and name in self.kwargs:
+            return self.kwargs[name]
+        return self.args[pos] if pos < len(self.args) else None
+
+    def span(self) -> tuple:
+        return (self.line, self.col, self.end_line, self.end_col)
+
+
+@dataclass(slots=True)
+class Decorator:
+    qualname: Optional[str]
+    dotted: str  # as written, e.g. 'app.get' or 'router.post'
+    args: list
+    kwargs: dict
+    receiver_type: Optional[str] = None  # e.g. 'fastapi.FastAPI' for @app.get
+
+
+@dataclass(slots=True)
+class FunctionInfo:
+    qualname: str  # 'func', 'Class.method', 'outer.<locals>.inner'
+    name: str
+    line: int
+    col: int
+    end_line: int
+    is_async: bool
+    decorators: list  # list[Decorator]
+    params: list  # list[(name, annotation qualname or dotted or None)]
+    class_name: Optional[str] = None
+    returns: Optional[str] = None
+    n_statements: int = 0
+    fingerprint: frozenset = frozenset()  # winnowed k-gram hashes of the normalised body
+    fields: frozenset = frozenset()  # string field names the body touches (df['a'], row.get('a'))
+    ops: int = 0  # number of data-transformation operations in the body
+    globals_written: tuple = ()
+    def_end_col: int = 0
+
+    def span(self) -> tuple:
+        return (self.line, self.col, self.line, self.def_end_col or self.col + 3 + len(self.name))
+
+
+@dataclass(slots=True)
+class ClassInfo:
+    qualname: str
+    name: str
+    line: int
+    col: int
+    bases: list  # resolved qualnames or dotted sources
+    decorators: list
+    methods: list  # method names
+
+
+@dataclass(slots=True)
+class ImportInfo:
+    module: str  # absolute module imported from (relative imports resolved)
+    name: Optional[str]  # imported name for ``from m import name``; None for ``import m``
+    asname: str  # local binding
+    line: int
+    level: int = 0
+    scope: str = MODULE_SCOPE
+
+
+@dataclass
+class ModuleSummary:
+    path: str
+    module: str  # dotted module name
+    kind: str  # python | notebook
+    is_package: bool = False
+    imports: list = field(default_factory=list)  # list[ImportInfo]
+    aliases: dict = field(default_factory=dict)  # module-level local name -> qualified name
+    calls: list = field(default_factory=list)  # list[CallInfo]
+    functions: dict = field(default_factory=dict)  # qualname -> FunctionInfo
+    classes: dict = field(default_factory=dict)  # qualname -> ClassInfo
+    constants: dict = field(default_factory=dict)  # module-level NAME -> Val
+    scope_assigns: dict = field(default_factory=dict)  # scope -> {name: Val} (last simple assignment)
+    var_types: dict = field(default_factory=dict)  # scope -> {name: qualname of constructor}
+    main_line: int = 0  # line of ``if __name__ == "__main__":`` (0 if none)
+    strings: list = field(default_factory=list)  # (line, col, value) of URI-like string literals
+    facts: dict = field(default_factory=dict)  # rule code -> list of recorded facts
+    magics: list = field(default_factory=list)  # notebooks: (virtual line, text)
+    n_lines: int = 0
+    top_level_names: frozenset = frozenset()
+
+    def calls_in(self, scope: str) -> list:
+        return [c for c in self.calls if c.scope == scope]
+
+    def imported_modules(self) -> set:
+        return {i.module for i in self.imports}
+
+
+# --------------------------------------------------------------------------------------- walk
+_URI_PREFIXES = ("s3://", "s3a://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "hdfs://",
+                 "wasbs://", "models:/", "runs:/", "dbfs:/", "https://", "http://", "hf://")
+_TRANSFORM_ATTRS = frozenset({
+    "fillna", "map", "apply", "clip", "astype", "log1p", "log", "sqrt", "exp", "replace", "cut", "qcut",
+    "get_dummies", "where", "round", "abs", "lower", "upper", "strip", "split", "dt", "str",
+    "hour", "dayofweek", "weekday", "month", "year", "day", "total_seconds", "mean", "std", "sum",
+    "isna", "notna", "isnull", "fill_null", "cast", "with_columns", "rolling", "diff", "pct_change",
+    "floor", "ceil", "clip_lower", "clip_upper", "to_datetime", "minimum", "maximum",
+})
+_K = 5  # k-gram length for body fingerprints
+_WINDOW = 4  # winnowing window
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _guard_tokens(test: ast.AST) -> str:
+    toks = []
+    for n in ast.walk(test):
+        if isinstance(n, ast.Name):
+            toks.append(n.id)
+        elif isinstance(n, ast.Attribute):
+            toks.append(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, (int, str)) and not isinstance(n.value, bool):
+            toks.append(repr(n.value))
+        elif isinstance(n, ast.Compare):
+            toks.extend(type(o).__name__ for o in n.ops)
+        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not):
+            toks.append("Not")
+        if len(toks) > 24:
+            break
+    return " ".join(toks)
+
+
+def _winnow(tokens: list) -> frozenset:
+    if len(tokens) < _K:
+        return frozenset()
+    hashes = [hash("\x1f".join(tokens[i:i + _K])) & 0xFFFFFFFF for i in range(len(tokens) - _K + 1)]
+    if len(hashes) <= _WINDOW:
+        return frozenset(hashes)
+    picked = set()
+    for i in range(len(hashes) - _WINDOW + 1):
+        picked.add(min(hashes[i:i + _WINDOW]))
+    return frozenset(picked)
+
+
+def stable_hash(tokens: list) -> int:
+    return int.from_bytes(hashlib.blake2b("\x1f".join(tokens).encode(), digest_size=4).digest(), "big")
+
+
+class _Frame:
+    __slots__ = ("qualname", "kind", "tokens", "fields", "ops", "assigns", "types", "globals", "info", "node",
+                 "aliases")
+
+    def __init__(self, qualname, kind, info=None, node=None):
+        self.qualname = qualname
+        self.kind = kind  # module | function | class | main
+        self.tokens: list = []
+        self.fields: set = set()
+        self.ops = 0
+        self.assigns: dict = {}
+        self.types: dict = {}
+        self.globals: set = set()
+        self.info = info
+        self.node = node
+        self.aliases: dict = {}
+
+
+class FileContext:
+    """What a FileRule sees during the walk."""
+
+    def __init__(self, summary: ModuleSummary, source: Any, settings: Any = None):
+        self.summary = summary
+        self.source = source
+        self.path = summary.path
+        self.module = summary.module
+        self.settings = settings
+        self.parents: list = []  # ancestors of the node being visited, outermost first
+        self.frames: list = []
+        self.with_stack: list = []
+        self.loop_stack: list = []
+        self.guard_stack: list = []
+
+    # ---- scope
+    @property
+    def scope(self) -> str:
+        for f in reversed(self.frames):
+            if f.kind in ("function", "main"):
+                return f.qualname
+        return MODULE_SCOPE
+
+    @property
+    def function(self) -> Optional[FunctionInfo]:
+        for f in reversed(self.frames):
+            if f.kind == "function":
+                return f.info
+        return None
+
+    @property
+    def class_name(self) -> Optional[str]:
+        for f in reversed(self.frames):
+            if f.kind == "class":
+                return f.qualname
+            if f.kind == "function":
+                continue
+        return None
+
+    @property
+    def in_async(self) -> bool:
+        fn = self.function
+        return bool(fn and fn.is_async)
+
+    # ---- names
+    def resolve_name(self, name: str) -> Optional[str]:
+        for frame in reversed(self.frames):
+            if name in frame.aliases:
+                return frame.aliases[name]
+            if frame.kind == "function" and name in frame.assigns:
+                return None  # a local variable or parameter shadows
+        aliases = self.summary.aliases
+        if name in aliases:
+            return aliases[name]
+        if name in self.summary.top_level_names:
+            return f"{self.module}.{name}"
+        if name in _BUILTINS:
+            return name
+        return None
+
+    def qualname(self, node: ast.AST) -> Optional[str]:
+        """Qualified dotted name of a Name/Attribute chain with imports resolved, else None."""
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        base = self.resolve_name(head)
+        if base is None:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+    def var_type(self, name: str) -> Optional[str]:
+        for frame in reversed(self.frames):
+            if name in frame.types:
+                return frame.types[name]
+        return self.summary.var_types.get(MODULE_SCOPE, {}).get(name)
+
+    def call_qualname(self, call: ast.Call) -> Optional[str]:
+        return self.qualname(call.func)
+
+    def value(self, node: ast.AST, depth: int = 0) -> Val:
+        return _val(self, node, depth)
+
+    def literal(self, node: ast.AST) -> Any:
+        v = _val(self, node, 0)
+        return v.literal() if v.is_literal else _MISSING
+
+    def resolve_const(self, val: Val) -> Val:
+        """Follow a ``name`` Val through local and module constants (one level)."""
+        if val.kind != "name":
+            return val
+        name = val.value
+        for frame in reversed(self.frames):
+            if name in frame.assigns:
+                return frame.assigns[name]
+        return self.summary.constants.get(name, val)
+
+
+class _Missing:
+    def __repr__(self):
+        return "MISSING"
+
+
+_MISSING = _Missing()
+MISSING = _MISSING
+
+
+def _val(ctx: Optional[FileContext], node: ast.AST, depth: int) -> Val:
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, (str, int, float, bool, type(None))):
+            return Val("const", v)
+        return Val("other", type(v).__name__)
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        d = _dotted(node)
+        if d is not None:
+            return Val("name", d)
+        return Val("other", type(node).__name__)
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for p in node.values:
+            if isinstance(p, ast.Constant):
+                parts.append(str(p.value))
+            elif isinstance(p, ast.FormattedValue):
+                inner = p.value
+                src = _dotted(inner) or (ast.unparse(inner) if depth < 2 else "?")
+                parts.append(("{", src))
+        return Val("fstr", parts)
+    if isinstance(node, (ast.List, ast.Tuple)) and depth < 2 and len(node.elts) <= 256:
+        return Val("list", [_val(ctx, e, depth + 1) for e in node.elts])
+    if isinstance(node, ast.Dict) and depth < 2 and len(node.keys) <= 128:
+        return Val("dict", [(_val(ctx, k, depth + 1) if k is not None else Val("other", "**"), _val(ctx, v, depth + 1))
+                            for k, v in zip(node.keys, node.values)])
+    if isinstance(node, ast.Call):
+        q = ctx.qualname(node.func) if ctx is not None else _dotted(node.func)
+        return Val("call", q or _dotted(node.func) or (node.func.attr if isinstance(node.func, ast.Attribute) else None))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and depth < 3:
+        l, r = _val(ctx, node.left, depth + 1), _val(ctx, node.right, depth + 1)
+        if l.kind == "const" and r.kind == "const" and isinstance(l.value, str) and isinstance(r.value, str):
+            return Val("const", l.value + r.value)
+        if l.kind in ("const", "fstr", "name") and r.kind in ("const", "fstr", "name") and (
+                isinstance(l.value, (str, list)) or isinstance(r.value, (str, list))):
+            parts = []
+            for side in (l, r):
+                if side.kind == "const":
+                    parts.append(str(side.value))
+                elif side.kind == "fstr":
+                    parts.extend(side.value)
+                else:
+                    parts.append(("{", side.value))
+            return Val("fstr", parts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+            and isinstance(node.operand.value, (int, float)):
+        return Val("const", -node.operand.value)
+    return Val("other", type(node).__name__)
+
+
+class Summariser:
+    """Builds a ModuleSummary and dispatches nodes to FileRules in the same walk."""
+
+    def __init__(self, path: str, module: str, kind: str, source: Any, rules: list, sink: list,
+                 *, is_package: bool = False, settings: Any = None):
+        self.summary = ModuleSummary(path=path, module=module, kind=kind, is_package=is_package)
+        self.ctx = FileContext(self.summary, source, settings)
+        self.rules = rules
+        self.sink = sink
+        self.enter: dict = {}
+        self.leave: dict = {}
+        for rule in rules:
+            rule.bind(self.ctx, sink)
+            for attr in dir(type(rule)):
+                if attr.startswith("visit_"):
+                    self.enter.setdefault(attr[6:], []).append(getattr(rule, attr))
+                elif attr.startswith("leave_"):
+                    self.leave.setdefault(attr[6:], []).append(getattr(rule, attr))
+        self.errors: list = []  # (rule, exception)
+
+    # -- pre-pass over top-level statements: imports and defined names (not a walk)
+    def _prepass(self, tree: ast.Module) -> None:
+        names = set()
+        stack = list(tree.body)
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(stmt.name)
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self._import(stmt, self.summary.aliases, MODULE_SCOPE)
+            elif isinstance(stmt, (ast.If, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With)):
+                for attr in ("body", "orelse", "finalbody"):
+                    stack.extend(getattr(stmt, attr, []) or [])
+                for h in getattr(stmt, "handlers", []) or []:
+                    stack.extend(h.body)
+        self.summary.top_level_names = frozenset(names - set(self.summary.aliases))
+
+    def _import(self, stmt: ast.AST, aliases: dict, scope: str) -> None:
+        s = self.summary
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                if a.asname:
+                    aliases[a.asname] = a.name
+                else:
+                    head = a.name.split(".")[0]
+                    aliases[head] = head
+                s.imports.append(ImportInfo(a.name, None, a.asname or a.name.split(".")[0], stmt.lineno, 0, scope))
+        else:
+            mod = stmt.module or ""
+            if stmt.level:
+                pkg_parts = s.module.split(".")
+                if not s.is_package:
+                    pkg_parts = pkg_parts[:-1]
+                up = stmt.level - 1
+                base = pkg_parts[: len(pkg_parts) - up] if up <= len(pkg_parts) else []
+                mod = ".".join([p for p in base if p] + ([mod] if mod else []))
+            for a in stmt.names:
+                if a.name == "*":
+                    s.imports.append(ImportInfo(mod, "*", "*", stmt.lineno, stmt.level, scope))
+                    continue
+                aliases[a.asname or a.name] = f"{mod}.{a.name}" if mod else a.name
+                s.imports.append(ImportInfo(mod, a.name, a.asname or a.name, stmt.lineno, stmt.level, scope))
+
+    def run(self, tree: ast.Module) -> ModuleSummary:
+        self._prepass(tree)
+        module_frame = _Frame(MODULE_SCOPE, "module")
+        self.ctx.frames.append(module_frame)
+        for rule in self.rules:
+            self._safe(rule, rule.begin)
+        self._walk(tree)
+        for rule in self.rules:
+            self._safe(rule, rule.finish)
+        s = self.summary
+        s.scope_assigns.setdefault(MODULE_SCOPE, {}).update(module_frame.assigns)
+        s.var_types.setdefault(MODULE_SCOPE, {}).update(module_frame.types)
+        if s.kind == "notebook":
+            # A notebook's top level is its "function": fingerprint it for clone detection.
+            pass
+        for i, c in enumerate(s.calls):
+            c.index = i
+        return s
+
+    def _safe(self, rule, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # a broken rule never stops the scan
+            self.errors.append((rule, exc))
+
+    # -- the walk
+    def _walk(self, node: ast.AST) -> None:
+        ctx = self.ctx
+        tname = type(node).__name__
+        frame = ctx.frames[-1]
+        # normalised token stream for clone fingerprints (inside functions)
+        if frame.kind == "function":
+            self._token(frame, node, tname)
+        handler = _ENTER.get(tname)
+        pushed = handler(self, node) if handler else None
+        hooks = self.enter.get(tname)
+        if hooks:
+            for h in hooks:
+                try:
+                    h(node)
+                except Exception as exc:
+                    self.errors.append((h.__self__, exc))
+        ctx.parents.append(node)
+        if tname == "If" and _is_main_guard(node):
+            self._walk_main(node)
+        else:
+            for child in ast.iter_child_nodes(node):
+                self._walk(child)
+        ctx.parents.pop()
+        lhooks = self.leave.get(tname)
+        if lhooks:
+            for h in lhooks:
+                try:
+                    h(node)
+                except Exception as exc:
+                    self.errors.append((h.__self__, exc))
+        if pushed:
+            _LEAVE[pushed](self, node)
+
+    def _walk_main(self, node: ast.If) -> None:
+        self.summary.main_line = node.lineno
+        self.ctx.frames.append(_Frame(MAIN_SCOPE, "main"))
+        self._walk(node.test)
+        for stmt in node.body:
+            self._walk(stmt)
+        main = self.ctx.frames.pop()
+        self.summary.scope_assigns[MAIN_SCOPE] = main.assigns
+        self.summary.var_types[MAIN_SCOPE] = main.types
+        for stmt in node.orelse:
+            self._walk(stmt)
+
+    def _token(self, frame: _Frame, node: ast.AST, tname: str) -> None:
+        t = frame.tokens
+        if tname == "Name":
+            t.append("N")
+        elif tname == "Constant":
+            v = node.value
+            if isinstance(v, str):
+                if 0 < len(v) <= 40 and v.replace("_", "").replace("-", "").isalnum():
+                    t.append("S:" + v)
+                    frame.fields.add(v)
+                else:
+                    t.append("S")
+            else:
+                t.append("C")
+        elif tname == "Attribute":
+            t.append("." + node.attr)
+            if node.attr in _TRANSFORM_ATTRS:
+                frame.ops += 1
+        elif tname in ("Load", "Store", "Del", "arguments", "arg", "keyword", "alias"):
+            return
+        else:
+            t.append(tname)
+            if tname in ("BinOp", "Compare", "Subscript"):
+                frame.ops += 1 if tname == "BinOp" else 0
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    t = node.test
+    if isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq):
+        sides = [t.left, t.comparators[0]]
+        names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+        consts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+        return bool(names and consts)
+    return False
+
+
+# -- enter/leave handlers of the summariser itself ----------------------------------------
+def _enter_function(self: Summariser, node) -> str:
+    ctx = self.ctx
+    parent = ctx.frames[-1]
+    if parent.kind == "function":
+        qual = f"{parent.qualname}.<locals>.{node.name}"
+    elif parent.kind == "class":
+        qual = f"{parent.qualname}.{node.name}"
+    else:
+        qual = node.name
+    decorators = []
+    for d in node.decorator_list:
+        target = d.func if isinstance(d, ast.Call) else d
+        dotted = _dotted(target) or ""
+        head = dotted.split(".")[0] if dotted else ""
+        decorators.append(Decorator(
+            qualname=ctx.qualname(target), dotted=dotted,
+            args=[_val(ctx, a, 1) for a in d.args] if isinstance(d, ast.Call) else [],
+            kwargs={k.arg: _val(ctx, k.value, 1) for k in d.keywords if k.arg} if isinstance(d, ast.Call) else {},
+            receiver_type=ctx.var_type(head) if head and "." in dotted else None))
+    params = []
+    a = node.args
+    for arg in list(a.posonlyargs) + list(a.args) + ([a.vararg] if a.vararg else []) + list(a.kwonlyargs) + (
+            [a.kwarg] if a.kwarg else []):
+        ann = None
+        if arg.annotation is not None:
+            ann_node = arg.annotation
+            if isinstance(ann_node, ast.Subscript):
+                ann = "[]" + (ctx.qualname(ann_node.value) or _dotted(ann_node.value) or "")
+            elif isinstance(ann_node, ast.Constant) and isinstance(ann_node.value, str):
+                ann = ann_node.value
+            else:
+                ann = ctx.qualname(ann_node) or _dotted(ann_node)
+        params.append((arg.arg, ann))
+    returns = None
+    if node.returns is not None:
+        returns = ctx.qualname(node.returns) or _dotted(node.returns)
+    class_name = parent.qualname if parent.kind == "class" else None
+    end_col = node.col_offset + 1 + len("async def " if isinstance(node, ast.AsyncFunctionDef) else "def ") + len(node.name)
+    info = FunctionInfo(qualname=qual, name=node.name, line=node.lineno, col=node.col_offset + 1,
+                        end_line=node.end_lineno or node.lineno, is_async=isinstance(node, ast.AsyncFunctionDef),
+                        decorators=decorators, params=params, class_name=class_name, returns=returns,
+                        n_statements=sum(1 for _ in _statements(node.body)), def_end_col=end_col)
+    self.summary.functions[qual] = info
+    frame = _Frame(qual, "function", info, node)
+    # parameters shadow module names; parameters typed with a class are known receivers
+    for pname, ann in params:
+        frame.assigns[pname] = Val("other", "param")
+        if ann and not ann.startswith("[]"):
+            frame.types[pname] = ann
+    ctx.frames.append(frame)
+    # defaults and decorators were evaluated in the enclosing scope; fine to walk inside.
+    return "function"
+
+
+def _statements(body: list):
+    for stmt in body:
+        yield stmt
+        for attr in ("body", "orelse", "finalbody"):
+            sub = getattr(stmt, attr, None)
+            if isinstance(sub, list) and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                yield from _statements(sub)
+
+
+def _leave_function(self: Summariser, node) -> None:
+    frame = self.ctx.frames.pop()
+    info: FunctionInfo = frame.info
+    info.fingerprint = _winnow(frame.tokens)
+    info.fields = frozenset(frame.fields)
+    info.ops = frame.ops
+    info.globals_written = tuple(sorted(frame.globals))
+    if frame.assigns:
+        self.summary.scope_assigns[info.qualname] = frame.assigns
+    if frame.types:
+        self.summary.var_types[info.qualname] = frame.types
+
+
+def _enter_class(self: Summariser, node: ast.ClassDef) -> str:
+    ctx = self.ctx
+    parent = ctx.frames[-1]
+    qual = f"{parent.qualname}.{node.name}" if parent.kind == "class" else (
+        f"{parent.qualname}.<locals>.{node.name}" if parent.kind == "function" else node.name)
+    bases = [ctx.qualname(b) or _dotted(b) or "?" for b in node.bases]
+    decos = [ctx.qualname(d.func if isinstance(d, ast.Call) else d) or _dotted(d.func if isinstance(d, ast.Call) else d) or "?"
+             for d in node.decorator_list]
+    methods = [b.name for b in node.body if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    self.summary.classes[qual] = ClassInfo(qual, node.name, node.lineno, node.col_offset + 1, bases, decos, methods)
+    ctx.frames.append(_Frame(qual, "class", None, node))
+    return "class"
+
+
+def _leave_class(self: Summariser, node) -> None:
+    self.ctx.frames.pop()
+
+
+def _enter_import(self: Summariser, node) -> None:
+    ctx = self.ctx
+    frame = ctx.frames[-1]
+    if frame.kind == "module":
+        return None  # done in the pre-pass
+    # function-local imports: visible for the rest of the function (or class body)
+    self._import(node, frame.aliases, ctx.scope)
+    return None
+
+
+def _enter_call(self: Summariser, node: ast.Call) -> None:
+    ctx = self.ctx
+    func = node.func
+    qual = None
+    attr = None
+    receiver = None
+    receiver_type = None
+    if isinstance(func, ast.Name):
+        if func.id in _SKIP_BUILTINS and ctx.resolve_name(func.id) == func.id:
+            return None
+        qual = ctx.resolve_name(func.id)
+        if qual is None:
+            # a local variable called (e.g. ``model(x)``): keep its name as the receiver
+            receiver = func.id
+            receiver_type = ctx.var_type(func.id)
+    elif isinstance(func, ast.Attribute):
+        attr = func.attr
+        dotted = _dotted(func.value)
+        if dotted is not None:
+            receiver = dotted
+            head = dotted.split(".")[0]
+            base = ctx.resolve_name(head)
+            if base is not None and not (base == head and head in _BUILTINS):
+                qual = f"{base}{dotted[len(head):]}.{attr}"
+            if qual is None:
+                receiver_type = ctx.var_type(dotted)
+                if receiver_type is None and dotted.startswith("self.") and ctx.class_name:
+                    receiver_type = ctx.summary.var_types.get("@" + ctx.class_name, {}).get(dotted[5:])
+        elif isinstance(func.value, ast.Call):
+            receiver = None
+            inner = ctx.qualname(func.value.func)
+            receiver_type = inner
+    parents = ctx.parents
+    parent = parents[-1] if parents else None
+    assigned = None
+    if isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1:
+        assigned = _dotted(parent.targets[0])
+    elif isinstance(parent, (ast.AnnAssign,)) and parent.value is node:
+        assigned = _dotted(parent.target)
+    elif isinstance(parent, ast.withitem) and parent.optional_vars is not None:
+        assigned = _dotted(parent.optional_vars)
+    info = CallInfo(
+        qualname=qual, attr=attr, receiver=receiver, receiver_type=receiver_type,
+        line=node.lineno, col=node.col_offset + 1, end_line=node.end_lineno or node.lineno,
+        end_col=(node.end_col_offset or node.col_offset) + 1, scope=ctx.scope,
+        args=[_val(ctx, a, 0) for a in node.args if not isinstance(a, ast.Starred)],
+        kwargs={k.arg: _val(ctx, k.value, 0) for k in node.keywords if k.arg is not None},
+        star_args=any(isinstance(a, ast.Starred) for a in node.args),
+        star_kwargs=any(k.arg is None for k in node.keywords),
+        contexts=tuple(ctx.with_stack), loops=tuple(ctx.loop_stack), guards=tuple(ctx.guard_stack),
+        awaited=isinstance(parent, ast.Await), assigned_to=assigned,
+        in_return=isinstance(parent, ast.Return),
+    )
+    self.summary.calls.append(info)
+    return None
+
+
+def _enter_assign(self: Summariser, node) -> None:
+    ctx = self.ctx
+    frame = ctx.frames[-1]
+    value = node.value
+    if value is None:
+        return None
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for t in targets:
+        if isinstance(t, ast.Name):
+            v = _val(ctx, value, 0)
+            frame.assigns[t.id] = v
+            if frame.kind == "module":
+                self.summary.constants[t.id] = v
+            if isinstance(value, ast.Call):
+                q = ctx.qualname(value.func)
+                if q is None and isinstance(value.func, ast.Attribute):
+                    # ``x = obj.method(...)``: type by the receiver's known type
+                    inner = _dotted(value.func.value)
+                    rt = ctx.var_type(inner) if inner else None
+                    q = f"{rt}.{value.func.attr}()" if rt else None
+                if q:
+                    frame.types[t.id] = q
+                else:
+                    frame.types.pop(t.id, None)
+            else:
+                frame.types.pop(t.id, None)
+        elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+            cls = ctx.class_name
+            if cls and isinstance(value, ast.Call):
+                q = ctx.qualname(value.func)
+                if q is None and isinstance(value.func, ast.Attribute):
+                    inner = _dotted(value.func.value)
+                    rt = ctx.var_type(inner) if inner else None
+                    q = f"{rt}.{value.func.attr}()" if rt else None
+                if q:
+                    self.summary.var_types.setdefault("@" + cls, {})[t.attr] = q
+                    frame.types["self." + t.attr] = q
+        elif isinstance(t, ast.Attribute) and frame.kind in ("function", "main"):
+            d = _dotted(t)
+            if d and isinstance(value, ast.Call):
+                q = ctx.qualname(value.func)
+                if q:
+                    frame.types[d] = q
+    return None
+
+
+def _enter_global(self: Summariser, node: ast.Global) -> None:
+    frame = self.ctx.frames[-1]
+    frame.globals.update(node.names)
+    return None
+
+
+def _enter_with(self: Summariser, node) -> str:
+    ctx = self.ctx
+    items = []
+    for item in node.items:
+        e = item.context_expr
+        target = e.func if isinstance(e, ast.Call) else e
+        items.append(ctx.qualname(target) or _dotted(target) or (target.attr if isinstance(target, ast.Attribute) else "?"))
+    ctx.with_stack.append("|".join(items))
+    return "with"
+
+
+def _leave_with(self: Summariser, node) -> None:
+    self.ctx.with_stack.pop()
+
+
+def _enter_loop(self: Summariser, node) -> str:
+    self.ctx.loop_stack.append(node.lineno)
+    return "loop"
+
+
+def _leave_loop(self: Summariser, node) -> None:
+    self.ctx.loop_stack.pop()
+
+
+def _enter_if(self: Summariser, node: ast.If) -> str:
+    self.ctx.guard_stack.append(_guard_tokens(node.test))
+    return "if"
+
+
+def _leave_if(self: Summariser, node) -> None:
+    self.ctx.guard_stack.pop()
+
+
+def _enter_constant(self: Summariser, node: ast.Constant) -> None:
+    v = node.value
+    if isinstance(v, str) and len(v) < 2048 and v.startswith(_URI_PREFIXES):
+        self.summary.strings.append((node.lineno, node.col_offset + 1, v))
+    return None
+
+
+_ENTER = {
+    "FunctionDef": _enter_function,
+    "AsyncFunctionDef": _enter_function,
+    "ClassDef": _enter_class,
+    "Import": _enter_import,
+    "ImportFrom": _enter_import,
+    "Call": _enter_call,
+    "Assign": _enter_assign,
+    "AnnAssign": _enter_assign,
+    "Global": _enter_global,
+    "With": _enter_with,
+    "AsyncWith": _enter_with,
+    "For": _enter_loop,
+    "AsyncFor": _enter_loop,
+    "While": _enter_loop,
+    "If": _enter_if,
+    "Constant": _enter_constant,
+}
+_LEAVE = {
+    "function": _leave_function,
+    "class": _leave_class,
+    "with": _leave_with,
+    "loop": _leave_loop,
+    "if": _leave_if,
+}
+
+
+def summarise(tree: ast.Module, path: str, module: str, kind: str, source: Any, rules: list, sink: list,
+              *, is_package: bool = False, settings: Any = None) -> tuple:
+    """-> (ModuleSummary, [(rule, exception)])."""
+    s = Summariser(path, module, kind, source, rules, sink, is_package=is_package, settings=settings)
+    summary = s.run(tree)
+    summary.n_lines = len(source.lines) if source is not None else 0
+    if kind == "notebook" and source is not None:
+        summary.magics = list(source.magics)
+    return summary, s.errors
