@@ -77,14 +77,7 @@ class SplitWithoutRandomState(FileRule):
             # explicit random_state=None is the same as not passing it
         name = q.rsplit(".", 1)[-1]
         self.report(node, f"`{name}` shuffles without a fixed `random_state`; pass `random_state=SEED` "
-                          f"so the split is reproducible", fix=self.ctx_fix(node))
-
-    def ctx_fix(self, node):
-        try:
-            from mllint.fixes import add_keyword_fix
-        except ImportError:  # fixes module not available
-            return None
-        return add_keyword_fix(self.ctx, node, "random_state")
+                          f"so the split is reproducible")
 
 
 def _kw(node: ast.Call, name: str):
