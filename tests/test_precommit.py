@@ -1,0 +1,153 @@
+"""pre-commit integration: the manifest validates, the real `pre-commit try-repo` runs the hook in a
+temporary git repository, and when only changed files are passed the project is still loaded as a
+whole while findings are limited to those files.
+
+`test_try_repo` is marked `precommit` (slow: pre-commit builds a virtualenv and pip-installs this
+repository from the package index, ~15-40 s).  It is NOT skipped: it runs in CI with the rest of the
+suite; deselect it locally with `-m "not precommit"`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ROOT
+
+BAD = textwrap.dedent("""\
+    from sklearn.model_selection import train_test_split
+
+
+    def split(X, y):
+        return train_test_split(X, y, test_size=0.2)
+""")
+GOOD = textwrap.dedent("""\
+    from sklearn.model_selection import train_test_split
+
+    from config import SEED
+
+
+    def split(X, y):
+        return train_test_split(X, y, test_size=0.2, random_state=SEED)
+""")
+# a file with a finding that is NOT passed: it must not be reported by the per-file hook
+OTHER = textwrap.dedent("""\
+    from sklearn.model_selection import ShuffleSplit
+
+    CV = ShuffleSplit(n_splits=3)
+""")
+
+
+def _pre_commit() -> list:
+    exe = shutil.which("pre-commit")
+    return [exe] if exe else [sys.executable, "-m", "pre_commit"]
+
+
+def _git(args, cwd):
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com")
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=env)
+
+
+def test_validate_manifest():
+    proc = subprocess.run([*_pre_commit(), "validate-manifest", os.path.join(ROOT, ".pre-commit-hooks.yaml")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_manifest_hooks():
+    import yaml
+
+    with open(os.path.join(ROOT, ".pre-commit-hooks.yaml"), encoding="utf-8") as fh:
+        hooks = {h["id"]: h for h in yaml.safe_load(fh)}
+    per_file, repo = hooks["mllint"], hooks["mllint-repo"]
+    assert per_file["entry"] == "mllint check --force-exclude"
+    assert per_file["language"] == "python"
+    assert per_file["types_or"] == ["python", "pyi", "jupyter", "yaml", "toml"]
+    assert per_file["require_serial"] is True
+    assert per_file["minimum_pre_commit_version"] == "2.9.2"
+    assert repo["pass_filenames"] is False and repo["always_run"] is True
+    assert repo["entry"].startswith("mllint check")
+
+
+def _project(make_repo):
+    return make_repo({"src/train.py": BAD, "src/serve.py": GOOD, "src/config.py": "SEED = 7\n",
+                      "src/cv.py": OTHER, "pyproject.toml": "[project]\nname = 'demo'\n"})
+
+
+def test_only_named_files_whole_project_loaded(make_repo):
+    """What pre-commit does: name only the changed files.  The project graph still holds every
+    module; findings are limited to the named files."""
+    from mllint.config import load_settings
+    from mllint.engine import scan
+
+    root = _project(make_repo)
+    settings = load_settings([str(root / "src/serve.py")], str(root))
+    res = scan([str(root / "src/serve.py")], settings)
+    assert set(res.project.summaries) >= {"src/train.py", "src/serve.py", "src/config.py", "src/cv.py"}
+    assert res.findings == []
+    res = scan([str(root / "src/train.py")], settings)
+    assert [(f.code, f.path) for f in res.findings] == [("ML0301", "src/train.py")]
+    assert "src/cv.py" in res.project.summaries
+    # the whole repository (mllint-repo): everything is reported
+    res = scan([str(root)], settings)
+    assert sorted((f.code, f.path) for f in res.findings) == [("ML0301", "src/cv.py"), ("ML0301", "src/train.py")]
+
+
+def test_only_named_files_cli(make_repo):
+    from conftest import run_cli
+
+    root = _project(make_repo)
+    code, out, _ = run_cli(["check", "--force-exclude", "--output-format", "concise", "src/serve.py"], cwd=root)
+    assert code == 0, out
+    code, out, _ = run_cli(["check", "--force-exclude", "--output-format", "concise", "src/train.py", "src/serve.py"],
+                           cwd=root)
+    assert code == 1 and "src/train.py:5:12: ML0301" in out and "cv.py" not in out
+
+
+def test_force_exclude_drops_excluded_named_file(make_repo):
+    from conftest import run_cli
+
+    root = make_repo({"vendor/bad.py": BAD, "pyproject.toml": "[tool.mllint]\nextend-exclude = ['vendor']\n"})
+    code, out, _ = run_cli(["check", "--force-exclude", "vendor/bad.py"], cwd=root)
+    assert code == 0, out
+    code, out, _ = run_cli(["check", "vendor/bad.py"], cwd=root)
+    assert code == 1, out
+
+
+@pytest.mark.precommit
+def test_try_repo(tmp_path):
+    """The real tool: `pre-commit try-repo <this repo> mllint --files ...` in a temporary git repo."""
+    if not os.path.isdir(os.path.join(ROOT, ".git")):
+        pytest.fail("this test needs the mllint git checkout (pre-commit clones it)")
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "src" / "train.py").write_text(BAD)
+    (proj / "src" / "serve.py").write_text(GOOD)
+    (proj / "src" / "config.py").write_text("SEED = 7\n")
+    (proj / "src" / "cv.py").write_text(OTHER)
+    _git(["init", "-q"], proj)
+    _git(["add", "."], proj)
+    _git(["commit", "-q", "-m", "init"], proj)
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pc-home"), PRE_COMMIT_COLOR="never",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com")
+    env.pop("MLLINT_OUTPUT_FORMAT", None)
+    # one run, two hooks' worth of evidence: the failing file fails, the clean one is not reported,
+    # and an unpassed file with a finding stays out of the per-file hook's report
+    cmd = [*_pre_commit(), "try-repo", ROOT, "mllint", "--verbose", "--files", "src/train.py", "src/serve.py"]
+    proc = subprocess.run(cmd, cwd=proj, capture_output=True, text=True, env=env, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "src/train.py:5:12: ML0301" in out, out
+    assert "serve.py:" not in out and "cv.py" not in out, out
+    # the clean file alone passes
+    cmd = [*_pre_commit(), "try-repo", ROOT, "mllint", "--verbose", "--files", "src/serve.py", "src/config.py"]
+    proc = subprocess.run(cmd, cwd=proj, capture_output=True, text=True, env=env, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "Passed" in out, out
