@@ -672,3 +672,122 @@ def _split_cmd(cmd: str, line: int) -> Iterable:
                 argv = piece.split()
             if argv:
                 yield argv, line + offset
+
+
+# ----------------------------------------------------------------------------- seeds
+ALL_FRAMEWORKS = frozenset({"torch", "numpy", "random", "tensorflow"})
+_SEED_WORD = re.compile(r"seed", re.I)
+_HF_TRAINERS = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.TrainingArguments",
+                "transformers.Seq2SeqTrainingArguments", "trl.", "setfit.Trainer", "lightning.pytorch.cli.LightningCLI",
+                "pytorch_lightning.cli.LightningCLI", "lightning.pytorch.LightningCLI", "pytorch_lightning.LightningCLI")
+
+
+@dataclass
+class SeedEvent:
+    kind: str  # "seed" | "consume"
+    frameworks: frozenset
+    path: str
+    call: CallInfo
+
+
+def seed_effect(call: CallInfo, resolved: Optional[str]) -> frozenset:
+    """Frameworks a call seeds (its own effect, not its callees')."""
+    fws = TK.seeded_frameworks(call)
+    if fws:
+        return frozenset(fws)
+    q = canonical(call.qualname)
+    if q and q.startswith(_HF_TRAINERS):
+        return ALL_FRAMEWORKS  # HF Trainer seeds from TrainingArguments.seed; LightningCLI from its config
+    if resolved is None:
+        # An unresolved helper named like a seeder (``seed_everything()``, ``utils.set_seed(42)``): trust it.
+        name = last(call.qualname) if call.qualname else (call.attr or "")
+        if name and _SEED_WORD.search(name) and not (q or "").startswith(("numpy.random.", "random.", "torch.")):
+            return ALL_FRAMEWORKS
+    return frozenset()
+
+
+def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
+    """Seed setters and randomness consumers in (approximate) execution order from an entrypoint:
+    imported project modules' top level first, then the module top level, then the main block; a
+    call into a project function is followed at the call site (each function once)."""
+    events: list = []
+    visited: set = set()
+
+    def visit(sid: str, depth: int = 0) -> None:
+        if sid in visited or depth > 60:
+            return
+        visited.add(sid)
+        path, scope = split_scope(sid)
+        if scope == MODULE_SCOPE:
+            for _, tgt, kind in sorted(project.graph.out_edges(sid, data="kind"), key=lambda e: e[1]):
+                if kind == "imports":
+                    visit(tgt, depth + 1)
+        calls = sorted(project.calls(sid), key=lambda ct: (ct[0].line, ct[0].col))
+        for call, tgt in calls:
+            if tgt is not None and tgt in project.functions:
+                visit(tgt, depth + 1)
+            eff = seed_effect(call, tgt)
+            if eff:
+                events.append(SeedEvent("seed", eff, path, call))
+            fw = TK.randomness_framework(call)
+            if fw:
+                events.append(SeedEvent("consume", frozenset({fw}), path, call))
+
+    for root in ep.scopes:
+        visit(root)
+    return events
+
+
+def _unseeded(events: list) -> dict:
+    """framework -> first SeedEvent that consumed it before any seed for it."""
+    seeded: set = set()
+    first: dict = {}
+    for e in events:
+        if e.kind == "seed":
+            seeded |= e.frameworks
+        else:
+            for fw in e.frameworks:
+                if fw not in seeded and fw not in first:
+                    first[fw] = e
+    return first
+
+
+def _attach_seed_api() -> None:
+    def seed_trace(self, ep: Entrypoint) -> list:
+        cache = self.__dict__.setdefault("_seed_traces", {})
+        key = (ep.path, tuple(ep.scopes))
+        if key not in cache:
+            cache[key] = _project_seed_trace(self, ep)
+        return cache[key]
+
+    def unseeded_consumers(self, ep: Entrypoint) -> dict:
+        """framework -> first randomness consumer reached before any seed for that framework."""
+        return _unseeded(self.seed_trace(ep))
+
+    def seeded_frameworks(self, ep: Entrypoint) -> frozenset:
+        """Frameworks seeded anywhere reachable from the entrypoint (order-insensitive)."""
+        out: set = set()
+        for e in self.seed_trace(ep):
+            if e.kind == "seed":
+                out |= e.frameworks
+        return frozenset(out)
+
+    def entrypoints_reaching(self, path: str, scope: str) -> list:
+        sid = scope_id(path, scope)
+        cache = self.__dict__.setdefault("_reach_cache", {})
+        out = []
+        for ep in self.training_entrypoints:
+            key = (ep.path, tuple(ep.scopes))
+            if key not in cache:
+                cache[key] = self.reachable(ep.scopes)
+            if sid in cache[key]:
+                out.append(ep)
+        return out
+
+    Project.seed_trace = seed_trace
+    Project.unseeded_consumers = unseeded_consumers
+    Project.seeded_frameworks = seeded_frameworks
+    Project.entrypoints_reaching = entrypoints_reaching
+
+
+_attach_seed_api()

@@ -122,6 +122,24 @@ class FunctionInfo:
 
 
 @dataclass(slots=True)
+class BlockInfo:
+    """Straight-line top-level code fingerprinted like a function: a notebook cell, a script's
+    module body, or its ``__main__`` block."""
+
+    name: str  # '<cell 3>', '<module>', '<main>'
+    scope: str  # MODULE_SCOPE or MAIN_SCOPE: where its calls are recorded
+    line: int
+    end_line: int
+    n_statements: int = 0
+    fingerprint: frozenset = frozenset()
+    fields: frozenset = frozenset()
+    ops: int = 0
+
+    def span(self) -> tuple:
+        return (self.line, 1, self.line, 2)
+
+
+@dataclass(slots=True)
 class ClassInfo:
     qualname: str
     name: str
@@ -152,6 +170,7 @@ class ModuleSummary:
     aliases: dict = field(default_factory=dict)  # module-level local name -> qualified name
     calls: list = field(default_factory=list)  # list[CallInfo]
     functions: dict = field(default_factory=dict)  # qualname -> FunctionInfo
+    blocks: list = field(default_factory=list)  # list[BlockInfo]
     classes: dict = field(default_factory=dict)  # qualname -> ClassInfo
     constants: dict = field(default_factory=dict)  # module-level NAME -> Val
     scope_assigns: dict = field(default_factory=dict)  # scope -> {name: Val} (last simple assignment)
@@ -231,7 +250,7 @@ def stable_hash(tokens: list) -> int:
 
 class _Frame:
     __slots__ = ("qualname", "kind", "tokens", "fields", "ops", "assigns", "types", "globals", "info", "node",
-                 "aliases")
+                 "aliases", "skip", "first", "last", "nstmts")
 
     def __init__(self, qualname, kind, info=None, node=None):
         self.qualname = qualname
@@ -245,6 +264,10 @@ class _Frame:
         self.info = info
         self.node = node
         self.aliases: dict = {}
+        self.skip = None
+        self.first = 0
+        self.last = 0
+        self.nstmts = 0
 
 
 class FileContext:
@@ -423,6 +446,9 @@ class Summariser:
                 elif attr.startswith("leave_"):
                     self.leave.setdefault(attr[6:], []).append(getattr(rule, attr))
         self.errors: list = []  # (rule, exception)
+        self._block: Optional[_Frame] = None
+        self._blocks: dict = {}
+        self._cells = list(getattr(source, "cells", None) or []) if kind == "notebook" else []
 
     # -- pre-pass over top-level statements: imports and defined names (not a walk)
     def _prepass(self, tree: ast.Module) -> None:
@@ -479,9 +505,10 @@ class Summariser:
         s = self.summary
         s.scope_assigns.setdefault(MODULE_SCOPE, {}).update(module_frame.assigns)
         s.var_types.setdefault(MODULE_SCOPE, {}).update(module_frame.types)
-        if s.kind == "notebook":
-            # A notebook's top level is its "function": fingerprint it for clone detection.
-            pass
+        for name, b in self._blocks.items():
+            s.blocks.append(BlockInfo(name=name, scope=MAIN_SCOPE if name == "<main>" else MODULE_SCOPE,
+                                      line=b.first, end_line=b.last, n_statements=b.nstmts,
+                                      fingerprint=_winnow(b.tokens), fields=frozenset(b.fields), ops=b.ops))
         for i, c in enumerate(s.calls):
             c.index = i
         return s
@@ -497,9 +524,15 @@ class Summariser:
         ctx = self.ctx
         tname = type(node).__name__
         frame = ctx.frames[-1]
-        # normalised token stream for clone fingerprints (inside functions)
+        # normalised token stream for clone fingerprints (functions, and top-level blocks)
         if frame.kind == "function":
             self._token(frame, node, tname)
+        elif frame.kind in ("module", "main"):
+            parents = ctx.parents
+            if parents and type(parents[-1]).__name__ == "Module" and isinstance(node, ast.stmt):
+                self._block = self._block_for(node, frame.kind)
+            if self._block is not None and tname not in ("FunctionDef", "AsyncFunctionDef", "ClassDef"):
+                self._token(self._block, node, tname)
         handler = _ENTER.get(tname)
         pushed = handler(self, node) if handler else None
         hooks = self.enter.get(tname)
@@ -510,7 +543,8 @@ class Summariser:
                 except Exception as exc:
                     self.errors.append((h.__self__, exc))
         ctx.parents.append(node)
-        if tname == "If" and _is_main_guard(node):
+        if tname == "If" and frame.kind == "module" and _is_main_guard(node):
+            self._block = None
             self._walk_main(node)
         else:
             for child in ast.iter_child_nodes(node):
@@ -526,12 +560,39 @@ class Summariser:
         if pushed:
             _LEAVE[pushed](self, node)
 
+    def _block_for(self, stmt: ast.stmt, kind: str) -> Optional[_Frame]:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+            return None
+        if kind == "module" and isinstance(stmt, ast.If) and _is_main_guard(stmt):
+            return None
+        if kind == "main":
+            name = "<main>"
+        elif self._cells:
+            name = "<module>"
+            for number, first, n in self._cells:
+                if first <= stmt.lineno < first + max(n, 1):
+                    name = f"<cell {number}>"
+                    break
+        else:
+            name = "<module>"
+        b = self._blocks.get(name)
+        if b is None:
+            b = _Frame(name, "block")
+            b.first = stmt.lineno
+            self._blocks[name] = b
+        b.last = max(b.last, getattr(stmt, "end_lineno", stmt.lineno) or stmt.lineno)
+        b.nstmts += 1
+        return b
+
     def _walk_main(self, node: ast.If) -> None:
         self.summary.main_line = node.lineno
         self.ctx.frames.append(_Frame(MAIN_SCOPE, "main"))
         self._walk(node.test)
+        saved = self._block
         for stmt in node.body:
+            self._block = self._block_for(stmt, "main")
             self._walk(stmt)
+        self._block = saved
         main = self.ctx.frames.pop()
         self.summary.scope_assigns[MAIN_SCOPE] = main.assigns
         self.summary.var_types[MAIN_SCOPE] = main.types
@@ -539,29 +600,55 @@ class Summariser:
             self._walk(stmt)
 
     def _token(self, frame: _Frame, node: ast.AST, tname: str) -> None:
+        """Normalised tokens: local names -> N, numbers -> C, field accesses (``df["a"]``,
+        ``row["a"]``, ``row.get("a")``, ``req.a``) -> F:a, method/function attributes kept."""
         t = frame.tokens
+        if frame.skip is not None and id(node) == frame.skip:
+            frame.skip = None
+            return
         if tname == "Name":
             t.append("N")
         elif tname == "Constant":
             v = node.value
             if isinstance(v, str):
                 if 0 < len(v) <= 40 and v.replace("_", "").replace("-", "").isalnum():
-                    t.append("S:" + v)
+                    parent = self.ctx.parents[-1] if self.ctx.parents else None
+                    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and \
+                            parent.func.attr in ("get", "pop", "getattr") and parent.args and parent.args[0] is node:
+                        t.append("F:" + v)
+                    else:
+                        t.append("S:" + v)
                     frame.fields.add(v)
                 else:
                     t.append("S")
             else:
                 t.append("C")
+        elif tname == "Subscript":
+            sl = node.slice
+            if isinstance(sl, ast.Constant) and isinstance(sl.value, str) and 0 < len(sl.value) <= 40:
+                t.append("F:" + sl.value)
+                frame.fields.add(sl.value)
+                frame.skip = id(sl)
+            else:
+                t.append("Subscript")
         elif tname == "Attribute":
-            t.append("." + node.attr)
+            parent = self.ctx.parents[-1] if self.ctx.parents else None
+            is_call = isinstance(parent, ast.Call) and parent.func is node
+            value = node.value
+            if not is_call and isinstance(value, ast.Name) and value.id not in ("self", "cls") and \
+                    value.id not in self.summary.aliases and not isinstance(node.ctx, ast.Store):
+                t.append("F:" + node.attr)
+                frame.fields.add(node.attr)
+            else:
+                t.append("." + node.attr)
             if node.attr in _TRANSFORM_ATTRS:
                 frame.ops += 1
-        elif tname in ("Load", "Store", "Del", "arguments", "arg", "keyword", "alias"):
+        elif tname in ("Load", "Store", "Del", "arguments", "arg", "keyword", "alias", "Expr"):
             return
         else:
             t.append(tname)
-            if tname in ("BinOp", "Compare", "Subscript"):
-                frame.ops += 1 if tname == "BinOp" else 0
+            if tname == "BinOp":
+                frame.ops += 1
 
 
 def _is_main_guard(node: ast.If) -> bool:
