@@ -198,14 +198,14 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
                          exit_non_zero_on_fix=exit_non_zero_on_fix, add_noqa=add_noqa,
                          output_format=output_format or "full", quiet=quiet, silent=silent, exit_zero=exit_zero)
     result = scan(list(paths), settings, overlays=overlays, use_cache=use_cache)
+    if write_baseline:  # before --baseline, so that the file records every current finding
+        from mllint.baseline import write_baseline as wb
+
+        wb(result, write_baseline)
     if baseline:
         from mllint.baseline import apply_baseline
 
         apply_baseline(result, baseline)
-    if write_baseline:
-        from mllint.baseline import write_baseline as wb
-
-        wb(result, write_baseline)
     fmt = output_format or "full"
     if unsafe_fixes is False:
         pass
