@@ -84,8 +84,9 @@ class RuleDoc:
     def section(self, name: str) -> str:
         return self.sections.get(name, "")
 
-    def code_blocks(self, heading: str) -> list:
-        return re.findall(r"```[a-zA-Z0-9_-]*\n(.*?)```", self.section(heading), re.S)
+    def code_blocks(self, heading: str, lang: Optional[str] = None) -> list:
+        blocks = re.findall(r"```([a-zA-Z0-9_-]*)\n(.*?)```", self.section(heading), re.S)
+        return [body for l, body in blocks if lang is None or l == lang]
 
 
 def parse_doc(doc: str) -> RuleDoc:
