@@ -42,6 +42,7 @@ class Discovery:
     files: list = field(default_factory=list)  # analysed files (kind is not None)
     inventory: list = field(default_factory=list)  # every non-excluded path, analysed or not
     requested: Optional[set] = None  # when explicit files were given: findings are limited to these
+    tops: list = field(default_factory=list)  # walked directories, relative to root ('' = root)
 
 
 def find_root(start: str) -> str:
@@ -216,6 +217,7 @@ def discover(paths: list, root: str, *, excludes: Iterable[str] = (), respect_gi
             continue
         walked.add(top)
         top_rel = os.path.relpath(top, root).replace(os.sep, "/")
+        disc.tops.append("" if top_rel == "." else top_rel)
         if top_rel != "." and any(part in default_ex for part in top_rel.split("/")) and force_exclude:
             continue
         # .gitignore files of the directories above the walked one apply too.

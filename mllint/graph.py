@@ -62,6 +62,8 @@ class Project:
         self.results = results
         self.inventory: list = list(discovery.inventory) if discovery is not None else []
         self.inventory_set = set(self.inventory)
+        # Directories the scan was asked for: relative paths in code are resolved against these too.
+        self.tops: list = list(getattr(discovery, "tops", None) or [""])
         self.summaries: dict = {r.path: r.summary for r in results if r.summary is not None}
         self.configs: list = [d for r in results for d in r.docs]
         self.file_results = {r.path: r for r in results}
