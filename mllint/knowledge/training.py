@@ -160,3 +160,32 @@ MODEL_SAVE_METHODS = frozenset({"save_pretrained", "save_model", "save"})
 MODEL_EXTENSIONS = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras", ".onnx",
                     ".pb", ".safetensors", ".bin", ".gguf", ".model", ".ubj", ".cbm", ".tflite", ".mar",
                     ".savedmodel", ".sav")
+
+# ------------------------------------------------- stochastic estimators (estimator-without-random-state)
+# class name -> (library whose global RNG it falls back to, seed keyword names)
+_SK = ("numpy", ("random_state",))
+STOCHASTIC_ESTIMATORS = {
+    **{f"sklearn.ensemble.{n}": _SK for n in (
+        "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
+        "GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
+        "HistGradientBoostingRegressor", "IsolationForest", "RandomTreesEmbedding")},
+    **{f"sklearn.linear_model.{n}": _SK for n in ("SGDClassifier", "SGDRegressor", "SGDOneClassSVM")},
+    "sklearn.neural_network.MLPClassifier": _SK, "sklearn.neural_network.MLPRegressor": _SK,
+    "sklearn.cluster.KMeans": _SK, "sklearn.cluster.MiniBatchKMeans": _SK,
+    "sklearn.model_selection.RandomizedSearchCV": _SK, "sklearn.manifold.TSNE": _SK,
+    "sklearn.decomposition.TruncatedSVD": _SK,
+    # conditional (see CONDITIONAL_STOCHASTIC)
+    "sklearn.decomposition.PCA": _SK, "sklearn.linear_model.LogisticRegression": _SK, "sklearn.svm.SVC": _SK,
+    **{f"xgboost.{n}": ("xgboost", ("random_state", "seed")) for n in (
+        "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")},
+    **{f"lightgbm.{n}": ("lightgbm", ("random_state", "seed", "random_seed")) for n in (
+        "LGBMClassifier", "LGBMRegressor", "LGBMRanker")},
+    **{f"catboost.{n}": ("catboost", ("random_seed", "random_state")) for n in (
+        "CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker", "CatBoost")},
+}
+# Estimators that are stochastic only with some arguments: name -> (keyword, position, literal values)
+CONDITIONAL_STOCHASTIC = {
+    "sklearn.decomposition.PCA": ("svd_solver", None, ("randomized",)),
+    "sklearn.linear_model.LogisticRegression": ("solver", None, ("sag", "saga", "liblinear")),
+    "sklearn.svm.SVC": ("probability", None, (True,)),
+}

@@ -1,0 +1,180 @@
+"""Experiment trackers, metric/param logging calls and model-registry APIs (checkpoints 1 and 2).
+
+Everything is keyed by canonical qualified name (``mllint.knowledge.canonical``); method calls on
+objects whose constructor is known are matched through ``CallInfo.receiver_type``.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from mllint.knowledge import canonical, last
+
+# ------------------------------------------------------------------------------ trackers
+# Importing / calling anything under these packages means an experiment tracker is in use.
+TRACKER_PACKAGES = ("mlflow", "wandb", "neptune", "neptune_client", "comet_ml", "clearml", "trains", "aim",
+                    "dvclive", "sacred", "guild", "polyaxon", "tensorboardX", "mlrun", "determined",
+                    "azureml.core.Run", "azureml.mlflow")
+# Individual APIs (qualified-name prefixes) that track.
+TRACKER_APIS = (
+    "torch.utils.tensorboard", "tensorflow.summary", "keras.callbacks.TensorBoard",
+    "lightning.pytorch.loggers", "lightning.fabric.loggers", "ultralytics",
+    "sagemaker.experiments", "google.cloud.aiplatform.start_run", "google.cloud.aiplatform.init",
+    "google.cloud.aiplatform.log_metrics", "google.cloud.aiplatform.log_params",
+    "ray.air.integrations", "ray.tune.logger", "ignite.contrib.handlers.tensorboard_logger",
+    "ignite.handlers.tensorboard_logger", "accelerate.Accelerator.init_trackers",
+)
+# Trainers that report to trackers by default (HF ``report_to`` defaults to the installed
+# integrations before transformers v5; Lightning's default logger is TensorBoard/CSV).
+HF_ARGS = ("transformers.TrainingArguments", "transformers.Seq2SeqTrainingArguments", "trl.SFTConfig",
+           "trl.DPOConfig", "trl.GRPOConfig", "trl.PPOConfig", "trl.RewardConfig", "setfit.TrainingArguments",
+           "sentence_transformers.SentenceTransformerTrainingArguments")
+LIGHTNING_TRAINERS = ("lightning.pytorch.Trainer", "lightning.Trainer", "lightning.pytorch.trainer.Trainer")
+# ``report_to`` values that mean "no tracker".
+NO_REPORT = ("none", "")
+
+
+def _starts(q: str, prefixes) -> bool:
+    return any(q == p or q.startswith(p + ".") for p in prefixes)
+
+
+def tracker_of_call(call) -> Optional[str]:
+    """Name of the tracker a call uses, '' for a call that explicitly disables tracking, None when
+    the call has nothing to do with tracking."""
+    q = canonical(call.qualname)
+    rt = canonical(call.receiver_type)
+    for name in (q, rt):
+        if not name:
+            continue
+        if _starts(name, TRACKER_PACKAGES) or _starts(name, TRACKER_APIS):
+            return name.split(".")[0]
+    if q in HF_ARGS or any(q.startswith(p) for p in HF_ARGS):
+        rep = call.kwargs.get("report_to")
+        if rep is None:
+            return "hf-default" if not call.star_kwargs else "hf-kwargs"
+        v = rep.literal() if rep.is_literal else None
+        if v is None and rep.kind != "const":
+            return "hf-report_to"  # a variable: cannot tell, count as tracked
+        if v is None or v in NO_REPORT or v == [] or v == ["none"]:
+            return ""
+        return "hf-report_to"
+    if q in LIGHTNING_TRAINERS:
+        lg = call.kwargs.get("logger")
+        if lg is not None and lg.kind == "const" and lg.value in (False, None):
+            return ""
+        return "lightning-logger"
+    return None
+
+
+def imports_tracker(module: str, name: Optional[str] = None) -> bool:
+    """Does ``import module`` / ``from module import name`` bring in a tracker?"""
+    for m in (canonical(module), canonical(f"{module}.{name}") if name else ""):
+        if m and (_starts(m, TRACKER_PACKAGES) or _starts(m, TRACKER_APIS)):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------ metric and param logging
+MLFLOW_METRIC = frozenset({"mlflow.log_metric", "mlflow.log_metrics", "mlflow.tracking.MlflowClient.log_metric",
+                           "mlflow.MlflowClient.log_metric"})
+MLFLOW_PARAM_PREFIXES = ("mlflow.log_param", "mlflow.log_params", "mlflow.log_dict", "mlflow.log_artifact",
+                         "mlflow.log_artifacts", "mlflow.log_input", "mlflow.set_tag", "mlflow.set_tags",
+                         "mlflow.log_text", "mlflow.projects.run", "mlflow.run")
+MLFLOW_PARAM_ATTRS = frozenset({"log_param", "log_params", "log_batch", "log_dict", "log_artifact", "log_artifacts",
+                                "log_hyperparams"})
+WANDB_RUN_TYPES = ("wandb.init", "wandb.sdk.wandb_init.init", "wandb.run")
+
+
+def metric_call(call) -> Optional[str]:
+    """'mlflow' / 'wandb' when the call logs metrics to that tracker, else None."""
+    q = canonical(call.qualname)
+    if q in MLFLOW_METRIC:
+        return "mlflow"
+    rt = canonical(call.receiver_type)
+    if call.attr in ("log_metric", "log_metrics") and rt.startswith(("mlflow.tracking.MlflowClient",
+                                                                     "mlflow.MlflowClient")):
+        return "mlflow"
+    if q == "wandb.log":
+        return "wandb"
+    if call.attr == "log" and rt.startswith(WANDB_RUN_TYPES):
+        return "wandb"
+    return None
+
+
+def param_call(call) -> Optional[str]:
+    """'mlflow' / 'wandb' when the call records params/config for that tracker (autolog counts)."""
+    q = canonical(call.qualname)
+    rt = canonical(call.receiver_type)
+    if q.startswith("mlflow.") and (last(q) == "autolog" or q.startswith(MLFLOW_PARAM_PREFIXES)):
+        return "mlflow"
+    if call.attr in MLFLOW_PARAM_ATTRS and rt.startswith(("mlflow.", "lightning.pytorch.loggers")):
+        return "mlflow"
+    if q == "wandb.init" or rt.startswith(WANDB_RUN_TYPES) and call.attr == "init":
+        if "config" in call.kwargs or call.star_kwargs:
+            return "wandb"
+        return None
+    if q.startswith(("wandb.config.", "wandb.agent", "wandb.sweep", "wandb.run.config.")):
+        return "wandb"
+    if call.receiver and (call.receiver.endswith(".config") or call.receiver == "config") and \
+            rt.startswith(WANDB_RUN_TYPES):
+        return "wandb"
+    if call.attr in ("update", "setdefaults") and call.receiver and call.receiver.endswith(".config") and \
+            canonical(call.receiver_type or "").startswith("wandb"):
+        return "wandb"
+    if call.attr == "log_hyperparams":
+        return "any"
+    return None
+
+
+# ---------------------------------------------------------------------------- registry APIs
+REGISTRY_FUNCTIONS = frozenset({
+    "mlflow.register_model", "mlflow.MlflowClient.create_model_version",
+    "mlflow.tracking.MlflowClient.create_model_version", "mlflow.MlflowClient.create_registered_model",
+    "mlflow.tracking.MlflowClient.create_registered_model",
+    "sagemaker.ModelPackage", "sagemaker.model.ModelPackage", "sagemaker.workflow.step_collections.RegisterModel",
+    "sagemaker.workflow.model_step.ModelStep",
+    "google.cloud.aiplatform.Model.upload", "google.cloud.aiplatform.Model.upload_scikit_learn_model_file",
+    "google.cloud.aiplatform.Model.upload_xgboost_model_file",
+    "google.cloud.aiplatform.Model.upload_tensorflow_saved_model",
+    "google.cloud.aiplatform.models.Model.upload",
+    "azureml.core.Model.register", "azureml.core.model.Model.register",
+    "wandb.log_model", "wandb.link_model", "wandb.run.log_model", "wandb.run.link_model",
+    "huggingface_hub.upload_folder", "huggingface_hub.upload_file", "huggingface_hub.HfApi.upload_folder",
+    "clearml.OutputModel", "clearml.Task.init", "trains.OutputModel",
+    "neptune.init_model_version", "neptune.init_model",
+    "comet_ml.API.register_model",
+})
+# Method names that only registries have.
+REGISTRY_METHODS = frozenset({"register_model", "create_model_version", "create_registered_model",
+                              "link_model", "link_artifact", "push_to_hub", "create_model_package",
+                              "create_model_package_group", "upload_model"})
+# Local model saves that are registries (model stores), not bare files.
+REGISTRY_PREFIXES = ("bentoml.",)
+
+
+def registry_call(call) -> Optional[str]:
+    """A short description when the call registers a model, else None."""
+    q = canonical(call.qualname)
+    rt = canonical(call.receiver_type)
+    if q in REGISTRY_FUNCTIONS:
+        return q
+    if q.startswith(REGISTRY_PREFIXES) and last(q) in ("save_model", "create", "import_model"):
+        return q
+    if q.startswith("mlflow.") and last(q) == "log_model" and "registered_model_name" in call.kwargs:
+        return q
+    if call.attr in REGISTRY_METHODS:
+        return call.attr
+    if call.attr == "log_model" and (q.startswith("wandb.") or rt.startswith(WANDB_RUN_TYPES)):
+        return "wandb log_model"
+    if call.attr == "register" and (rt.startswith("sagemaker.") or "model_package_group_name" in call.kwargs):
+        return "sagemaker register"
+    if call.attr == "create_or_update" and call.receiver and call.receiver.endswith(".models"):
+        return "azure ml models"
+    if call.attr == "log_artifact" and call.kwargs.get("type") is not None:
+        t = call.kwargs["type"]
+        if t.kind == "const" and t.value == "model":
+            return "dvclive model artifact"
+    for key in ("push_to_hub", "hub_model_id"):
+        v = call.kwargs.get(key)
+        if v is not None and not (v.kind == "const" and v.value in (False, None)):
+            return key  # TrainingArguments(push_to_hub=True)
+    return None
