@@ -1,0 +1,155 @@
+"""Training reads data from a location that can change without a trace.
+
+## What it does
+In training code (what a training entrypoint reaches), looks at data reads (`pd.read_*`,
+`pl.read_*`/`scan_*`, `spark.read.*`, Dask, `np.load`, `tf.data.TFRecordDataset`, torchvision
+`ImageFolder`, `datasets.load_dataset`) whose location resolves to a constant, and reports:
+a remote URI (`s3://`, `gs://`, `abfs://`, `hdfs://`, `https://`...) with a mutable segment
+(`latest`, `current`, `live`, `prod`...) or with no version marker at all (no date partition,
+`versionId`, `v3`, commit hash or `@rev`); a Hugging Face hub dataset without `revision`; and a local
+data file that is neither committed nor tracked by DVC or Git LFS.
+
+## Why is this bad?
+Checkpoint 3 (reproducible training): if the data behind a path changes, the same commit trains a
+different model, and nobody can say which data produced the model in production or reproduce a
+past result.
+
+## Example
+```python
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+
+def train():
+    df = pd.read_parquet("s3://lake/churn/latest/features.parquet")
+    LogisticRegression().fit(df.drop(columns="y"), df["y"])
+
+
+if __name__ == "__main__":
+    train()
+```
+
+## Use instead
+```python
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+
+def train():
+    df = pd.read_parquet("s3://lake/churn/dt=2024-06-01/features.parquet")
+    LogisticRegression().fit(df.drop(columns="y"), df["y"])
+
+
+if __name__ == "__main__":
+    train()
+```
+
+## Known limits
+Paths are resolved through module constants and constants imported from project modules; a
+location the analysis cannot resolve (a CLI argument, an environment variable, a config value) is
+not reported. Bucket versioning does not help unless the version id is pinned. Reads in tests and
+outside training code are ignored.
+"""
+from mllint.knowledge import canonical
+from mllint.knowledge import io as IO
+from mllint.knowledge import versioning as V
+from mllint.rule import ProjectRule, RuleMeta
+
+
+class UnversionedDataPath(ProjectRule):
+    meta = RuleMeta(code="ML0304", level="warning", precision="high", tags=("reproducibility", "data"))
+
+    def check_project(self, project):
+        if not project.training_scopes:
+            return
+        tracked = None
+        for path, summary in project.summaries.items():
+            if project.is_test_path(path):
+                continue
+            for call in summary.calls:
+                if f"{path}::{call.scope}" not in project.training_scopes:
+                    continue
+                q = canonical(call.qualname)
+                if q in IO.HUB_DATASET_LOADERS:
+                    msg = self._hub_dataset(project, path, call)
+                    if msg:
+                        yield self.finding(path, call.span(), msg)
+                    continue
+                kws = IO.data_reader_kwargs(call)
+                if kws is None:
+                    continue
+                ref = None
+                for k in kws:
+                    if k in call.kwargs:
+                        ref = call.kwargs[k]
+                        break
+                if ref is None and call.args:
+                    ref = call.args[0]
+                if ref is None:
+                    continue
+                ref = project.const_value(path, call.scope, ref)
+                text, literal = V.literal_text(ref)
+                if text is None:
+                    continue
+                if tracked is None:
+                    tracked = V.VersionTracking(project)
+                msg = self._location(project, path, call, text, literal, ref, tracked)
+                if msg:
+                    yield self.finding(path, call.span(), msg)
+
+    def _hub_dataset(self, project, path, call):
+        ref = project.const_value(path, call.scope, call.args[0]) if call.args else call.kwargs.get("path")
+        text, literal = V.literal_text(ref)
+        if not literal or text is None:
+            return None
+        if text in IO.DATASET_BUILDERS:
+            files = call.kwargs.get("data_files")
+            if files is None:
+                return None
+            ftext, _ = V.literal_text(project.const_value(path, call.scope, files))
+            if ftext and ftext.startswith(V.REMOTE_PREFIXES) and not V.VERSION_MARKER.search(ftext):
+                return f"`load_dataset(\"{text}\", data_files=\"{ftext}\")` reads a remote file with no version marker; pin a versioned location"
+            return None
+        if V.HF_REPO_ID.match(text) or ("/" not in text and "." not in text):
+            if "revision" in call.kwargs:
+                rv = project.const_value(path, call.scope, call.kwargs["revision"])
+                if rv.kind == "const" and isinstance(rv.value, str) and rv.value.lower() in V.BRANCH_REVISIONS:
+                    return f"`load_dataset(\"{text}\", revision=\"{rv.value}\")` follows a branch; pin a commit sha"
+                return None
+            return (f"`load_dataset(\"{text}\")` has no `revision`: the hub dataset can change between runs; "
+                    f"pin `revision=\"<commit sha>\"`")
+        return None
+
+    def _location(self, project, path, call, text, literal, ref, tracked):
+        reader = call.qualname or f"{call.receiver}.{call.attr}"
+        low = text.lower()
+        if low.startswith(V.REMOTE_PREFIXES):
+            body = text.split("://", 1)[-1] if "://" in text else text
+            segs = [s for s in body.replace("{}", "").split("/") if s]
+            mutable = [s for s in segs[1:] if s.lower() in ("latest", "current", "live", "prod", "production", "head",
+                                                             "today", "new", "newest")]
+            if mutable:
+                return (f"`{reader}` reads `{text}`: the `{mutable[0]}` segment points at whatever was written last, so "
+                        f"reruns train on different data; read a dated or versioned snapshot")
+            if not literal:
+                names = " ".join(V.placeholders(ref))
+                from mllint.knowledge import VERSION_LIKE
+
+                if VERSION_LIKE.search(names) or not names:
+                    return None
+                return None  # a placeholder the analysis cannot resolve: trusted
+            if V.VERSION_MARKER.search(text):
+                return None
+            if low.startswith(("http://", "https://")) and "huggingface.co" in low and "/resolve/" in low:
+                return None
+            return (f"`{reader}` reads `{text}`, a remote location with no version marker (date partition, "
+                    f"versionId, v<N>, commit hash); pin the snapshot so the run can be reproduced")
+        if not literal or text.startswith(("/", "~")) or "{}" in text:
+            return None
+        if not low.endswith(IO.DATA_EXTENSIONS) and "data/" not in low:
+            return None
+        cands = V.path_candidates(path, text, project.tops)
+        if any(tracked.versioned(c) for c in cands):
+            return None
+        return (f"`{reader}` reads `{text}`, a local data file that is not committed and not tracked by DVC or Git "
+                f"LFS; track it (`dvc add {text}`) so the training data is versioned with the code")
