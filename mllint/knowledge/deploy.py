@@ -200,7 +200,6 @@ def progressive_delivery(project: Any) -> dict:
                 ref = as_map(spec.get("targetRef"))
                 if isinstance(ref.get("name"), str):
                     out.setdefault(ref["name"], "Flagger Canary")
-                out.setdefault("*flagger*", "Flagger Canary")
             elif d.subkind in ("TrafficSplit",):
                 out.setdefault(str(spec.get("service") or "*"), "SMI TrafficSplit")
             elif d.subkind == "VirtualService":

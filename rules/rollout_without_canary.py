@@ -1,0 +1,164 @@
+"""A model-serving deployment switches all traffic to a new model at once.
+
+## What it does
+Flags model-serving deploy configs with no progressive rollout:
+- a KServe `InferenceService` (serverless mode) whose `predictor` has no `canaryTrafficPercent`,
+  when no Argo Rollout, Flagger Canary, SMI TrafficSplit or weighted Istio route covers it;
+- a model-server `Deployment` with `strategy.type: Recreate`;
+- a CloudFormation `AWS::SageMaker::Endpoint` without `DeploymentConfig.BlueGreenUpdatePolicy`
+  with `TrafficRoutingConfiguration.Type` `CANARY` or `LINEAR` (or with `ALL_AT_ONCE`);
+- a SageMaker `update_endpoint(...)` call without `DeploymentConfig=`, or `deploy(update_endpoint=True)`;
+- a Vertex AI `deploy(..., traffic_percentage=100)` or `traffic_split` that gives a model 100 %.
+
+## Why is this bad?
+Checkpoint 18 (rollout strategy): a bad model (wrong features, a skewed artefact, a regression only
+visible on live traffic) reaches every user at once, and there is no window in which metrics of the
+new version can be compared with the old one before it takes all traffic.
+
+## Example
+```yaml
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: fraud-model
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: gs://models/fraud/v7
+```
+
+## Use instead
+```yaml
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: fraud-model
+spec:
+  predictor:
+    canaryTrafficPercent: 10
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: gs://models/fraud/v8
+```
+
+## Known limits
+KServe `RawDeployment`/`Standard` mode (no canary support) is skipped. A rollout controller that
+lives outside the repository is invisible: suppress with `# noqa: ML1801`. A first deployment to a
+fresh Vertex endpoint with `traffic_percentage=100` is flagged too.
+"""
+from mllint.knowledge import deploy as DK
+from mllint.rule import ProjectRule, RuleMeta
+
+
+class RolloutWithoutCanary(ProjectRule):
+    meta = RuleMeta(code="ML1801", level="warning", precision="high", profile="poc", tags=("deployment", "rollout"))
+
+    def check_project(self, project):
+        progressive = DK.progressive_delivery(project)
+        for d in project.configs:
+            if project.is_test_path(d.path):
+                continue
+            if d.kind == "k8s" and d.subkind == "InferenceService":
+                yield from self._isvc(d, progressive)
+            elif d.kind == "k8s" and d.subkind in ("Deployment", "StatefulSet") and DK.is_model_server(d, project):
+                spec = DK.as_map(DK.as_map(d.data).get("spec"))
+                strat = DK.as_map(spec.get("strategy") or spec.get("updateStrategy"))
+                if str(strat.get("type") or "") == "Recreate":
+                    yield self._f(d.path, strat.line_of("type"),
+                                  f"model server `{DK.k8s_name(d.data)}` uses `strategy: Recreate`: every pod is "
+                                  f"replaced at once, with downtime; use a RollingUpdate behind a canary (Argo "
+                                  f"Rollouts, Flagger) so the new model takes traffic gradually")
+            elif d.kind == "cloudformation":
+                yield from self._cfn(d)
+        yield from self._python(project)
+
+    def _f(self, path, line, msg):
+        return self.finding(path, (line, 1, line, 2), msg)
+
+    def _isvc(self, d, progressive):
+        data = DK.as_map(d.data)
+        meta = DK.as_map(data.get("metadata"))
+        ann = DK.as_map(meta.get("annotations"))
+        mode = str(ann.get("serving.kserve.io/deploymentMode") or "")
+        if mode in ("RawDeployment", "Standard", "ModelMesh"):
+            return
+        name = DK.k8s_name(data)
+        if name in progressive:
+            return
+        spec = DK.as_map(data.get("spec"))
+        pred = spec.get("predictor")
+        if not isinstance(pred, dict) or "canaryTrafficPercent" in pred:
+            return
+        if any(isinstance(spec.get(c), dict) and "canaryTrafficPercent" in spec[c] for c in DK.KSERVE_COMPONENTS):
+            return
+        yield self._f(d.path, spec.line_of("predictor"),
+                      f"InferenceService `{name}` rolls a new predictor out to 100% of traffic at once; set "
+                      f"`canaryTrafficPercent` (e.g. 10) and promote after checking the canary")
+
+    def _cfn(self, d):
+        for lid, res, line in DK.cfn_resources(d, "AWS::SageMaker::Endpoint"):
+            props = DK.as_map(res.get("Properties"))
+            dc = DK.as_map(props.get("DeploymentConfig"))
+            bg = DK.as_map(dc.get("BlueGreenUpdatePolicy"))
+            trc = DK.as_map(bg.get("TrafficRoutingConfiguration"))
+            typ = trc.get("Type")
+            if isinstance(typ, str) and typ in ("CANARY", "LINEAR"):
+                continue
+            if typ is not None and not isinstance(typ, str):
+                continue  # a Ref / !If: unresolved
+            if dc.get("RollingUpdatePolicy"):
+                continue  # rolling batches with a rollback policy
+            if typ == "ALL_AT_ONCE":
+                yield self._f(d.path, trc.line_of("Type"),
+                              f"SageMaker endpoint `{lid}` shifts traffic ALL_AT_ONCE; use `CANARY` or `LINEAR` "
+                              f"traffic routing so the new variant is checked on a slice of traffic first")
+            else:
+                yield self._f(d.path, line,
+                              f"SageMaker endpoint `{lid}` has no blue/green `DeploymentConfig` with CANARY or "
+                              f"LINEAR traffic routing: an update switches all traffic at once")
+
+    def _python(self, project):
+        sm = project.uses_module("sagemaker") or project.uses_module("boto3")
+        vertex = project.uses_module("google.cloud.aiplatform") or project.uses_module("vertexai")
+        if not sm and not vertex:
+            return
+        for path, c in project.all_calls():
+            if project.is_test_path(path):
+                continue
+            span = (c.line, c.col, c.end_line, c.end_col)
+            if sm and c.attr == "update_endpoint":
+                if c.star_kwargs or "DeploymentConfig" in c.kwargs or "deployment_config" in c.kwargs:
+                    continue
+                if "EndpointName" in c.kwargs or "EndpointConfigName" in c.kwargs or "endpoint_name" in c.kwargs or \
+                        "model_name" in c.kwargs or "initial_instance_count" in c.kwargs:
+                    yield self.finding(path, span, "`update_endpoint` switches all traffic to the new endpoint "
+                                                   "config at once; pass a blue/green `DeploymentConfig` with "
+                                                   "CANARY or LINEAR traffic routing")
+            elif sm and c.attr == "deploy" and _is_const(c.kwargs.get("update_endpoint"), True):
+                yield self.finding(path, span, "`deploy(update_endpoint=True)` replaces the live model at once; "
+                                               "use a blue/green deployment with canary or linear traffic shifting")
+            elif vertex and c.attr == "deploy":
+                tp = c.kwargs.get("traffic_percentage")
+                split = c.kwargs.get("traffic_split")
+                if _is_const(tp, 100):
+                    yield self.finding(path, span, "Vertex AI `deploy(traffic_percentage=100)` sends all traffic to "
+                                                   "the new model at once; start with a small percentage and raise it "
+                                                   "after checking the new model")
+                elif split is not None and split.kind == "dict" and _split_all(split):
+                    yield self.finding(path, span, "Vertex AI `traffic_split` gives one model 100% of traffic; "
+                                                   "shift traffic gradually")
+
+
+def _is_const(val, want) -> bool:
+    return val is not None and val.kind == "const" and val.value == want and type(val.value) is type(want)
+
+
+def _split_all(val) -> bool:
+    try:
+        items = val.value.items() if isinstance(val.value, dict) else val.value
+        values = [v for _, v in items]
+    except Exception:
+        return False
+    consts = [v.value for v in values if getattr(v, "kind", None) == "const"]
+    return len(consts) == len(values) == 1 and consts[0] == 100
