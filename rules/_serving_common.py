@@ -1,0 +1,513 @@
+"""Shared helpers of the serving and monitoring rules (checkpoints 7, 9-15).  Not a rule (the
+registry skips modules starting with ``_``).
+
+Two halves:
+* walk time: ``function_flow(ctx, node)`` - an intra-procedural data flow of one function: for
+  every call, the origins (call results, parameters, request attributes) whose values reach its
+  arguments; and the origins reaching ``return``.  Recorded as picklable facts.
+* project time: model references, inference calls, handlers, reachability helpers.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from mllint.knowledge import canonical, last
+from mllint.knowledge import monitoring as MK
+from mllint.knowledge import serving as SK
+from mllint.summary import MODULE_SCOPE
+
+# =============================================================================== walk time
+
+
+def dotted(node) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def chain_root(node) -> Optional[str]:
+    """``self.model.to(d).eval`` -> ``self.model``: the dotted base under method calls."""
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+            if isinstance(node, ast.Attribute):
+                node = node.value
+            else:
+                return None
+            continue
+        d = dotted(node)
+        if d is not None:
+            return d
+        if isinstance(node, ast.Attribute):
+            node = node.value
+            continue
+        if isinstance(node, ast.Subscript):
+            node = node.value
+            continue
+        return None
+
+
+def _pos(node) -> tuple:
+    return (node.lineno, node.col_offset + 1)
+
+
+class _Flow:
+    def __init__(self, fnode):
+        self.env: dict = {}  # name -> set of origins
+        self.calls: dict = {}  # (line, col) -> set of origins reaching its args/receiver
+        self.receivers: dict = {}  # (line, col) -> origins reaching the receiver only
+        self.returns: set = set()
+        self.attr_seeds: list = []  # (line, col, dotted) attribute loads: request.json ...
+        self.fnode = fnode
+        for a in _all_args(fnode.args):
+            self.env[a.arg] = {("p", a.arg)}
+
+    # expressions -> origins
+    def expr(self, node) -> set:
+        if node is None:
+            return set()
+        if isinstance(node, ast.Name):
+            return set(self.env.get(node.id, ()))
+        if isinstance(node, ast.Attribute):
+            d = dotted(node)
+            out = set()
+            if d is not None and d in self.env:
+                out |= self.env[d]
+            out |= self.expr(node.value)
+            if d is not None and "." in d:
+                out.add(("a", node.lineno, node.col_offset + 1))
+                self.attr_seeds.append((node.lineno, node.col_offset + 1, d))
+            return out
+        if isinstance(node, ast.Call):
+            args = set()
+            for a in node.args:
+                args |= self.expr(a.value if isinstance(a, ast.Starred) else a)
+            for k in node.keywords:
+                args |= self.expr(k.value)
+            recv = set()
+            if isinstance(node.func, ast.Attribute):
+                recv = self.expr(node.func.value)
+            elif not isinstance(node.func, ast.Name):
+                recv = self.expr(node.func)
+            key = _pos(node)
+            self.calls[key] = self.calls.get(key, set()) | args | recv
+            self.receivers[key] = self.receivers.get(key, set()) | recv
+            return args | recv | {("c",) + key}
+        if isinstance(node, (ast.Lambda,)):
+            return self.expr(node.body)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            saved = dict(self.env)
+            for g in node.generators:
+                src = self.expr(g.iter)
+                for n in _target_names(g.target):
+                    self.env[n] = src | self.env.get(n, set())
+                for c in g.ifs:
+                    self.expr(c)
+            if isinstance(node, ast.DictComp):
+                out = self.expr(node.key) | self.expr(node.value)
+            else:
+                out = self.expr(node.elt)
+            self.env = saved | {k: v for k, v in self.env.items() if k not in saved}
+            return out
+        out = set()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.expr, ast.keyword, ast.comprehension)):
+                out |= self.expr(child.value if isinstance(child, ast.keyword) else child)
+        return out
+
+    def assign(self, target, origins: set) -> None:
+        for n in _target_names(target):
+            self.env[n] = set(origins) | (self.env.get(n, set()) if "." in n else set())
+        if isinstance(target, ast.Subscript):
+            base = dotted(target.value)
+            if base:
+                self.env[base] = self.env.get(base, set()) | origins
+
+    def stmts(self, body) -> None:
+        for st in body:
+            self.stmt(st)
+
+    def stmt(self, st) -> None:
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return
+        if isinstance(st, ast.Assign):
+            o = self.expr(st.value)
+            for t in st.targets:
+                self.assign(t, o)
+        elif isinstance(st, (ast.AnnAssign, ast.AugAssign)):
+            o = self.expr(st.value) if st.value is not None else set()
+            if isinstance(st, ast.AugAssign):
+                o |= self.expr(st.target)
+            self.assign(st.target, o)
+        elif isinstance(st, ast.Return):
+            self.returns |= self.expr(st.value)
+        elif isinstance(st, (ast.For, ast.AsyncFor)):
+            o = self.expr(st.iter)
+            self.assign(st.target, o)
+            for _ in range(2):
+                self.stmts(st.body)
+            self.stmts(st.orelse)
+        elif isinstance(st, ast.While):
+            for _ in range(2):
+                self.expr(st.test)
+                self.stmts(st.body)
+            self.stmts(st.orelse)
+        elif isinstance(st, ast.If):
+            self.expr(st.test)
+            self.stmts(st.body)
+            self.stmts(st.orelse)
+        elif isinstance(st, (ast.With, ast.AsyncWith)):
+            for it in st.items:
+                o = self.expr(it.context_expr)
+                if it.optional_vars is not None:
+                    self.assign(it.optional_vars, o)
+            self.stmts(st.body)
+        elif isinstance(st, ast.Try) or type(st).__name__ == "TryStar":
+            self.stmts(st.body)
+            for h in st.handlers:
+                self.stmts(h.body)
+            self.stmts(st.orelse)
+            self.stmts(st.finalbody)
+        elif isinstance(st, ast.Match):
+            self.expr(st.subject)
+            for c in st.cases:
+                self.stmts(c.body)
+        else:
+            for child in ast.iter_child_nodes(st):
+                if isinstance(child, ast.expr):
+                    self.expr(child)
+
+
+def _all_args(a: ast.arguments) -> list:
+    return list(a.posonlyargs) + list(a.args) + ([a.vararg] if a.vararg else []) + list(a.kwonlyargs) + (
+        [a.kwarg] if a.kwarg else [])
+
+
+def _target_names(t) -> list:
+    if isinstance(t, ast.Name):
+        return [t.id]
+    if isinstance(t, ast.Attribute):
+        d = dotted(t)
+        return [d] if d else []
+    if isinstance(t, (ast.Tuple, ast.List)):
+        out = []
+        for e in t.elts:
+            out += _target_names(e.value if isinstance(e, ast.Starred) else e)
+        return out
+    if isinstance(t, ast.Starred):
+        return _target_names(t.value)
+    return []
+
+
+def function_flow(fnode) -> dict:
+    """Picklable data flow facts of one function (see module docstring)."""
+    f = _Flow(fnode)
+    f.stmts(fnode.body)
+    return {
+        "calls": {k: frozenset(v) for k, v in f.calls.items() if v},
+        "receivers": {k: frozenset(v) for k, v in f.receivers.items() if v},
+        "returns": frozenset(f.returns),
+        "attrs": {(l, c): d for l, c, d in f.attr_seeds},
+    }
+
+
+def offloaded_positions(fnode) -> set:
+    """(line, col) of calls inside a lambda, a nested def, or the arguments of an offloader
+    (``run_in_threadpool``, ``asyncio.to_thread``, ``loop.run_in_executor``...)."""
+    out = set()
+
+    def mark(n):
+        for sub in ast.walk(n):
+            if isinstance(sub, ast.Call):
+                out.add(_pos(sub))
+
+    for n in ast.walk(fnode):
+        if n is fnode:
+            continue
+        if isinstance(n, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            mark(n)
+        elif isinstance(n, ast.Call):
+            name = dotted(n.func) or ""
+            if last(name) in MK.OFFLOADERS:
+                for a in n.args:
+                    mark(a)
+                for k in n.keywords:
+                    mark(k.value)
+    return out
+
+
+# =============================================================================== project time
+
+
+def handler_sids(project) -> list:
+    from mllint.graph import split_scope
+    return [sid for sid in project.request_roots if not project.is_test_path(split_scope(sid)[0])]
+
+
+def class_of(project, path: str, scope: str) -> Optional[str]:
+    s = project.summaries.get(path)
+    fn = s.functions.get(scope) if s else None
+    return fn.class_name if fn is not None else None
+
+
+def type_of(project, path: str, scope: str, ref: str) -> Optional[str]:
+    """The constructor/factory qualname that produced ``ref`` (``model``, ``self.model``)."""
+    s = project.summaries.get(path)
+    if s is None or not ref:
+        return None
+    if ref.startswith("self."):
+        cls = class_of(project, path, scope)
+        if not cls:
+            return None
+        t = s.var_types.get("@" + cls, {}).get(ref[5:])
+        if t is None:
+            # inherited attribute set in a project base class
+            ci = s.classes.get(cls)
+            for b in (ci.bases if ci else []):
+                ref_cls = project._class_ref(b, path)
+                if ref_cls:
+                    t = project.summaries[ref_cls[0]].var_types.get("@" + ref_cls[1], {}).get(ref[5:])
+                    if t:
+                        return t
+        return t
+    t = s.var_types.get(scope, {}).get(ref)
+    if t is None and ref not in s.scope_assigns.get(scope, {}):
+        t = s.var_types.get(MODULE_SCOPE, {}).get(ref)
+    return t
+
+
+_NOT_MODEL_FROM_PRETRAINED = ("Tokenizer", "Processor", "Config", "FeatureExtractor", "ImageProcessor",
+                              "TokenizerFast", "GenerationConfig")
+
+
+def _project_fn(project, path: str, q: str) -> Optional[str]:
+    q = q[:-2] if q.endswith("()") else q
+    return project.resolve_qualname(q, path)
+
+
+def loader_kind(project, path: str, t: Optional[str], depth: int = 0) -> Optional[str]:
+    """Classify a constructor/factory qualname: 'torch' (an nn.Module in train mode), 'torch-pickle'
+    (torch.load), 'torch-exempt' (TorchScript/ONNX), 'hf' (from_pretrained models), 'model' (any
+    other model loader), 'not-model', or None (unknown)."""
+    if not t:
+        return None
+    q = canonical(t[:-2] if t.endswith("()") else t)
+    if q in MK.EVAL_EXEMPT_LOADERS or q.startswith("onnxruntime."):
+        return "torch-exempt"
+    if q.endswith(".from_pretrained"):
+        if any(x in q for x in _NOT_MODEL_FROM_PRETRAINED):
+            return "not-model"
+        return "hf"
+    if q in MK.TORCH_PICKLE_LOADERS:
+        return "torch-pickle"
+    if q in MK.TORCH_MODULE_FACTORIES or (q.startswith("torchvision.models.") and q[len("torchvision.models."):].split(".")[-1][:1].islower()):
+        return "torch"
+    if q.startswith("torch.nn.") and q.split(".")[-1][:1].isupper():
+        return "torch"
+    if q in SK.MODEL_LOADERS or (q.startswith("mlflow.") and q.endswith(".load_model")) or last(q) == "load_model":
+        return "model"
+    if q.startswith(("transformers.pipeline", "sentence_transformers.", "ultralytics.", "whisper.")):
+        return "model"
+    if depth < 3:
+        ref = project._class_ref(q, path)
+        if ref is not None:
+            return "torch" if is_torch_module_class(project, ref[0], ref[1]) else "not-model"
+        sid = _project_fn(project, path, q)
+        if sid is not None:
+            return factory_kind(project, sid, depth + 1)
+    return None
+
+
+def is_torch_module_class(project, path: str, cls: str, depth: int = 0) -> bool:
+    s = project.summaries.get(path)
+    ci = s.classes.get(cls) if s else None
+    if ci is None or depth > 5:
+        return False
+    for b in ci.bases:
+        if canonical(b) in MK.TORCH_MODULE_BASES:
+            return True
+        ref = project._class_ref(b, path)
+        if ref and is_torch_module_class(project, ref[0], ref[1], depth + 1):
+            return True
+    return False
+
+
+def factory_kind(project, sid: str, depth: int = 0) -> Optional[str]:
+    """A project function that returns a model: the kind of what it builds (see loader_kind)."""
+    from mllint.graph import split_scope
+    path, scope = split_scope(sid)
+    kinds = []
+    for c, tgt in project.calls(sid):
+        k = None
+        if c.assigned_to or c.in_return:
+            if tgt and tgt != sid:
+                if depth < 3:
+                    k = factory_kind(project, tgt, depth + 1)
+                    if k is None:
+                        fn = project.function(tgt)
+                        if fn and fn.name == "__init__" and fn.class_name and is_torch_module_class(
+                                project, path_of(tgt), fn.class_name):
+                            k = "torch"
+            else:
+                k = loader_kind(project, path, c.qualname or (f"{c.receiver_type}.{c.attr}" if c.receiver_type and c.attr else None), depth + 1)
+        if k and k != "not-model":
+            kinds.append(k)
+    for pref in ("torch", "torch-pickle", "hf", "torch-exempt", "model"):
+        if pref in kinds:
+            return pref
+    return None
+
+
+def path_of(sid: str) -> str:
+    return sid.partition("::")[0]
+
+
+def is_model_ref(project, path: str, scope: str, ref: Optional[str]) -> bool:
+    if not ref:
+        return False
+    t = type_of(project, path, scope, ref)
+    if t is not None:
+        k = loader_kind(project, path, t)
+        if k is not None:
+            return k != "not-model"
+        return False  # a known non-model type (requests.Session, a project helper...)
+    name = last(ref)
+    return bool(MK.MODEL_NAME_RE.match(name)) and not MK.NOT_MODEL_NAME_RE.search(name)
+
+
+def inference_ref(project, path: str, call, target: Optional[str]) -> Optional[str]:
+    """The model reference a call runs inference on (``model.predict(x)``, ``model(x)``,
+    ``self.model(x)``, ``session.run(...)``), else None."""
+    if target is not None:
+        return None  # a project function/method
+    if call.qualname is not None:
+        return None
+    if call.attr is None and call.receiver:
+        ref = call.receiver  # model(x)
+    elif call.attr and call.receiver == "self":
+        ref = f"self.{call.attr}"  # self.model(x)
+        s = project.summaries.get(path)
+        cls = class_of(project, path, call.scope)
+        if cls and s and call.attr in (s.classes.get(cls).methods if s.classes.get(cls) else ()):
+            return None
+        if not (call.args or call.kwargs or call.star_args):
+            return None
+    elif call.attr in MK.INFERENCE_METHODS and call.receiver:
+        ref = call.receiver
+    elif call.attr == "run" and call.receiver:
+        t = canonical(type_of(project, path, call.scope, call.receiver) or "")
+        if not (t.startswith(MK.SESSION_TYPES) or (not t and last(call.receiver).lower() in (
+                "session", "sess", "ort_session", "onnx_session", "ort_sess"))):
+            return None
+        ref = call.receiver
+    else:
+        return None
+    return ref if is_model_ref(project, path, call.scope, ref) else None
+
+
+def inference_calls(project, sid: str) -> list:
+    """[(CallInfo, model ref)] inference calls made directly in a scope."""
+    path = path_of(sid)
+    out = []
+    for c, tgt in project.calls(sid):
+        ref = inference_ref(project, path, c, tgt)
+        if ref:
+            out.append((c, ref))
+    return out
+
+
+def memo(project, key: str) -> dict:
+    d = project.__dict__.setdefault("_serving_memo", {})
+    return d.setdefault(key, {})
+
+
+def performs_inference(project, sid: str) -> bool:
+    """Does the scope, or a project function it reaches, run model inference?"""
+    m = memo(project, "performs")
+    if sid not in m:
+        m[sid] = any(inference_calls(project, s) for s in project.reachable([sid], through_imports=False))
+    return m[sid]
+
+
+def facts_of(project, code: str) -> dict:
+    """{scope id: fact} for facts recorded as (scope, fact) by a rule's walk."""
+    m = memo(project, "facts:" + code)
+    if not m:
+        for path, s in project.summaries.items():
+            for item in s.facts.get(code, []):
+                if isinstance(item, tuple) and len(item) == 2:
+                    m[f"{path}::{item[0]}"] = item[1]
+        m["__done__"] = True
+    return m
+
+
+def call_at(project, sid: str, pos: tuple):
+    for c, tgt in project.calls(sid):
+        if (c.line, c.col) == pos:
+            return c, tgt
+    return None, None
+
+
+def torch_pin_at_least_2_6(project) -> Optional[bool]:
+    """True if the pinned torch is >= 2.6, False if pinned < 2.6, None if unknown."""
+    import re
+    verdicts = set()
+    for d in project.configs:
+        if d.kind == "requirements":
+            for r in getattr(d.data, "requirements", []):
+                if r.name == "torch":
+                    verdicts.add(_spec_verdict(r.specifier))
+        elif d.kind == "pyproject" and isinstance(d.data, dict):
+            deps = list(((d.data.get("project") or {}).get("dependencies") or []))
+            for dep in deps:
+                if isinstance(dep, str) and re.match(r"^\s*torch\b(?![-_.\w])", dep):
+                    verdicts.add(_spec_verdict(dep.strip()[5:]))
+            poetry = (((d.data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {})
+            v = poetry.get("torch") if isinstance(poetry, dict) else None
+            if isinstance(v, dict):
+                v = v.get("version")
+            if isinstance(v, str):
+                verdicts.add(_spec_verdict(v.replace("^", ">=").replace("~", ">=")))
+    verdicts.discard(None)
+    if not verdicts:
+        return None
+    if verdicts == {True}:
+        return True
+    if verdicts == {False}:
+        return False
+    return None
+
+
+def _spec_verdict(spec: str) -> Optional[bool]:
+    import re
+    spec = spec.strip().strip("()")
+    if not spec:
+        return None
+    lows, highs, exact = [], [], []
+    for part in spec.split(","):
+        part = part.strip()
+        m = re.match(r"^(==|===|>=|>|<=|<|~=|!=)?\s*v?(\d+)(?:\.(\d+))?", part)
+        if not m:
+            continue
+        op, ver = m.group(1) or "==", (int(m.group(2)), int(m.group(3) or 0))
+        if op in ("==", "==="):
+            exact.append(ver)
+        elif op in (">=", ">", "~="):
+            lows.append(ver)
+        elif op in ("<", "<="):
+            highs.append((ver, op))
+    if exact:
+        return exact[0] >= (2, 6)
+    if highs:
+        ver, op = min(highs)
+        if ver < (2, 6) or (ver == (2, 6) and op == "<"):
+            return False
+    if lows and max(lows) >= (2, 6):
+        return True
+    return None
