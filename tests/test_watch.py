@@ -107,9 +107,12 @@ def test_loop_with_real_watchfiles(make_repo):
     out: list = []
     stop = threading.Event()
 
+    done = threading.Event()
+
     def edit():
-        time.sleep(0.8)  # let the watcher start
-        (root / "train.py").write_text(GOOD)
+        # keep writing until the loop has seen it: the watcher may start late on a slow machine
+        while not done.wait(0.5):
+            (root / "train.py").write_text(GOOD)
 
     writer = threading.Thread(target=edit)
     safety = threading.Timer(30, stop.set)  # never hang the suite
@@ -119,6 +122,7 @@ def test_loop_with_real_watchfiles(make_repo):
         code = watch_loop([str(root)], _settings(root), "concise", max_runs=2, echo=out.append, clear=False,
                           stop_event=stop)
     finally:
+        done.set()
         safety.cancel()
         writer.join()
     text = "".join(out)
