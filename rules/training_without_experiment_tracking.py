@@ -1,0 +1,139 @@
+"""A training entrypoint runs without any experiment tracker.
+
+## What it does
+For every training entrypoint (a `__main__` script, a notebook, a `[project.scripts]` target, a
+`@hydra.main` function, a `dvc.yaml`/`MLproject`/Dockerfile/CI command that trains), looks at all the
+code it reaches and reports the entrypoint when none of it uses an experiment tracker: MLflow
+(including `autolog`), Weights & Biases, Neptune, Comet, ClearML, Aim, DVCLive, Sacred, Guild,
+Polyaxon, TensorBoard (`SummaryWriter`, `tf.summary`, the Keras `TensorBoard` callback), Lightning
+loggers, SageMaker Experiments, Vertex AI experiments, Accelerate trackers, Hugging Face
+`TrainingArguments` whose `report_to` is not `"none"`, or a `dvc.yaml` stage that runs the script and
+declares both `params:` and `metrics:`.
+
+## Why is this bad?
+Checkpoint 2 (experiment tracking): without a tracker the parameters, code version, data and
+metrics of each run live only in a terminal scroll-back. Results cannot be compared, a good model
+cannot be traced back to how it was trained, and regressions go unnoticed.
+
+## Example
+```python
+from sklearn.linear_model import LogisticRegression
+
+if __name__ == "__main__":
+    model = LogisticRegression(C=0.5).fit(X, y)
+    print("accuracy", model.score(X_val, y_val))
+```
+
+## Use instead
+```python
+import mlflow
+from sklearn.linear_model import LogisticRegression
+
+if __name__ == "__main__":
+    mlflow.autolog()
+    with mlflow.start_run():
+        model = LogisticRegression(C=0.5).fit(X, y)
+        mlflow.log_metric("val_accuracy", model.score(X_val, y_val))
+```
+
+## Known limits
+Tracking configured outside the code (a platform that wraps the job, Databricks autologging,
+trackers enabled through a Hydra/Lightning config file) is not seen: add the internal wrapper's
+module to the `trackers` option or suppress the finding. A tracker imported anywhere in the code an
+entrypoint reaches counts, even behind an `if`.
+
+## Configuration
+`trackers` (list of qualified-name prefixes): extra modules or functions that count as trackers,
+e.g. `["mycompany.tracking"]`.
+"""
+import shlex
+
+from mllint.graph import split_scope
+from mllint.knowledge import canonical
+from mllint.knowledge import tracking as TR
+from mllint.rule import ProjectRule, RuleMeta
+
+
+class TrainingWithoutExperimentTracking(ProjectRule):
+    meta = RuleMeta(code="ML0201", level="note", precision="high", profile="production",
+                    tags=("experiment-tracking",), fix="none", options={"trackers": []})
+
+    def check_project(self, project):
+        if not project.training_entrypoints:
+            return
+        extra = tuple(p for p in self.options.get("trackers") or [] if isinstance(p, str))
+        tracked_paths = set()
+        for path, s in project.summaries.items():
+            for imp in s.imports:
+                if TR.imports_tracker(imp.module, imp.name) or (
+                        extra and _starts(canonical(imp.module) + (f".{imp.name}" if imp.name else ""), extra)):
+                    tracked_paths.add(path)
+                    break
+        config_tracked = _config_tracked_scripts(project)
+        seen = set()
+        for ep in project.training_entrypoints:
+            if ep.kind == "serving" or project.is_test_path(ep.path) or ep.path in config_tracked:
+                continue
+            reach = project.reachable(ep.scopes)
+            paths = {split_scope(sid)[0] for sid in reach}
+            if paths & tracked_paths:
+                continue
+            if any(_tracks(call, extra) for sid in reach for call, _ in project.calls(sid)):
+                continue
+            path, span = ep.anchor
+            if (path, span) in seen:
+                continue
+            seen.add((path, span))
+            what = "notebook" if ep.kind == "notebook" else "training entrypoint"
+            yield self.finding(path, span,
+                               f"{what} `{ep.path}` trains but nothing it runs logs to an experiment tracker "
+                               f"(MLflow, W&B, TensorBoard, DVCLive...); its params and metrics are not recorded")
+
+
+def _starts(q: str, prefixes) -> bool:
+    return any(q == p or q.startswith(p + ".") for p in prefixes)
+
+
+def _tracks(call, extra) -> bool:
+    t = TR.tracker_of_call(call)
+    if t:
+        return True
+    if extra:
+        for name in (canonical(call.qualname), canonical(call.receiver_type)):
+            if name and _starts(name, extra):
+                return True
+    return False
+
+
+def _config_tracked_scripts(project) -> set:
+    """Scripts run by a dvc.yaml stage declaring params and metrics, or by an MLproject entry
+    point (``mlflow run`` records the entry point's parameters)."""
+    out = set()
+    for d in project.configs:
+        data = d.data
+        if not isinstance(data, dict):
+            continue
+        cmds = []
+        if d.kind == "dvc":
+            stages = data.get("stages")
+            for st in (stages.values() if isinstance(stages, dict) else []):
+                if isinstance(st, dict) and st.get("params") and st.get("metrics"):
+                    c = st.get("cmd")
+                    cmds.extend(c if isinstance(c, list) else [c])
+        elif d.kind == "mlproject":
+            eps = data.get("entry_points")
+            for ep in (eps.values() if isinstance(eps, dict) else []):
+                if isinstance(ep, dict):
+                    cmds.append(ep.get("command"))
+        base = d.path.rsplit("/", 1)[0] if "/" in d.path else ""
+        for cmd in cmds:
+            if not isinstance(cmd, str):
+                continue
+            for piece in cmd.replace("&&", ";").split(";"):
+                try:
+                    argv = shlex.split(piece.replace("{", "X").replace("}", "X"), comments=True)
+                except ValueError:
+                    argv = piece.split()
+                for ep in project.entries_from_command(argv, d.kind, d.path, 1, base):
+                    out.add(ep.path)
+    return out

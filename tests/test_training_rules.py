@@ -1,0 +1,43 @@
+"""Project-level cases of the checkpoint 1-4 training rules that need a whole repository each
+(a fixture folder is one repository, so "a registry elsewhere in the project" needs its own)."""
+import pytest
+
+from mllint.config import Settings
+from mllint.engine import scan
+
+TRAIN = '''import joblib
+from sklearn.linear_model import LogisticRegression
+
+if __name__ == "__main__":
+    model = LogisticRegression().fit(X, y)
+    joblib.dump(model, "model.joblib")
+'''
+
+
+def _codes(make_repo, files, code):
+    root = make_repo(files)
+    res = scan([str(root)], Settings(root=str(root), select=[code], jobs=1))
+    return [(f.location.path, f.location.line) for f in res.findings if f.code == code]
+
+
+def test_registry_fires_without_registry(make_repo):
+    assert _codes(make_repo, {"train.py": TRAIN}, "ML0102") == [("train.py", 6)]
+
+
+@pytest.mark.parametrize("registry", [
+    "import mlflow\nmlflow.register_model('runs:/1/model', 'churn')\n",
+    "import mlflow\nmlflow.sklearn.log_model(m, 'model', registered_model_name='churn')\n",
+    "from mlflow import MlflowClient\nMlflowClient().create_model_version('churn', 's3://x', 'run')\n",
+    "model.push_to_hub('org/churn')\n",
+    "from google.cloud import aiplatform\naiplatform.Model.upload(display_name='churn')\n",
+    "import wandb\nrun = wandb.init()\nrun.link_model(path='m', registered_model_name='churn')\n",
+    "import bentoml\nbentoml.sklearn.save_model('churn', model)\n",
+    "from clearml import OutputModel\nOutputModel(task=t).update_weights('model.pkl')\n",
+])
+def test_registry_anywhere_silences(make_repo, registry):
+    assert _codes(make_repo, {"train.py": TRAIN, "deploy/register.py": registry}, "ML0102") == []
+
+
+def test_dvc_model_artifact_silences(make_repo):
+    dvc = "artifacts:\n  churn:\n    path: model.joblib\n    type: model\n"
+    assert _codes(make_repo, {"train.py": TRAIN, "dvc.yaml": dvc}, "ML0102") == []
