@@ -455,3 +455,19 @@ def block_offset(text: Any) -> int:
 
 def job_text(job: CIJob) -> str:
     return "\n".join([t for t, _ in job.commands] + [u for u, _ in job.uses])
+
+
+def doc_anchor(d) -> int:
+    """The most telling line of a serving config: k8s `kind:`, a SageMaker endpoint's `Type:`,
+    a Dockerfile's CMD/ENTRYPOINT."""
+    if d.kind == "k8s" and hasattr(d.data, "line_of"):
+        return d.data.line_of("kind")
+    if d.kind == "cloudformation":
+        res = cfn_resources(d, "AWS::SageMaker::Endpoint")
+        if res:
+            return res[0][2]
+    if d.kind == "dockerfile":
+        ins = d.data.of("CMD") + d.data.of("ENTRYPOINT")
+        if ins:
+            return ins[-1].line
+    return getattr(d, "line", 1) or 1
