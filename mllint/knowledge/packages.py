@@ -1,0 +1,26 @@
+"""Python distributions whose version matters for ML artifacts and results, and the files that lock
+an environment.  Used by ``unpinned-ml-dependency``."""
+from __future__ import annotations
+
+# Normalised distribution names (PEP 503: lower case, '-' separators).
+VERSION_SENSITIVE = frozenset({
+    # frameworks whose serialised models are tied to the version that wrote them
+    "torch", "torchvision", "torchaudio", "torchtext", "lightning", "pytorch-lightning",
+    "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tensorflow-intel", "keras", "tf-keras",
+    "jax", "jaxlib", "flax",
+    "scikit-learn", "sklearn", "xgboost", "lightgbm", "catboost",
+    "transformers", "tokenizers", "sentence-transformers", "diffusers", "peft", "accelerate",
+    "onnx", "onnxruntime", "onnxruntime-gpu", "tensorrt", "openvino",
+    # numerics every pickle and feature pipeline depends on
+    "numpy", "pandas", "scipy", "statsmodels",
+})
+
+# Lock files (lower-case base names) that record exact versions of a whole environment.
+LOCK_FILES = frozenset({
+    "poetry.lock", "uv.lock", "pipfile.lock", "pdm.lock", "conda-lock.yml", "conda-lock.yaml", "pixi.lock",
+    "requirements.lock", "requirements-dev.lock", "pylock.toml",
+})
+
+# Directories whose manifests document minimum versions for readers rather than deploy anything.
+NON_APP_DIRS = frozenset({"examples", "example", "docs", "doc", "tutorials", "tutorial", "benchmarks", "benchmark",
+                          "tests", "test", "samples", "sample", "templates"})
