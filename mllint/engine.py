@@ -407,6 +407,9 @@ def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: 
                 findings.append(f)
         suppressed.extend(f for f in r.suppressed if f.code in enabled)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
+    from mllint.fixes import mark_fixable  # cheap: an edit-less Fix for `[*]`; edits are computed lazily
+
+    mark_fixable(findings, root)
     rules_enabled = [c for c in project_selected]
     return ScanResult(root=root, findings=findings, notifications=notifications, rules=rules_enabled,
                       files=results, project=project, timings=timings, suppressed=suppressed, discovery=disc)
