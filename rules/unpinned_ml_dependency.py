@@ -36,6 +36,11 @@ are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`. A lock file
 annotations or `--hash`), or a pin of the same package in a requirements or constraints file of
 the same directory or a parent directory counts as pinned.
 
+## Fix safety
+The fix pins the requirement to the version installed in the current environment (or recorded in
+a lock file elsewhere in the repository). It is unsafe: the pinned version may differ from the one
+the last model was trained with, so review it before committing.
+
 ## References
 - pip: Repeatable installs (https://pip.pypa.io/en/stable/topics/repeatable-installs/)
 """
@@ -51,7 +56,7 @@ from mllint.rule import ConfigRule, RuleMeta
 
 class UnpinnedMlDependency(ConfigRule):
     meta = RuleMeta(code="ML0302", level="warning", precision="high", tags=("reproducibility", "dependencies"),
-                    config_kinds=("requirements", "pyproject"))
+                    fix="unsafe", config_kinds=("requirements", "pyproject"))
 
     _state: Optional[dict] = None
 
