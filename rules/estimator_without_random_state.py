@@ -40,6 +40,11 @@ numpy's global generator. XGBoost, LightGBM and CatBoost do not read numpy's gen
 back to built-in default seeds that have changed between releases, so an explicit seed is what makes
 the run reproducible across versions. Estimators only constructed (never in training code) are not
 reported.
+
+## Fix safety
+The fix adds `random_state=` (the keyword the message names) with the module's `SEED`/
+`RANDOM_STATE` constant when there is one, else `42`. It is unsafe: the model, and so every
+metric, changes once.
 """
 import ast
 
@@ -51,7 +56,7 @@ from mllint.summary import MISSING
 
 class EstimatorWithoutRandomState(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0305", level="warning", precision="high", profile="poc",
-                    tags=("reproducibility",), fix="none")
+                    tags=("reproducibility",), fix="unsafe")
 
     # ------------------------------------------------------------------ walk: candidates
     def visit_Call(self, node: ast.Call) -> None:
