@@ -1,0 +1,95 @@
+"""A model-serving resource carries no cost-allocation label, or requests GPUs without a limit.
+
+## What it does
+For Kubernetes resources that serve a model, reports (at `metadata:`) when neither the resource's
+labels nor its pod template's labels include a cost-allocation key (`team`, `owner`, `cost-center`,
+`project`, `app.kubernetes.io/part-of`... configurable), and reports a container whose
+`resources.requests` asks for a GPU with no matching `limits` entry. For CloudFormation
+`AWS::SageMaker::Endpoint` resources, reports endpoints without `Tags`.
+
+## Why is this bad?
+Checkpoint 12 (inference cost tracking): serving is usually the largest recurring ML cost. Without
+an owner or cost-centre label the bill cannot be split per model or team, and nobody notices an
+idle GPU endpoint.
+
+## Example
+```yaml
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: fraud-model
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: gs://models/fraud/v7
+```
+
+## Use instead
+```yaml
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: fraud-model
+  labels:
+    team: risk
+    cost-center: cc-1234
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: gs://models/fraud/v7
+```
+
+## Configuration
+`cost_labels`: the label keys that count as cost allocation.
+
+## Known limits
+Labels added by Kustomize `commonLabels`, Helm or an admission controller are invisible: the rule
+stays silent when a `kustomization.yaml` with `commonLabels`/`labels` is in the repository.
+"""
+from mllint.knowledge import deploy as DK
+from mllint.rule import ConfigRule, RuleMeta
+
+
+class ServingWithoutCostLabels(ConfigRule):
+    meta = RuleMeta(code="ML1202", level="note", precision="medium", profile="production", tags=("cost",),
+                    config_kinds=("k8s", "cloudformation"), options={"cost_labels": list(DK.COST_LABELS)})
+
+    def check_config(self, doc, project):
+        if project.is_test_path(doc.path):
+            return
+        keys = {str(k).lower() for k in self.options.get("cost_labels") or ()}
+        if doc.kind == "cloudformation":
+            for lid, res, line in DK.cfn_resources(doc, "AWS::SageMaker::Endpoint"):
+                props = DK.as_map(res.get("Properties"))
+                if "Tags" not in props:
+                    yield self.finding(doc, line, f"SageMaker endpoint `{lid}` has no `Tags`; tag it with a team or "
+                                                  f"cost centre so its cost can be allocated")
+            return
+        if doc.kind != "k8s" or not DK.is_model_server(doc, project):
+            return
+        data = DK.as_map(doc.data)
+        labels = dict(DK.as_map(DK.as_map(data.get("metadata")).get("labels")))
+        tmpl = DK.as_map(DK.as_map(DK.as_map(data.get("spec")).get("template")).get("metadata"))
+        labels.update(DK.as_map(tmpl.get("labels")))
+        if not any(str(k).lower() in keys for k in labels) and not _kustomize_labels(project) \
+                and "metadata" in data:
+            yield self.finding(doc, data.line_of("metadata"),
+                               f"model-serving resource `{DK.k8s_name(data)}` has no cost-allocation label "
+                               f"({', '.join(sorted(keys)[:4])}...); label it so serving cost can be attributed")
+        for c in DK.containers_of(doc):
+            res = DK.as_map(c.get("resources"))
+            req, lim = DK.as_map(res.get("requests")), DK.as_map(res.get("limits"))
+            for g in DK.GPU_RESOURCES:
+                if g in req and g not in lim:
+                    yield self.finding(doc, req.line_of(g), f"`{g}` is requested without a limit; set "
+                                                            f"`limits.{g}` (GPUs are not overcommitted)")
+
+
+def _kustomize_labels(project) -> bool:
+    for d in project.configs:
+        if d.path.rsplit("/", 1)[-1] in ("kustomization.yaml", "kustomization.yml") and isinstance(d.data, dict):
+            if d.data.get("commonLabels") or d.data.get("labels"):
+                return True
+    return False
