@@ -30,6 +30,33 @@ def default_cache_dir(root: str) -> str:
     return os.path.join(base, "mllint", h)
 
 
+_CODE_STAMP = None
+
+
+def code_stamp() -> str:
+    """A fingerprint of mllint's own code (engine and rules): results computed by other code are
+    never reused, even when the version string did not change (development installs)."""
+    global _CODE_STAMP
+    if _CODE_STAMP is None:
+        import mllint
+        import mllint.rules
+
+        h = hashlib.blake2b(digest_size=8)
+        for pkg in (mllint, mllint.rules):
+            for base in pkg.__path__:
+                for dirpath, dirnames, filenames in os.walk(base):
+                    dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+                    for f in sorted(filenames):
+                        if f.endswith(".py"):
+                            try:
+                                st = os.stat(os.path.join(dirpath, f))
+                            except OSError:
+                                continue
+                            h.update(f"{dirpath}/{f}:{st.st_mtime_ns}:{st.st_size};".encode())
+        _CODE_STAMP = h.hexdigest()
+    return _CODE_STAMP
+
+
 def _ensure_dir(path: str) -> None:
     fresh = not os.path.isdir(path)
     os.makedirs(path, exist_ok=True)
@@ -55,7 +82,7 @@ class Cache:
     def open(cls, settings, cfg) -> "Cache":
         directory = settings.cache_dir or os.environ.get("MLLINT_CACHE_DIR") or default_cache_dir(settings.root)
         rules = ",".join(sorted(c.meta.code for c in cfg.file_rules))
-        salt = f"{__version__}|{rules}|{settings.fingerprint()}"
+        salt = f"{__version__}|{code_stamp()}|{rules}|{settings.fingerprint()}"
         c = cls(directory, salt)
         c.modules = cfg.modules
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+from zlib import crc32 as _crc32
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -233,10 +234,23 @@ def _guard_tokens(test: ast.AST) -> str:
 
 
 def _winnow(tokens: list) -> frozenset:
-    if len(tokens) < _K:
-        return frozenset()
-    hashes = [hash("\x1f".join(tokens[i:i + _K])) & 0xFFFFFFFF for i in range(len(tokens) - _K + 1)]
-    if len(hashes) <= _WINDOW:
+    """Fingerprint of a normalised token stream: hashes of the k-grams inside each statement
+    (k-grams never span a statement boundary, so reordering statements keeps the fingerprint),
+    winnowed (minimum per window) only when the body is large."""
+    hashes = []
+    seg: list = []
+    for tok in tokens + ["|"]:
+        if tok != "|":
+            seg.append(tok)
+            continue
+        if len(seg) >= _K:
+            # zlib.crc32, not hash(): str hashes are salted per process, and fingerprints must
+            # compare across worker processes and cached runs
+            hashes.extend(_crc32("\x1f".join(seg[i:i + _K]).encode()) for i in range(len(seg) - _K + 1))
+        elif len(seg) >= 2:
+            hashes.append(_crc32("\x1f".join(seg).encode()))
+        seg = []
+    if len(hashes) <= 64:
         return frozenset(hashes)
     picked = set()
     for i in range(len(hashes) - _WINDOW + 1):
@@ -603,6 +617,8 @@ class Summariser:
         """Normalised tokens: local names -> N, numbers -> C, field accesses (``df["a"]``,
         ``row["a"]``, ``row.get("a")``, ``req.a``) -> F:a, method/function attributes kept."""
         t = frame.tokens
+        if isinstance(node, ast.stmt):
+            t.append("|")
         if frame.skip is not None and id(node) == frame.skip:
             frame.skip = None
             return
