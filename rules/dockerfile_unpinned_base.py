@@ -31,6 +31,13 @@ RUN pip install -r requirements.txt
 A moving named tag (`ubuntu:jammy`, `python:slim`, `node:lts`) and a minor tag (`python:3.11`) are
 not flagged. `pip install pkg>=1.0` (a range) is not flagged here; lock files are checked by
 `unpinned-ml-dependency`. `pip`, `setuptools` and `wheel` upgrades are ignored.
+
+## Fix safety
+The fix pins a floating base tag only when the exact tag is known: the same image pinned to one
+full version elsewhere in the repository (another `FROM`, a compose `image:`), or `python` with a
+`.python-version` file naming a full `X.Y.Z`; the variant suffix (`-slim`) is kept. `pip install`
+arguments are pinned to the version recorded in a lock file or installed in the current
+environment. It is unsafe: the image or package version may differ from what was last validated.
 """
 import re
 
@@ -67,7 +74,7 @@ def _split_image(ref: str) -> tuple:
 
 class DockerfileUnpinnedBase(ConfigRule):
     meta = RuleMeta(code="ML0308", level="warning", precision="high", tags=("reproducibility", "docker"),
-                    config_kinds=("dockerfile",))
+                    fix="unsafe", config_kinds=("dockerfile",))
 
     def check_config(self, doc, project):
         df = doc.data
