@@ -109,6 +109,8 @@ def render_markdown(model: dict) -> str:
     repo = _md_cell(h["repository"])
     if h.get("remote"):
         repo = f"[{repo}]({h['remote']})"
+    if h.get("subdirectory"):
+        repo += f" (directory {_code(h['subdirectory'])} of the git checkout)"
     out.append(f"| Repository | {repo} |")
     out.append(f"| Commit | {_md_cell(_commit_text(h))} |")
     out.append(f"| Date | {h['date']} |")
@@ -330,7 +332,11 @@ def render_svg(diagram: dict) -> str:
             pos[n["id"]] = (ci, x, y, h)
             y += h + gap_y
         height = max(height, y)
+    bottoms = {}  # column -> lowest box edge
+    for ci, x, y, h in pos.values():
+        bottoms[ci] = max(bottoms.get(ci, 0), y + h)
     edge_parts = []
+    lanes = 0
     for e in diagram["edges"]:
         if e["from"] not in pos or e["to"] not in pos:
             continue
@@ -340,13 +346,24 @@ def render_svg(diagram: dict) -> str:
             continue
         sy, ty = y1 + h1 / 2, y2 + h2 / 2
         if c1 < c2:
-            sx, tx = x1 + box_w, x2
+            sx, tx, sgn = x1 + box_w, x2, 1
         else:
-            sx, tx = x1, x2 + box_w
-        dx = (tx - sx) / 2
-        edge_parts.append(f'<path d="M{sx:.0f},{sy:.0f} C{sx + dx:.0f},{sy:.0f} {tx - dx:.0f},{ty:.0f} {tx:.0f},{ty:.0f}" '
-                          f'class="ed" marker-end="url(#arr)"/>')
-        mx, my = (sx + tx) / 2, (sy + ty) / 2 - 4
+            sx, tx, sgn = x1, x2 + box_w, -1
+        between = range(min(c1, c2) + 1, max(c1, c2))
+        if not between:
+            dx = (tx - sx) / 2
+            d = f"M{sx:.0f},{sy:.0f} C{sx + dx:.0f},{sy:.0f} {tx - dx:.0f},{ty:.0f} {tx:.0f},{ty:.0f}"
+            mx, my = (sx + tx) / 2, (sy + ty) / 2 - 4
+        else:
+            # an edge that skips columns runs in a lane under the boxes it would cross
+            lane = max(bottoms.get(c, 0) for c in between) + 14 + 10 * lanes
+            lanes += 1
+            height = max(height, lane + 8)
+            k = 28 * sgn
+            d = (f"M{sx:.0f},{sy:.0f} C{sx + k:.0f},{sy:.0f} {sx + k:.0f},{lane:.0f} {sx + 2 * k:.0f},{lane:.0f} "
+                 f"L{tx - 2 * k:.0f},{lane:.0f} C{tx - k:.0f},{lane:.0f} {tx - k:.0f},{ty:.0f} {tx:.0f},{ty:.0f}")
+            mx, my = (sx + tx) / 2, lane - 3
+        edge_parts.append(f'<path d="{d}" class="ed" marker-end="url(#arr)"/>')
         edge_parts.append(f'<text x="{mx:.0f}" y="{my:.0f}" class="el">{_e(e["label"])}</text>')
     width = 10 + len(groups) * (box_w + gap_x) - gap_x + 10
     height += 6
@@ -383,6 +400,8 @@ def render_html(model: dict) -> str:
     repo = _e(h["repository"])
     if h.get("remote") and h["remote"].startswith(("https://", "http://")):
         repo = f'<a href="{_e(h["remote"])}">{repo}</a>'
+    if h.get("subdirectory"):
+        repo += f' <span class="empty">(directory <code>{_e(h["subdirectory"])}</code> of the git checkout)</span>'
     langs = ", ".join(f"{_e(l['language'])} ({_plural(l['files'], 'file')}, {l['lines']:,} lines)" for l in h["languages"])
     fw = "<br>".join(f"<b>{_e(t)}:</b> {_e(', '.join(n))}" for t, n in _frameworks_by_group(model)) or "none detected"
     roles = ", ".join(f"{_e(ROLE_LABELS[r])}: <b>{'yes' if v else 'no'}</b>" for r, v in model["roles"].items())
