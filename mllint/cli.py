@@ -207,6 +207,10 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
 
         apply_baseline(result, baseline)
     fmt = output_format or "full"
+    if fmt == "sarif" and not silent:  # SARIF `fixes` carry the replacements: compute them (lazily, per file)
+        from mllint.fixes import attach_edits
+
+        attach_edits(result)
     if unsafe_fixes is False:
         pass
     if silent:

@@ -645,12 +645,17 @@ def _random_state_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
         if isinstance(a1, ast.Constant) and a1.value is False:
             return None
     value = module_seed_constant(doc, call.lineno) or DEFAULT_SEED
+    # the keyword the rule asks for (``seed``/``random_seed`` for some boosters)
+    km = re.search(r"pass `(\w+)=", getattr(finding, "message", "") or "")
+    kw = km.group(1) if km and km.group(1) in ("random_state", "seed", "random_seed") else "random_state"
+    if kw != "random_state" and any(k.arg == "random_state" for k in call.keywords):
+        kw = "random_state"
     src = segment(doc, call)
-    new = _add_kwarg_cst(src, "random_state", ruff_format(value).strip(), replace_none=True)
+    new = _add_kwarg_cst(src, kw, ruff_format(value).strip(), replace_none=True)
     if new is None or new == src:
         return None
     (l1, c1), (l2, c2) = node_start(doc, call), node_end(doc, call)
-    return f"Add `random_state={value}`", [TEdit(l1, c1, l2, c2, new)]
+    return f"Add `{kw}={value}`", [TEdit(l1, c1, l2, c2, new)]
 
 
 fixer("ML0301", "split-without-random-state", False, "Add `random_state=`")(_random_state_fix)
@@ -721,6 +726,11 @@ def _seed_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
     if doc.kind not in ("python", "notebook"):
         return None
     fws = _frameworks(doc, ctx)
+    # the rule names the unseeded generators: "uses the `torch`, `numpy` random generators"
+    mm = re.search(r"uses the (.*?) random generator", getattr(finding, "message", "") or "")
+    if mm:
+        named = re.findall(r"`([\w-]+)`", mm.group(1))
+        fws = [fw for fw in SEED_ORDER if fw in named]
     if not fws:
         return None
     text = doc.text
@@ -1015,6 +1025,24 @@ class VersionResolver:
             return None
 
 
+def _poetry_to_pep440(spec: str) -> str:
+    """``^1.2`` -> ``>=1.2,<2``; ``~1.2`` -> ``>=1.2,<1.3``; ``*`` -> ``""``; others unchanged."""
+    spec = spec.strip()
+    if spec in ("*", ""):
+        return ""
+    m = re.fullmatch(r"([\^~])\s*(\d+(?:\.\d+)*)", spec)
+    if not m:
+        return spec
+    parts = [int(x) for x in m.group(2).split(".")]
+    if m.group(1) == "^":
+        i = next((k for k, x in enumerate(parts) if x != 0), len(parts) - 1)
+        upper = parts[: i + 1]
+    else:
+        upper = parts[:2] if len(parts) >= 2 else parts[:1]
+    upper = upper[:-1] + [upper[-1] + 1]
+    return f">={m.group(2)},<{'.'.join(map(str, upper))}"
+
+
 def _satisfies(version: str, spec: str) -> bool:
     spec = spec.strip()
     if not spec:
@@ -1058,15 +1086,11 @@ _OPTS_WITH_VALUE = {"-r", "--requirement", "-c", "--constraint", "-e", "--editab
                     "--log", "--retries", "--exists-action", "--only-binary", "--no-binary"}
 
 
-def pin_pip_line(line: str, ctx) -> Optional[str]:
-    m = _PIP_RE.match(line)
-    if not m:
-        return None
-    args = m.group("args")
-    # stop at a shell comment, a pipe or a command separator
-    cut = re.search(r"\s#|[|;&]", args)
-    head, tail = (args[: cut.start()], args[cut.start():]) if cut else (args, "")
-    parts = re.split(r"(\s+)", head)
+_PIP_ANY = re.compile(r"(?:python[\d.]*\s+-m\s+)?(?:uv\s+)?pip[\d.]*\s+install\b")
+
+
+def _pin_args(args: str, ctx) -> tuple:
+    parts = re.split(r"(\s+)", args)
     changed = False
     skip_next = False
     for i, tok in enumerate(parts):
@@ -1081,17 +1105,34 @@ def pin_pip_line(line: str, ctx) -> Optional[str]:
             continue
         quote = tok[0] if tok[0] in "'\"" and tok.endswith(tok[0]) and len(tok) > 1 else ""
         req = tok[1:-1] if quote else tok
-        if "/" in req or req.endswith((".whl", ".tar.gz", ".zip")) or "$" in req or "{" in req:
+        if "/" in req or req.endswith((".whl", ".tar.gz", ".zip")) or "$" in req or "{" in req or req == ".":
             continue
         new = pin_requirement(req, ctx)
         if new and new != req:
-            if not quote and any(c in new for c in "<>"):
+            if not quote and any(c in new for c in "<>; "):
                 new = f'"{new}"'
             parts[i] = f"{quote}{new}{quote}"
             changed = True
-    if not changed:
-        return None
-    return m.group("lead") + "".join(parts) + tail
+    return "".join(parts), changed
+
+
+def pin_pip_line(line: str, ctx) -> Optional[str]:
+    """Pin every unpinned package of each ``pip install`` on one line (notebook magics, RUN, shell)."""
+    out, pos, changed = [], 0, False
+    for m in _PIP_ANY.finditer(line):
+        if m.start() < pos:
+            continue
+        if m.start() > 0 and line[m.start() - 1] not in " \t!%;&|(":
+            continue
+        stop = re.compile(r"\s#|[;&|]|\\\s*$|\)").search(line, m.end())
+        end = stop.start() if stop else len(line)
+        new_args, ch = _pin_args(line[m.end(): end], ctx)
+        out.append(line[pos: m.end()])
+        out.append(new_args)
+        pos = end
+        changed = changed or ch
+    out.append(line[pos:])
+    return "".join(out) if changed else None
 
 
 def _notebook_pin_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
@@ -1113,10 +1154,8 @@ def pin_config_line(line: str, col: int, kind: str, ctx) -> Optional[str]:
     stripped = line.strip()
     if not stripped or stripped.startswith("#"):
         return None
-    if _PIP_RE.match("!" + stripped) or re.match(r"^\s*(?:RUN\s+)?(?:python3?\s+-m\s+)?pip3?\s+install\b", line):
-        m = re.match(r"^(\s*(?:RUN\s+)?)(.*)$", line)
-        inner = pin_pip_line("!" + m.group(2), ctx)
-        return m.group(1) + inner[1:] if inner else None
+    if kind in ("dockerfile", "shell") or _PIP_ANY.search(line) and kind not in ("requirements", "pyproject"):
+        return pin_pip_line(line, ctx)
     if kind == "requirements":
         if stripped.startswith("-"):
             return None
@@ -1147,9 +1186,7 @@ def pin_config_line(line: str, col: int, kind: str, ctx) -> Optional[str]:
                 version = ctx.versions().version(pm.group(2))
                 if not version:
                     return None
-                poetry_ok = spec in ("*", "") or spec[0] not in "^~" and _satisfies(version, spec) \
-                    or spec[0] in "^~"
-                if not poetry_ok:
+                if not _satisfies(version, _poetry_to_pep440(spec)):
                     return None
                 return f"{pm.group(1)}{pm.group(2)}{pm.group(3)}{pm.group(4)}{version}{pm.group(4)}{pm.group(6)}"
             return None
@@ -1207,7 +1244,12 @@ def _docker_from_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
     line, _col = doc.position(finding)
     text = doc.line(line)
     m = _FROM_RE.match(text)
-    if not m or m.group("digest") or "$" in text:
+    if not m:
+        new = pin_pip_line(text, ctx)
+        if new is None or new == text:
+            return None
+        return "Pin the installed versions", [TEdit(line, 1, line, len(text) + 1, new)]
+    if m.group("digest") or "$" in text:
         return None
     image, tag = m.group("image"), m.group("tag") or ""
     floating = re.match(r"^(latest|\d+)?(?:-(?P<variant>[A-Za-z0-9_.\-]+))?$", tag) if tag else None
@@ -1245,9 +1287,8 @@ def _avail_pin(finding, ctx) -> bool:
     line = ctx.finding_line(finding)
     if not line:
         return False
-    if finding.code == "ML0308":
-        m = _FROM_RE.match(line)
-        return bool(m) and "$" not in line
+    if finding.code == "ML0308" and _FROM_RE.match(line):
+        return "$" not in line
     return True
 
 
@@ -1469,19 +1510,19 @@ def unified_diff(rel: str, old: str, new: str) -> str:
                 sa = "".join(ca.get("source", "")) if isinstance(ca.get("source"), list) else ca.get("source", "")
                 sb = "".join(cb.get("source", "")) if isinstance(cb.get("source"), list) else cb.get("source", "")
                 if sa != sb:
-                    out.extend(difflib.unified_diff(sa.splitlines(keepends=True), sb.splitlines(keepends=True),
-                                                    f"a/{rel}:cell {i}", f"b/{rel}:cell {i}"))
-            return _terminate("".join(out))
+                    out.extend(_terminate(difflib.unified_diff(sa.splitlines(keepends=True),
+                                                               sb.splitlines(keepends=True),
+                                                               f"a/{rel}:cell {i}", f"b/{rel}:cell {i}")))
+            return "".join(out)
         except Exception:
             pass
-    return _terminate("".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+    return "".join(_terminate(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                                    f"a/{rel}", f"b/{rel}")))
 
 
-def _terminate(diff: str) -> str:
-    # difflib leaves a line without a final newline unterminated
-    return "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n"
-                   for ln in diff.splitlines(keepends=True))
+def _terminate(lines) -> list:
+    # difflib leaves a last line without a newline unterminated
+    return [ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n" for ln in lines]
 
 
 # ------------------------------------------------------------------------------ noqa
