@@ -121,6 +121,13 @@ class Project:
     def module_path(self, name: str, from_path: Optional[str] = None) -> Optional[str]:
         paths = self.modules.get(name)
         if not paths:
+            # namespace packages / script directories: ``serve.app`` -> serve/app.py under a scanned dir
+            rel = name.replace(".", "/")
+            for top in self.tops:
+                for cand in (f"{rel}.py", f"{rel}/__init__.py"):
+                    full = f"{top}/{cand}" if top else cand
+                    if full in self.summaries:
+                        return full
             return None
         if len(paths) == 1:
             return paths[0]

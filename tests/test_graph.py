@@ -1,0 +1,105 @@
+"""The project graph: import and call resolution, entrypoints, roles, and `mllint graph`."""
+import json
+
+from mllint.config import Settings
+from mllint.engine import scan
+
+from conftest import run_cli
+
+
+def project_of(root):
+    s = Settings(root=str(root), select=["ML0000"], jobs=1)
+    return scan([str(root)], s).project
+
+
+def test_calls_resolve_through_aliases_relative_imports_and_reexports(make_repo):
+    root = make_repo({
+        "pkg/__init__.py": "from .utils import seed_everything as seed_all\n",
+        "pkg/utils.py": "import torch\n\ndef seed_everything(s):\n    torch.manual_seed(s)\n",
+        "pkg/model.py": "from . import utils\nfrom .utils import seed_everything as se\n\n"
+                        "class Net:\n    def __init__(self):\n        self.setup()\n\n    def setup(self):\n        utils.seed_everything(1)\n\n"
+                        "def build():\n    se(2)\n    return Net()\n",
+        "train.py": "import pkg\nfrom pkg.model import build\n\ndef main():\n    pkg.seed_all(3)\n    build()\n\n"
+                    "if __name__ == '__main__':\n    main()\n",
+    })
+    p = project_of(root)
+    edges = {(a, b) for a, b, k in p.graph.edges(data="kind") if k == "calls"}
+    assert ("train.py::main", "pkg/utils.py::seed_everything") in edges  # via package re-export + alias
+    assert ("train.py::main", "pkg/model.py::build") in edges
+    assert ("pkg/model.py::build", "pkg/utils.py::seed_everything") in edges  # from-import alias
+    assert ("pkg/model.py::build", "pkg/model.py::Net.__init__") in edges  # class call -> __init__
+    assert ("pkg/model.py::Net.__init__", "pkg/model.py::Net.setup") in edges  # self.method
+    assert ("pkg/model.py::Net.setup", "pkg/utils.py::seed_everything") in edges  # module.func
+    assert ("train.py::<main>", "train.py::main") in edges
+    imports = {(a, b) for a, b, k in p.graph.edges(data="kind") if k == "imports"}
+    assert ("train.py::<module>", "pkg/__init__.py::<module>") in imports
+
+
+def test_ambiguous_module_names_are_not_guessed(make_repo):
+    root = make_repo({
+        "a/utils.py": "def helper():\n    pass\n",
+        "b/utils.py": "def helper():\n    pass\n",
+        "c/main.py": "from utils import helper\n\nhelper()\n",
+        "a/run.py": "from utils import helper\n\nhelper()\n",
+    })
+    p = project_of(root)
+    targets = {b for a, b, k in p.graph.edges(data="kind") if k == "calls"}
+    assert "a/utils.py::helper" in targets  # sibling module wins
+    assert not any(a.startswith("c/main.py") for a, b, k in p.graph.edges(data="kind") if k == "calls")
+
+
+def test_entrypoints_from_configs(make_repo):
+    root = make_repo({
+        "src/train.py": "from sklearn.linear_model import LinearRegression\nLinearRegression().fit([[1]], [1])\n",
+        "src/evaluate.py": "print('x')\n",
+        "serve/app.py": "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/')\ndef root():\n    return 1\n",
+        "cli.py": "def run():\n    pass\n",
+        "dvc.yaml": "stages:\n  train:\n    cmd: python src/train.py --epochs 3\n    deps: [src/train.py]\n",
+        "MLproject": "name: x\nentry_points:\n  main:\n    command: \"python src/evaluate.py {alpha}\"\n",
+        "Dockerfile": "FROM python:3.11-slim\nCMD [\"uvicorn\", \"serve.app:app\", \"--host\", \"0.0.0.0\"]\n",
+        "pyproject.toml": "[project]\nname='x'\nversion='0'\n[project.scripts]\nx = 'cli:run'\n",
+        ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m src.evaluate\n",
+    })
+    p = project_of(root)
+    kinds = {(e.kind, e.path) for e in p.entrypoints}
+    assert ("dvc", "src/train.py") in kinds
+    assert ("mlproject", "src/evaluate.py") in kinds
+    assert ("serving", "serve/app.py") in kinds
+    assert ("project-script", "cli.py") in kinds
+    assert any(e.path == "src/train.py" and e.training for e in p.entrypoints)
+    assert p.has_training and p.has_serving
+
+
+def test_serving_roles(make_repo):
+    root = make_repo({
+        "app.py": (
+            "from contextlib import asynccontextmanager\nfrom functools import lru_cache\nimport joblib\n"
+            "from fastapi import FastAPI, APIRouter\n\n"
+            "@asynccontextmanager\nasync def lifespan(app):\n    yield\n\n"
+            "app = FastAPI(lifespan=lifespan)\nrouter = APIRouter()\n\n"
+            "@lru_cache\ndef model():\n    return joblib.load('m.joblib')\n\n"
+            "def helper(x):\n    return model().predict(x)\n\n"
+            "@router.post('/p')\nasync def predict(x: dict):\n    return helper(x)\n\n"
+            "@app.on_event('startup')\ndef warm():\n    model()\n"),
+        "ks.py": "import kserve\n\nclass M(kserve.Model):\n    def load(self):\n        pass\n\n    def predict(self, p, h=None):\n        return p\n",
+        "lam.py": "def handler(event, context):\n    return event\n",
+    })
+    p = project_of(root)
+    assert "app.py::predict" in p.request_roots
+    assert "app.py::helper" in p.request_scopes and "app.py::model" in p.request_scopes
+    assert "app.py::model" in p.cached_scopes
+    assert "app.py::lifespan" in p.startup_scopes and "app.py::warm" in p.startup_scopes
+    assert "ks.py::M.predict" in p.request_roots and "ks.py::M.load" in p.startup_scopes
+    assert "lam.py::handler" in p.request_roots
+
+
+def test_graph_command_shows_entrypoints(repo_root):
+    code, out, _ = run_cli(["graph", "fixtures/rules/duplicated_feature_logic", "--output-format", "json"], cwd=repo_root)
+    assert code == 0
+    arch = json.loads(out)
+    assert any(e["training"] and e["path"].endswith("training/train.py") for e in arch["entrypoints"])
+    assert any(h["path"].endswith("serving/app.py") and h["function"] == "predict" for h in arch["request_handlers"])
+    code, out, _ = run_cli(["graph", "fixtures/rules/duplicated_feature_logic"], cwd=repo_root)
+    assert code == 0 and out.startswith("flowchart LR") and "train entry" in out and "handlers" in out
+    code, out, _ = run_cli(["graph", "fixtures/rules/duplicated_feature_logic", "--output-format", "dot"], cwd=repo_root)
+    assert out.startswith("digraph mllint {") and "->" in out
