@@ -41,7 +41,10 @@ model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_tra
 The analysis is intra-procedural: data that crosses a function boundary, a class attribute or a
 file is not followed, and a fit inside a helper function is not seen. Label and one-hot encoders,
 `get_dummies` and `pd.cut` are not reported (their leak is the category set, not a statistic).
-A `SimpleImputer(strategy="constant")` learns nothing and is not reported.
+A `SimpleImputer(strategy="constant")` learns nothing and is not reported. Data held in a variable
+named like a training part (`X_train`, `train_df`) counts as already split: scaling `X_train` and
+cross-validating on it, or splitting a competition's `train.csv` into train and validation after
+imputing it, is not reported.
 """
 import ast
 
@@ -54,10 +57,10 @@ _NUMPY_AGG_SUB = frozenset({"mean", "median", "min", "nanmean", "nanmedian", "na
 
 
 class _Event:
-    __slots__ = ("id", "node", "what", "reported")
+    __slots__ = ("id", "node", "what", "reported", "obj")
 
-    def __init__(self, i, node, what):
-        self.id, self.node, self.what, self.reported = i, node, what, False
+    def __init__(self, i, node, what, obj=None):
+        self.id, self.node, self.what, self.reported, self.obj = i, node, what, False, obj
 
 
 class PreprocessingBeforeSplit(FileRule):
@@ -85,24 +88,34 @@ class PreprocessingBeforeSplit(FileRule):
         self.by_node = {}  # id(fit call) -> _Event, for chained `.fit(X).transform(X)`
         self.ctor = {}  # variable -> constructor ast.Call
         self.aggvars = {}  # variable -> data variable it is an aggregate of
+        self.reported_objs = set()
         self.in_split = {}  # events whose fitted data was split afterwards
         flow = Flow(self.ctx, self._on_call, self._on_bind)
         flow.run(body)
 
-    def _event(self, node, what):
-        e = _Event(len(self.events), node, what)
+    def _event(self, node, what, obj=None):
+        e = _Event(len(self.events), node, what, obj)
         self.events.append(e)
         return e
 
     def _report(self, e, split_node, split_name):
-        if e.reported:
-            return
+        if e.reported or (e.obj and e.obj in self.reported_objs):
+            return  # one finding per fit, and per re-fitted transformer variable
         e.reported = True
+        if e.obj:
+            self.reported_objs.add(e.obj)
         line = split_node.lineno
         self.report(e.node, f"{e.what} data that `{split_name}` (line {line}) later splits into train and "
                             f"test: test statistics leak into training; fit it inside a Pipeline or on the "
                             f"training split only",
                     related=[Location(self.ctx.path, line, split_node.col_offset + 1, message="the split")])
+
+    def _split_part(self, flow, expr):
+        """Data already split off (a split's output, or a variable named like the training part)."""
+        if SPLIT in flow.deps(expr):
+            return True
+        r = root_name(expr) if expr is not None else None
+        return bool(r) and "train" in r.lower()
 
     def _is_local(self, name):
         return bool(name) and name not in self.ctx.summary.aliases and name not in ("self", "cls")
@@ -164,7 +177,7 @@ class PreprocessingBeforeSplit(FileRule):
         if value is None:
             return
         r = self._std_root(value)
-        if r is not None and SPLIT not in flow.of(r):
+        if r is not None and not self._split_part(flow, ast.Name(id=r, ctx=ast.Load())):
             e = self._event(value, "Scaling by its own mean/std/min/max uses")
             flow.add(root_name(target), {("out", e.id)})
 
@@ -181,7 +194,7 @@ class PreprocessingBeforeSplit(FileRule):
         func = call.func
         if isinstance(func, ast.Name):
             if flow.qualname(call) in DK.QUANTILE_BINNING and call.args:
-                if SPLIT in flow.deps(call.args[0]):
+                if self._split_part(flow, call.args[0]):
                     return ()
                 e = self._event(call, "`qcut` bins by the quantiles of")
                 return {("out", e.id)}
@@ -191,7 +204,7 @@ class PreprocessingBeforeSplit(FileRule):
         attr = func.attr
         recv = func.value
         if flow.qualname(call) in DK.QUANTILE_BINNING and call.args:
-            if SPLIT in flow.deps(call.args[0]):
+            if self._split_part(flow, call.args[0]):
                 return ()
             e = self._event(call, "`qcut` bins by the quantiles of")
             return {("out", e.id)}
@@ -209,11 +222,11 @@ class PreprocessingBeforeSplit(FileRule):
             if data is None:
                 return ()
             obj = dotted(recv)
-            if SPLIT in flow.deps(data):
+            if self._split_part(flow, data):
                 if obj:
                     self.fitted[obj] = None
                 return ()
-            e = self._event(call, f"`{t.rsplit('.', 1)[-1]}` is fit on")
+            e = self._event(call, f"`{t.rsplit('.', 1)[-1]}` is fit on", obj)
             if obj:
                 self.fitted[obj] = e
             self.by_node[id(call)] = e
@@ -238,7 +251,7 @@ class PreprocessingBeforeSplit(FileRule):
             if not roots:
                 return ()
             r = root_name(recv)
-            if SPLIT in flow.deps(recv) or any(SPLIT in flow.of(x) for x in roots):
+            if self._split_part(flow, recv) or any(self._split_part(flow, ast.Name(id=x, ctx=ast.Load())) for x in roots):
                 return ()
             e = self._event(call, "`fillna` fills with a statistic of")
             inplace = kwarg(call, "inplace")
