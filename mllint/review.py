@@ -162,8 +162,10 @@ ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "route", "api_route", 
 
 
 # ------------------------------------------------------------------------------------- helpers
-def first_sentence(md: str) -> str:
-    """The first sentence of a Markdown paragraph, without the ``Checkpoint N (name):`` prefix."""
+def first_sentence(md: str, min_chars: int = 60) -> str:
+    """The first sentence of a Markdown paragraph, without the ``Checkpoint N (name):`` prefix
+    (the next ones too while the text is shorter than ``min_chars``: "A model is an input." alone
+    says little)."""
     text = re.sub(r"```.*?```", " ", md or "", flags=re.S)
     text = text.split("\n\n")[0]
     text = " ".join(text.split())
@@ -172,7 +174,7 @@ def first_sentence(md: str) -> str:
         before = text[: m.start() + 1]
         if re.search(r"(\be\.g|\bi\.e|\betc|\bvs|\bcf|\bapprox)\.$", before, re.I):
             continue
-        if re.search(r"\d\.$", before) and m.end() < len(text) and text[m.end():m.end() + 2].strip()[:1].isdigit():
+        if len(before) < min_chars and m.end() < len(text):
             continue
         text = before
         break
@@ -793,8 +795,10 @@ def command(path, output_file, output_format, max_per_rule, link_base, **opts):
             fh.write(text)
         s = model["summary"]
         n = sum(s["findings"].values())
-        click.echo(f"mllint: review written to {output_file} ({n} finding{'s' if n != 1 else ''}; "
-                   + ", ".join(f"{v} {STATUS_LABELS[k]}" for k, v in sorted(s["statuses"].items())) + ")", err=True)
+        st = s["statuses"]
+        click.echo(f"mllint: review written to {output_file}: {n} finding{'s' if n != 1 else ''}; checkpoints: "
+                   f"{st.get('findings', 0)} with findings, {st.get('ok', 0)} no problems found, "
+                   f"{st.get('n/a', 0)} not applicable, {st.get('ask', 0)} ask the team", err=True)
     else:
         click.echo(text, nl=False)
     for note in model["notes"]:

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -205,9 +206,24 @@ def review_model_at(path):
 def test_first_sentence_of_why():
     from mllint.review import first_sentence
 
-    assert first_sentence("Checkpoint 3 (reproducible training): each run differs, e.g. the split. More.") == \
-        "Each run differs, e.g. the split."
-    assert first_sentence("Models v1.2 drift. Then more.") == "Models v1.2 drift."
+    assert first_sentence("Checkpoint 3 (reproducible training): each run draws a different split, e.g. with "
+                          "another seed, so metrics move. More.") == \
+        "Each run draws a different split, e.g. with another seed, so metrics move."
+    assert first_sentence("Models v1.2 drift whenever the data behind the storage pointer moves. Then more.") == \
+        "Models v1.2 drift whenever the data behind the storage pointer moves."
+    # a very short first sentence takes the next one along
+    assert first_sentence("A model is an input. Unpickling it runs code. More.") == \
+        "A model is an input. Unpickling it runs code. More."
+    assert first_sentence("Short. " + "x" * 70 + ". Tail.") == "Short. " + "x" * 70 + "."
+
+
+def test_cli_start_up_stays_light():
+    """`mllint.cli` imports `mllint.review` at start-up: that must not load the engine."""
+    code = ("import sys, mllint.cli; "
+            "bad = [m for m in ('mllint.engine', 'mllint.graph', 'mllint.review_render', 'networkx') if m in sys.modules]; "
+            "assert 'review' in mllint.cli.main.commands; assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
 
 
 # ---------------------------------------------------------------------------------- HTML
