@@ -1,0 +1,120 @@
+"""A transformer or encoder is fit on request data in the serving path.
+
+## What it does
+Flags, in code reachable from a request handler (FastAPI/Flask routes, KServe/MLServer/TorchServe
+`predict`, SageMaker `predict_fn`, Lambda handlers ...): `fit`/`fit_transform`/`partial_fit` of
+scalers, imputers, encoders, selectors, vectorisers and decompositions, Keras
+`Tokenizer.fit_on_texts`, `pd.get_dummies`, and `pd.qcut` / `pd.cut(bins=<int>)`, which bin by the
+request's own statistics.
+
+## Why is this bad?
+Checkpoint 5 (training-serving consistency): the model was trained on features scaled, encoded and
+binned with the training data's statistics. Refitting on one request (or one batch) produces
+different features: a single row standardises to zeros, `get_dummies` emits only the categories
+present in the request, and the columns no longer line up with the model's.
+
+## Example
+```python
+import pandas as pd
+from fastapi import FastAPI
+from sklearn.preprocessing import StandardScaler
+
+app = FastAPI()
+
+@app.post("/predict")
+def predict(payload: dict):
+    df = pd.DataFrame([payload])
+    X = StandardScaler().fit_transform(df)
+    return {"score": float(model.predict(X)[0])}
+```
+
+## Use instead
+```python
+import joblib
+import pandas as pd
+from fastapi import FastAPI
+
+app = FastAPI()
+scaler = joblib.load("scaler.joblib")  # fitted in training, loaded once at start-up
+
+@app.post("/predict")
+def predict(payload: dict):
+    X = scaler.transform(pd.DataFrame([payload]))
+    return {"score": float(model.predict(X)[0])}
+```
+
+## Known limits
+Handlers whose name says they train (`train`, `fit`, `update`, `learn`) and handlers that also
+train a model (online learning) are not reported; suppress the finding in other online-learning
+services. A fit guarded by a parameter (`if fit: scaler.fit(df)`) is treated as the training
+branch. A transformer whose type cannot be resolved counts only when its variable is named like
+one (`scaler`, `encoder`, `vectorizer`, `tokenizer` ...).
+"""
+import re
+
+from mllint.graph import split_scope
+from mllint.knowledge import canonical, last
+from mllint.knowledge import data as DK
+from mllint.knowledge import serving as SK
+from mllint.knowledge import training as TK
+from mllint.rule import ProjectRule, RuleMeta
+
+_NAMED_TRANSFORMER = re.compile(r"(scaler|encoder|vectori[sz]er|tokeni[sz]er|imputer|normali[sz]er|binarizer|"
+                                r"discreti[sz]er|selector|pca|svd)$", re.I)
+_TRAINING_NAME = re.compile(r"(train|fit|update|learn|refresh|retrain|calibrat)", re.I)
+
+
+class FitAtInference(ProjectRule):
+    meta = RuleMeta(code="ML0502", level="warning", precision="high", tags=("training-serving-skew", "serving"))
+
+    def check_project(self, project):
+        for sid in sorted(project.request_scopes):
+            path, scope = split_scope(sid)
+            if project.is_test_path(path):
+                continue
+            fn = project.function(sid)
+            if fn is not None and _TRAINING_NAME.search(fn.name):
+                continue
+            calls = [c for c, _ in project.calls(sid)]
+            if any(TK.is_training_call(c) and not self._is_preprocessor(c) for c in calls):
+                continue  # an online-learning handler
+            params = {p for p, _ in fn.params} if fn is not None else set()
+            for c in calls:
+                what = self._what(c)
+                if what is None:
+                    continue
+                if params and any(set(g.split()) & params for g in c.guards):
+                    continue  # `if fit:` - the training branch of a shared helper
+                yield self.finding(path, c.span(), f"{what} on request data in the serving path: the features "
+                                                   f"no longer match training; load the transformer fitted in "
+                                                   f"training and only `transform`")
+
+    def _is_preprocessor(self, c):
+        return self._what(c) is not None or canonical(c.receiver_type) in DK.FITTABLE_PREPROCESSORS
+
+    def _what(self, c):
+        q = canonical(c.qualname)
+        if q in DK.DUMMIES:
+            return "`get_dummies` encodes only the categories present"
+        if q == "pandas.qcut":
+            return "`qcut` bins by the request's own quantiles"
+        if q == "pandas.cut":
+            bins = c.arg(1, "bins")
+            if bins is not None and bins.kind == "const" and isinstance(bins.value, int) and \
+                    not isinstance(bins.value, bool):
+                return "`cut` with a bin count bins by the request's own range"
+            return None
+        if c.attr not in ("fit", "fit_transform", "partial_fit", "fit_on_texts", "adapt"):
+            return None
+        if not (c.args or c.kwargs or c.star_args):
+            return None
+        rt = canonical(c.receiver_type)
+        if rt.endswith("()"):
+            rt = ""
+        name = last(rt) if rt else ""
+        if rt in DK.FITTABLE_PREPROCESSORS:
+            return f"`{name}.{c.attr}` refits"
+        if (not rt or rt in SK.MODEL_LOADERS) and c.receiver and c.attr in ("fit", "fit_transform", "fit_on_texts") and \
+                _NAMED_TRANSFORMER.search(last(c.receiver)):
+            return f"`{c.receiver}.{c.attr}` refits"
+        return None
