@@ -1166,6 +1166,18 @@ def pin_config_line(line: str, col: int, kind: str, ctx) -> Optional[str]:
         lead = _indent_of(body)
         new = pin_requirement(body.strip(), ctx)
         return lead + new + comment if new else None
+    # poetry: ``torch = "^2.0"``
+    pm = re.match(r"^(\s*)([A-Za-z0-9][A-Za-z0-9._-]*)(\s*=\s*)(\"|')([^\"']*)\4(.*)$", line)
+    if pm and kind == "pyproject":
+        spec = pm.group(5).strip()
+        if pm.group(2) == "python" or spec.startswith("==") or re.fullmatch(r"\d[\w.]*", spec):
+            return None
+        if spec not in ("*", "") and spec[0] not in "^~<>=!":
+            return None
+        version = ctx.versions().version(pm.group(2))
+        if not version or not _satisfies(version, _poetry_to_pep440(spec)):
+            return None
+        return f"{pm.group(1)}{pm.group(2)}{pm.group(3)}{pm.group(4)}{version}{pm.group(4)}{pm.group(6)}"
     # quoted requirement strings (pyproject dependencies, setup.cfg-ish lists)
     strings = list(re.finditer(r"(\"|')([A-Za-z0-9][^\"']*)\1", line))
     if strings:
@@ -1176,20 +1188,6 @@ def pin_config_line(line: str, col: int, kind: str, ctx) -> Optional[str]:
                 break
         if pick is None:
             pick = next((s for s in strings if s.start() >= col - 1), strings[0])
-        # poetry: ``torch = "^2.0"``
-        pm = re.match(r"^(\s*)([A-Za-z0-9][A-Za-z0-9._-]*)(\s*=\s*)(\"|')([^\"']*)\4(.*)$", line)
-        if pm and kind == "pyproject" and pick.start() == pm.start(4):
-            spec = pm.group(5).strip()
-            if spec in ("*", "") or spec[0] in "^~<>=!":
-                if spec.startswith("==") or re.fullmatch(r"\d[\w.]*", spec):
-                    return None
-                version = ctx.versions().version(pm.group(2))
-                if not version:
-                    return None
-                if not _satisfies(version, _poetry_to_pep440(spec)):
-                    return None
-                return f"{pm.group(1)}{pm.group(2)}{pm.group(3)}{pm.group(4)}{version}{pm.group(4)}{pm.group(6)}"
-            return None
         new = pin_requirement(pick.group(2), ctx)
         if not new:
             return None
@@ -1262,9 +1260,11 @@ def _docker_from_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
         major = floating.group(1) if floating and floating.group(1) not in (None, "latest") else None
         variant = floating.group("variant") if floating and "variant" in floating.groupdict() else None
     new_tag = None
-    known = {t for t in _known_tags(ctx, image) if (variant or "") in t}
-    if major:
-        known = {t for t in known if t.split(".")[0] == major}
+    known = set()
+    for t in _known_tags(ctx, image):
+        km = re.match(r"^(\d+(?:\.\d+)+)(?:-(.+))?$", t)
+        if km and (km.group(2) or None) == (variant or None) and (major is None or km.group(1).split(".")[0] == major):
+            known.add(t)
     if len(known) == 1:
         new_tag = known.pop()
     elif image.rsplit("/", 1)[-1] == "python" and image in ("python", "library/python", "docker.io/library/python"):
