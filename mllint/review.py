@@ -62,9 +62,9 @@ ROLE_NEEDS = {
     13: ("all", ("serving",)),
     14: ("all", ("serving",)),
     15: ("all", ("serving",)),
-    16: ("any", ("deploy", "serving")),
-    17: ("any", ("deploy", "serving")),
-    18: ("any", ("deploy", "serving")),
+    16: ("all", ("deploy",)),  # alert rules read alert configs / manifests of a deployed model
+    17: ("all", ("deploy",)),
+    18: ("all", ("deploy",)),  # rollout rules read model-server manifests
     19: ("any", ("deploy", "serving")),
     20: ("any", ("deploy", "serving")),
 }
@@ -215,11 +215,13 @@ def _clean_remote(url: Optional[str]) -> Optional[str]:
 
 
 def git_info(root: str) -> dict:
-    info: dict = {"commit": None, "branch": None, "remote": None, "subdirectory": None, "dirty": None}
+    info: dict = {"commit": None, "branch": None, "remote": None, "subdirectory": None, "dirty": None,
+                  "commit_source": None}
     top = _git(root, "rev-parse", "--show-toplevel")
     if not top:
         return info
     info["commit"] = _git(root, "rev-parse", "HEAD")
+    info["commit_source"] = "git" if info["commit"] else None
     branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
     info["branch"] = branch if branch and branch != "HEAD" else None
     info["remote"] = _clean_remote(_git(root, "config", "--get", "remote.origin.url"))
@@ -286,6 +288,7 @@ def build_review(result: Any, *, output_file: Optional[str] = None, link_base: O
         pass
 
     header = _header(result, __version__)
+    _header_from_link_base(header, link_base)
     scorecard, by_cp = _scorecard(result, roles, by_code)
     repo = _repository(result, link)
     findings = _findings(by_cp, by_code, link, max_per_rule)
@@ -337,6 +340,7 @@ def _header(result: Any, version: str) -> dict:
         "root": root,
         "remote": g.get("remote"),
         "commit": g.get("commit"),
+        "commit_source": g.get("commit_source"),
         "branch": g.get("branch"),
         "subdirectory": g.get("subdirectory"),
         "dirty": g.get("dirty"),
@@ -347,6 +351,22 @@ def _header(result: Any, version: str) -> dict:
         "languages": languages,
         "frameworks": detect_frameworks(project),
     }
+
+
+def _header_from_link_base(header: dict, link_base: Optional[str]) -> None:
+    """A snapshot without git metadata (an archive, a CI cache) reviewed with
+    ``--link-base https://github.com/OWNER/REPO/blob/SHA/``: take repository and commit from it."""
+    if not link_base:
+        return
+    m = re.match(r"^(https://[^/]+)/([^/]+/[^/]+?)/(?:-/)?(?:blob|tree|src)/([^/]+)/?", link_base)
+    if not m:
+        return
+    if not header.get("remote"):
+        header["remote"] = f"{m.group(1)}/{m.group(2)}"
+        header["repository"] = m.group(2)
+    if not header.get("commit") and re.fullmatch(r"[0-9a-f]{7,40}", m.group(3)):
+        header["commit"] = m.group(3)
+        header["commit_source"] = "--link-base"
 
 
 def detect_frameworks(project: Any) -> list:

@@ -49,6 +49,8 @@ def _commit_text(h: dict) -> str:
     if not h.get("commit"):
         return "not a git checkout"
     s = h["commit"]
+    if h.get("commit_source") == "--link-base":
+        s += " (from --link-base; the files read are not a git checkout)"
     if h.get("branch"):
         s += f" ({h['branch']})"
     if h.get("dirty"):
@@ -406,6 +408,8 @@ def render_html(model: dict) -> str:
     fw = "<br>".join(f"<b>{_e(t)}:</b> {_e(', '.join(n))}" for t, n in _frameworks_by_group(model)) or "none detected"
     roles = ", ".join(f"{_e(ROLE_LABELS[r])}: <b>{'yes' if v else 'no'}</b>" for r, v in model["roles"].items())
     commit = f"<code>{_e(h['commit'])}</code>" if h.get("commit") else "not a git checkout"
+    if h.get("commit") and h.get("commit_source") == "--link-base":
+        commit += " (from --link-base; the files read are not a git checkout)"
     if h.get("commit") and h.get("branch"):
         commit += f" ({_e(h['branch'])})"
     if h.get("dirty"):

@@ -48,7 +48,9 @@ def test_training_only_repo_shows_serving_checkpoints_not_applicable():
         assert "serving code" in rs[cp]["detail"]
     for cp in DEPLOY_CPS:
         assert rs[cp]["status"] == "n/a"
-        assert set(rs[cp]["missing_roles"]) == {"deploy", "serving"}
+        assert "deploy configs" in rs[cp]["detail"]
+    assert rs[18]["missing_roles"] == ["deploy"]  # rollouts are judged on manifests
+    assert set(rs[20]["missing_roles"]) == {"deploy", "serving"}  # incident response: either one
     # training-serving consistency needs both sides
     assert rs[5]["status"] == "n/a" and rs[5]["missing_roles"] == ["serving"]
     # training checkpoints are judged
@@ -195,6 +197,12 @@ def test_header_without_git(tmp_path, monkeypatch):
     assert m["header"]["repository"] == "nogit"
     assert review._clean_remote("https://user:s3cret@github.com/o/r.git") == "https://github.com/o/r"
     assert review._clean_remote("git@github.com:o/r.git") == "https://github.com/o/r"
+    # an archive snapshot reviewed with --link-base takes its name and commit from it
+    code, out, err = run_cli(["review", str(repo), "--output-format", "json", "--link-base",
+                              "https://github.com/acme/churn/blob/0123456789abcdef0123456789abcdef01234567/"])
+    h = json.loads(out)["header"]
+    assert (h["repository"], h["commit"], h["commit_source"]) == (
+        "acme/churn", "0123456789abcdef0123456789abcdef01234567", "--link-base")
 
 
 def review_model_at(path):
