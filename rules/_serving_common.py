@@ -454,34 +454,58 @@ def call_at(project, sid: str, pos: tuple):
     return None, None
 
 
-def torch_pin_at_least_2_6(project) -> Optional[bool]:
-    """True if the pinned torch is >= 2.6, False if pinned < 2.6, None if unknown."""
+def torch_pin_at_least_2_6(project, path: str = "") -> Optional[bool]:
+    """True if the pinned torch is >= 2.6, False if pinned < 2.6, None if unknown.  Only the
+    requirements/pyproject files nearest to ``path`` (same directory or the closest ancestor that
+    names torch) count: a monorepo of examples pins per example."""
+    import re
+    by_dir: dict = {}
+    here = path.rsplit("/", 1)[0] if "/" in path else ""
+    for d in project.configs:
+        ddir = d.path.rsplit("/", 1)[0] if "/" in d.path else ""
+        if path and not (ddir == "" or here == ddir or here.startswith(ddir + "/")):
+            continue
+        by_dir.setdefault(ddir, []).append(d)
+    for ddir in sorted(by_dir, key=len, reverse=True):
+        v = _torch_verdicts(by_dir[ddir])
+        if v is not None:
+            return None if v == "unknown" else v
+    return None
+
+
+def _torch_verdicts(docs) -> Optional[bool]:
     import re
     verdicts = set()
-    for d in project.configs:
+    seen = False
+    for d in docs:
         if d.kind == "requirements":
             for r in getattr(d.data, "requirements", []):
                 if r.name == "torch":
+                    seen = True
                     verdicts.add(_spec_verdict(r.specifier))
         elif d.kind == "pyproject" and isinstance(d.data, dict):
             deps = list(((d.data.get("project") or {}).get("dependencies") or []))
             for dep in deps:
                 if isinstance(dep, str) and re.match(r"^\s*torch\b(?![-_.\w])", dep):
+                    seen = True
                     verdicts.add(_spec_verdict(dep.strip()[5:]))
             poetry = (((d.data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {})
             v = poetry.get("torch") if isinstance(poetry, dict) else None
             if isinstance(v, dict):
                 v = v.get("version")
             if isinstance(v, str):
+                seen = True
                 verdicts.add(_spec_verdict(v.replace("^", ">=").replace("~", ">=")))
+    if not seen:
+        return None
     verdicts.discard(None)
     if not verdicts:
-        return None
+        return "unknown"
     if verdicts == {True}:
         return True
     if verdicts == {False}:
         return False
-    return None
+    return "unknown"
 
 
 def _spec_verdict(spec: str) -> Optional[bool]:

@@ -75,7 +75,7 @@ class UnsafeModelDeserialization(ProjectRule):
         serving = project.request_scopes | project.startup_scopes
         if not project.request_roots:
             return
-        old_torch = None
+        pins = {}
         for path, s in project.summaries.items():
             if project.is_test_path(path):
                 continue
@@ -85,9 +85,9 @@ class UnsafeModelDeserialization(ProjectRule):
                     continue
                 msg = self._check(project, path, c)
                 if msg == "torch-default":
-                    if old_torch is None:
-                        old_torch = C.torch_pin_at_least_2_6(project)
-                    if old_torch is not False:
+                    if path not in pins:
+                        pins[path] = C.torch_pin_at_least_2_6(project, path)
+                    if pins[path] is not False:
                         continue
                     msg = ("`torch.load` without `weights_only=True` unpickles arbitrary objects with the pinned torch "
                            "< 2.6; pass `weights_only=True` (load a state_dict) or use safetensors/TorchScript")
