@@ -102,7 +102,7 @@ STATUS_LABELS = {
     "ask": "not code-detectable: ask the team",
 }
 
-NO_RULES_LABEL = "no rule yet: ask the team"
+REASON_LABELS = {"no-rules": "no rule yet: ask the team", "rules-disabled": "not checked: ask the team"}
 
 LEVEL_ORDER = ("error", "warning", "note")
 _LEVEL_RANK = {"error": 3, "warning": 2, "note": 1}
@@ -465,14 +465,20 @@ def _scorecard(result: Any, roles: dict, by_code: dict) -> tuple:
                                  else "little of this shows in code")
             elif not rules:
                 row["status"] = "ask"
-                row["reason"] = "no-rules"
                 row["question"] = QUESTIONS[cp]
-                row["detail"] = "no mllint rule checks this checkpoint yet"
+                known = [c for c, r in by_code.items() if r.meta.checkpoint == cp]
+                if known:
+                    row["reason"] = "rules-disabled"
+                    row["detail"] = (f"{len(known)} rule{'s' if len(known) != 1 else ''} "
+                                     f"({', '.join(sorted(known))}) not enabled by the selection or profile")
+                else:
+                    row["reason"] = "no-rules"
+                    row["detail"] = "no mllint rule checks this checkpoint yet"
             else:
                 row["status"] = "ok"
                 n = len(rules)
                 row["detail"] = f"{n} rule{'s' if n != 1 else ''} ran"
-            row["label"] = NO_RULES_LABEL if row["reason"] == "no-rules" else STATUS_LABELS[row["status"]]
+            row["label"] = REASON_LABELS.get(row["reason"]) or STATUS_LABELS[row["status"]]
             rows.append(row)
         cats.append({"key": key, "title": title, "checkpoints": rows})
     return cats, by_cp

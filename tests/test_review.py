@@ -76,7 +76,7 @@ def test_clean_full_project_shows_no_problems_for_code_detectable_checkpoints():
             assert r["status"] == "ok", (cp, r)
             checked += 1
         else:
-            assert r["status"] == "ask" and r["reason"] == "no-rules" and r["question"]
+            assert r["status"] == "ask" and r["reason"] in ("no-rules", "rules-disabled") and r["question"]
     assert checked >= 3  # ML0301, ML0000's neighbours... at least a few checkpoints have rules
     assert m["summary"]["findings"] == {"error": 0, "warning": 0, "note": 0}
     assert m["findings"] == []
@@ -109,6 +109,13 @@ def test_selection_and_config_are_those_of_check():
     r3 = rows(m)[3]
     assert "ML0301" not in [r["code"] for r in r3["rules"]]
     assert all(g["code"] != "ML0301" for c in m["findings"] for g in c["rules"])
+
+
+def test_checkpoint_whose_rules_are_all_disabled_is_not_a_pass():
+    m = review_model("clean_full", "--ignore", "ML03")
+    r3 = rows(m)[3]
+    assert r3["status"] == "ask" and r3["reason"] == "rules-disabled"
+    assert "ML0301" in r3["detail"] and r3["label"].startswith("not checked")
 
 
 def test_not_code_detectable_checkpoints_ask_the_team():
