@@ -834,7 +834,9 @@ def _eval_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
         call = calls[0]
         stmt = _stmt_of(parents, call)
         tgts = _targets(stmt) if stmt is not None else []
-        if tgts and len(tgts) == 1 and tgts[0]:
+        fname = (dotted(call.func) or "").rsplit(".", 1)[-1]
+        is_load = fname in ("load", "from_pretrained", "load_from_checkpoint", "load_model") or fname[:1].isupper()
+        if is_load and tgts and len(tgts) == 1 and tgts[0]:
             target, load_stmt = tgts[0], stmt  # anchored at the load: ``model = torch.load(p)``
         else:
             f = call.func
@@ -861,6 +863,10 @@ def _eval_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
             return None
         cands = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AnnAssign)) and target in _targets(n)
                  and (target.startswith("self.") or n.lineno < line)]
+        if not cands and scope is not tree and not target.startswith("self."):
+            # a module-level model used inside a handler
+            cands = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and target in _targets(n)
+                     and _enclosing(parents, n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) is None]
         if not cands:
             return None
         load_stmt = max(cands, key=lambda n: n.lineno) if not target.startswith("self.") else cands[-1]
