@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -202,9 +203,11 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileRe
         tree = ast.parse(src.text, filename=df.path)
     except SyntaxError as exc:
         hint = ""
-        if exc.msg and ("print" in exc.msg or "Missing parentheses" in exc.msg or "invalid syntax" in exc.msg):
+        if exc.msg and ("print" in exc.msg or "Missing parentheses" in exc.msg or "invalid syntax" in exc.msg
+                        or "multiple exception types" in exc.msg or "leading zeros" in exc.msg):
             line_text = src.line_text(exc.lineno or 1)
-            if line_text.lstrip().startswith(("print ", "exec ")) or "except Exception, " in line_text:
+            if line_text.lstrip().startswith(("print ", "exec ")) or re.search(r"except\s+[\w.]+\s*,\s*\w+\s*:", line_text) \
+                    or "leading zeros" in exc.msg or "<>" in line_text:
                 hint = " (Python 2 code?)"
         line, col = exc.lineno or 1, exc.offset or 1
         if fr.line_map is not None:

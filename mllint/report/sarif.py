@@ -19,6 +19,7 @@ INFORMATION_URI = "https://pypi.org/project/mllint-arch/"
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000
 MAX_TAGS = 10
+MAX_HASH_BYTES = 20 * 1024 * 1024
 PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
 
 
@@ -115,8 +116,12 @@ class _FileHashes:
 
     def get(self, path: str) -> tuple:
         if path not in self.cache:
+            full = os.path.join(self.root, path)
             try:
-                with open(os.path.join(self.root, path), "rb") as fh:
+                # only regular files of a sane size: a FIFO would block, a huge file is not analysed
+                if not os.path.isfile(full) or os.path.getsize(full) > MAX_HASH_BYTES:
+                    raise OSError("not hashed")
+                with open(full, "rb") as fh:
                     text = fh.read().decode("utf-8", errors="replace")
                 self.cache[path] = (line_hashes(text), text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
             except OSError:

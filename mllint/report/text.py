@@ -56,6 +56,9 @@ def _snippet(result, f, cache: dict) -> list:
     path = os.path.join(result.root, loc.path)
     if path not in cache:
         try:
+            # only regular files of a sane size: a FIFO would block the report
+            if not os.path.isfile(path) or os.path.getsize(path) > 20 * 1024 * 1024:
+                raise OSError("not shown")
             with open(path, encoding="utf-8", errors="replace") as fh:
                 cache[path] = fh.read().splitlines()
         except OSError:
