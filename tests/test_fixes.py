@@ -190,3 +190,230 @@ def test_twins_are_not_rule_fixtures():
     rules_dir = os.path.join(FIXTURES, "rules")
     for slug in SLUGS:
         assert not os.path.exists(os.path.join(rules_dir, slug, "fix.toml"))
+
+
+# ------------------------------------------------------------------------------- the CLI
+SPLIT = """from sklearn.model_selection import train_test_split
+
+X_train, X_test = train_test_split([1, 2, 3, 4], test_size=0.5)
+"""
+SPLIT_FIXED = SPLIT.replace("test_size=0.5)", "test_size=0.5, random_state=42)")
+
+
+def _read(p) -> str:
+    with open(p, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def test_text_output_marks_fixable_findings(make_repo):
+    root = make_repo({"split.py": SPLIT})
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--no-cache"])
+    assert code == 1
+    assert "ML0301 [*] [split-without-random-state]" in out
+    assert "1 hidden fix can be enabled with the `--unsafe-fixes` option" in out
+
+
+def test_unsafe_fix_needs_unsafe_fixes(make_repo):
+    root = make_repo({"split.py": SPLIT})
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--fix"])
+    assert code == 1
+    assert _read(root / "split.py") == SPLIT
+    assert "--unsafe-fixes" in out
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--fix", "--unsafe-fixes"])
+    assert code == 0, out
+    assert _read(root / "split.py") == SPLIT_FIXED
+    assert "Found 1 error (1 fixed, 0 remaining)." in out
+    # a second run changes nothing
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--fix", "--unsafe-fixes"])
+    assert code == 0 and "All checks passed!" in out
+    assert _read(root / "split.py") == SPLIT_FIXED
+
+
+def test_exit_non_zero_on_fix_and_show_fixes(make_repo):
+    root = make_repo({"split.py": SPLIT})
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--fix", "--unsafe-fixes",
+                            "--exit-non-zero-on-fix", "--show-fixes"])
+    assert code == 1
+    assert "Fixed 1 error:" in out
+    assert "- split.py:" in out and "1 × ML0301 (split-without-random-state)" in out
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--fix", "--unsafe-fixes",
+                            "--exit-non-zero-on-fix"])
+    assert code == 0  # nothing left to fix
+
+
+def test_diff_changes_nothing(make_repo):
+    root = make_repo({"split.py": SPLIT})
+    code, out, err = run_cli(["check", str(root), "--select", "ML0301", "--diff", "--unsafe-fixes"])
+    assert code == 1
+    assert "--- a/split.py" in out and "+++ b/split.py" in out
+    assert "+X_train, X_test = train_test_split([1, 2, 3, 4], test_size=0.5, random_state=42)" in out
+    assert "Would fix 1 error" in err
+    assert _read(root / "split.py") == SPLIT
+    # without --unsafe-fixes there is nothing to apply: no diff, exit 0
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--diff"])
+    assert code == 0 and "---" not in out
+
+
+def test_safe_fixes_apply_with_fix_alone(make_repo, monkeypatch):
+    import dataclasses
+
+    monkeypatch.setitem(fixes.FIXERS, "ML0301", dataclasses.replace(fixes.FIXERS["ML0301"], safe=True))
+    root = make_repo({"split.py": SPLIT})
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--no-cache"])
+    assert "[*] 1 fixable with the `--fix` option." in out
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--fix"])
+    assert code == 0
+    assert _read(root / "split.py") == SPLIT_FIXED
+
+
+def test_unparsable_fix_is_discarded_and_reported(make_repo, monkeypatch):
+    import dataclasses
+
+    def broken(doc, finding, ctx):
+        line, col = doc.position(finding)
+        return "break it", [fixes.TEdit(line, col, line, col, "((")]
+
+    monkeypatch.setitem(fixes.FIXERS, "ML0301", dataclasses.replace(fixes.FIXERS["ML0301"], compute=broken))
+    root = make_repo({"split.py": SPLIT})
+    code, out, err = run_cli(["check", str(root), "--select", "ML0301", "--fix", "--unsafe-fixes"])
+    assert code == 1
+    assert "discarded the fix for ML0301 in split.py" in err
+    assert _read(root / "split.py") == SPLIT
+    assert "Found 1 error." in out
+
+
+def test_fix_passes_are_bounded(make_repo, monkeypatch):
+    import dataclasses
+
+    def forever(doc, finding, ctx):
+        return "comment", [fixes.TEdit(1, 1, 1, 1, "# again\n")]
+
+    monkeypatch.setitem(fixes.FIXERS, "ML0301", dataclasses.replace(fixes.FIXERS["ML0301"], compute=forever))
+    root = make_repo({"split.py": SPLIT})
+    run = fixes.fix_texts([str(root)], settings_for(str(root), "ML0301"), unsafe=True)
+    assert run.passes == fixes.MAX_PASSES
+    assert run.texts["split.py"].count("# again\n") == fixes.MAX_PASSES
+
+
+def test_sarif_carries_fix_replacements(make_repo):
+    root = make_repo({"split.py": SPLIT})
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--output-format", "sarif", "--no-cache"])
+    res = json.loads(out)["runs"][0]["results"][0]
+    fx = res["fixes"][0]
+    rep = fx["artifactChanges"][0]["replacements"][0]
+    assert fx["description"]["text"].endswith("(unsafe)")
+    assert "random_state=42" in rep["insertedContent"]["text"]
+    assert rep["deletedRegion"]["startLine"] == 3
+
+
+def test_plain_check_does_not_load_libcst(make_repo):
+    import subprocess
+    import sys
+
+    root = make_repo({"split.py": SPLIT})
+    code = ("import sys; from mllint.cli import main\n"
+            "try:\n    main(['check', sys.argv[1], '--no-cache', '-q'])\nexcept SystemExit:\n    pass\n"
+            "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST')")
+    out = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True).stdout
+    assert "NO-LIBCST" in out
+
+
+# ------------------------------------------------------------------------------ --add-noqa
+NB_SPLIT = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# notes\n"]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [
+            {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}],
+         "source": ["from sklearn.model_selection import train_test_split\n",
+                    "a, b = train_test_split([1, 2, 3, 4])"]},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def test_add_noqa(make_repo):
+    root = make_repo({
+        "split.py": SPLIT.replace("test_size=0.5)", "test_size=0.5)  # noqa: E501"),
+        "doc.py": 'from sklearn.model_selection import train_test_split\n\nX = """\n"""\n'
+                  'a = train_test_split([1, 2], [3, 4], test_size=0.5,\n    train_size=0.5)\n',
+        "explore.ipynb": json.dumps(NB_SPLIT, indent=1) + "\n",
+        "Dockerfile": "FROM python:3\nRUN pip install torch\n",
+    })
+    code, out, err = run_cli(["check", str(root), "--select", "ML0301,ML0308", "--add-noqa"])
+    assert code == 0
+    assert _read(root / "split.py").splitlines()[2].endswith("test_size=0.5)  # noqa: E501, ML0301")
+    assert "a = train_test_split([1, 2], [3, 4], test_size=0.5,  # noqa: ML0301" in _read(root / "doc.py")
+    nb = json.loads(_read(root / "explore.ipynb"))
+    assert nb["cells"][1]["source"][1] == "a, b = train_test_split([1, 2, 3, 4])  # noqa: ML0301"
+    assert nb["cells"][1]["outputs"] == NB_SPLIT["cells"][1]["outputs"]
+    docker = _read(root / "Dockerfile").splitlines()
+    assert docker[0] == "FROM python:3"  # a comment is not legal after FROM: skipped and reported
+    assert docker[1] == "RUN pip install torch  # noqa: ML0308"
+    assert "Dockerfile:1: no `# noqa: ML0308` added" in err
+    assert "Added 4 noqa directives." in err
+    code, out, _ = run_cli(["check", str(root), "--select", "ML0301,ML0308", "--no-cache", "--output-format", "concise"])
+    assert [l for l in out.splitlines() if ": ML0" in l] == [l for l in out.splitlines() if l.startswith("Dockerfile:1:")]
+    # idempotent
+    code, out, err = run_cli(["check", str(root), "--select", "ML0301,ML0308", "--add-noqa"])
+    assert "Added 0 noqa directives." in err
+
+
+# ------------------------------------------------------------------------------ units
+class _Ctx(fixes.Context):
+    def __init__(self, versions: dict):
+        super().__init__("/nonexistent")
+        self._v = versions
+
+    def versions(self):
+        v = self._v
+
+        class R:
+            def version(self, name):
+                return v.get(fixes.canon_name(name))
+
+        return R()
+
+
+def test_pins_respect_existing_ranges():
+    ctx = _Ctx({"pandas": "2.2.2", "torch": "2.3.1"})
+    assert fixes.pin_requirement("pandas>=1,<2", ctx) is None
+    assert fixes.pin_requirement("pandas>=2", ctx) == "pandas==2.2.2"
+    assert fixes.pin_requirement("torch @ https://x/torch.whl", ctx) is None
+    assert fixes.pin_requirement("unknown-pkg", ctx) is None
+    assert fixes.pin_pip_line("!pip install -r req.txt torch", ctx) == "!pip install -r req.txt torch==2.3.1"
+    assert fixes.pin_config_line('torch = "^3.0"', 1, "pyproject", ctx) is None
+    assert fixes.pin_config_line('torch = "^2.0"', 1, "pyproject", ctx) == 'torch = "2.3.1"'
+
+
+def _hand(code, path, line, col, message=""):
+    return Finding(code=code, name=fixes.FIXERS[code].name, message=message, level="warning",
+                   location=Location(path, line, col, line, col + 1))
+
+
+def test_random_state_fix_never_touches_unshuffled_splits():
+    src = "from sklearn.model_selection import KFold, train_test_split\n" \
+          "a = train_test_split(X, shuffle=False)\nk = KFold(5, False)\n"
+    doc = fixes.Doc("s.py", "python", src)
+    ctx = fixes.Context("/nonexistent")
+    cands, _ = fixes.candidates_for(doc, [_hand("ML0301", "s.py", 2, 5), _hand("ML0301", "s.py", 3, 5)], ctx, True)
+    assert cands == []
+
+
+def test_dockerfile_base_left_alone_when_tag_unknown(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM python:3-slim\n")
+    doc = fixes.Doc("Dockerfile", "dockerfile", "FROM python:3-slim\n")
+    cands, _ = fixes.candidates_for(doc, [_hand("ML0308", "Dockerfile", 1, 1)], fixes.Context(str(tmp_path)), True)
+    assert cands == []
+    (tmp_path / ".python-version").write_text("3.12\n")  # not a full version: still unknown
+    cands, _ = fixes.candidates_for(doc, [_hand("ML0308", "Dockerfile", 1, 1)], fixes.Context(str(tmp_path)), True)
+    assert cands == []
+
+
+def test_seed_fix_imports_what_it_needs():
+    src = '"""Train."""\nfrom torch import nn\n\nmodel = nn.Linear(2, 2)\n'
+    doc = fixes.Doc("t.py", "python", src)
+    f = _hand("ML0303", "t.py", 4, 1, "this training entrypoint uses the `torch` random generator (first: x)")
+    cands, _ = fixes.candidates_for(doc, [f], fixes.Context("/nonexistent"), True)
+    new, applied, _ = fixes.apply_candidates(doc, cands)
+    assert new == '"""Train."""\nfrom torch import nn\nimport torch\ntorch.manual_seed(42)\n\nmodel = nn.Linear(2, 2)\n'
