@@ -450,7 +450,7 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
             data = overlays[df.path].encode("utf-8")
             results[i] = process_file(df, cfg, data)
             continue
-        if cache is not None:
+        if cache is not None and _regular_small(df.abspath):  # a FIFO or a huge file is never opened
             hit = cache.get(df)
             if hit is not None:
                 results[i] = hit
@@ -480,6 +480,13 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
             cache.put(files[i], results[i])
         cache.close()
     return results
+
+
+def _regular_small(p: str) -> bool:
+    try:
+        return os.path.isfile(p) and os.path.getsize(p) <= MAX_BYTES
+    except OSError:
+        return False
 
 
 def _size(p: str) -> int:

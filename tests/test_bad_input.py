@@ -205,3 +205,13 @@ def test_rule_crash_is_a_notification_and_other_rules_run(make_repo, monkeypatch
                for n in notes)
     assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"ML0101"}
     assert code == 1
+
+
+def test_fifo_with_cache_does_not_hang(make_repo, tmp_path):
+    root = make_repo({"ok.py": GOOD})
+    os.mkfifo(str(root / "pipe.py"))
+    args = ["check", "--cache-dir", str(tmp_path / "cache"), "--output-format", "json", "."]
+    for _ in range(2):  # cold and warm cache
+        code, out, err = _run_with_timeout(args, str(root), timeout=60)
+        got = {(f["location"]["path"], f["code"]) for f in json.loads(out)}
+        assert got == {("pipe.py", "ML0000"), ("ok.py", "ML0301")}
