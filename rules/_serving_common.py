@@ -535,3 +535,178 @@ def _spec_verdict(spec: str) -> Optional[bool]:
     if lows and max(lows) >= (2, 6):
         return True
     return None
+
+
+# =============================================================================== torch module facts
+_CHAIN_METHODS = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "eval", "train",
+                            "requires_grad_", "share_memory", "to_empty", "module"})
+
+
+def _is_eval_call(node) -> bool:
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    a = node.func.attr
+    if a == "eval" and not node.args and not node.keywords:
+        return True
+    if a == "train":
+        v = node.args[0] if node.args else (node.keywords[0].value if node.keywords else None)
+        return isinstance(v, ast.Constant) and v.value is False
+    return False
+
+
+class TorchFacts:
+    """Walk-time recorder of model creations, aliases and ``.eval()`` calls (mixin for FileRules)."""
+
+    def visit_Assign(self, node) -> None:
+        if len(node.targets) != 1:
+            return
+        target = dotted(node.targets[0])
+        if not target:
+            return
+        ctx = self.ctx
+        value = node.value
+        chain_eval = False
+        while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _CHAIN_METHODS:
+            chain_eval = chain_eval or _is_eval_call(value)
+            value = value.func.value
+        if isinstance(value, ast.Call):
+            q = ctx.call_qualname(value)
+            if q is None and isinstance(value.func, ast.Attribute):
+                base = dotted(value.func.value)
+                bt = ctx.var_type(base) if base else None
+                if bt:
+                    q = f"{bt}.{value.func.attr}"
+            if q is None and isinstance(value.func, ast.Name):
+                q = None
+            self.record(("c", ctx.scope, ctx.class_name, target, q, chain_eval,
+                         (node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
+                          (node.end_col_offset or node.col_offset) + 1)))
+        elif isinstance(value, (ast.Name, ast.Attribute)):
+            src = dotted(value)
+            if src:
+                self.record(("a", ctx.scope, ctx.class_name, target, src, chain_eval))
+
+    def visit_Call(self, node) -> None:
+        if _is_eval_call(node):
+            root = chain_root(node.func.value)
+            if root:
+                self.record(("e", self.ctx.scope, self.ctx.class_name, root))
+
+
+def torch_index(project, code: str) -> dict:
+    """Per rule code: {'creations': [(path, scope, cls, target, qual, chain_eval, span)],
+    'aliases': [...], 'evals': {(path, cls or scope, root)} , 'eval_scopes': {sid}}."""
+    m = memo(project, "torch:" + code)
+    if m:
+        return m
+    creations, aliases, evals, eval_scopes = [], [], set(), set()
+    for path, s in project.summaries.items():
+        for item in s.facts.get(code, []):
+            if not isinstance(item, tuple):
+                continue
+            if item[0] == "c":
+                creations.append((path,) + item[1:])
+            elif item[0] == "a":
+                aliases.append((path,) + item[1:])
+            elif item[0] == "e":
+                _, scope, cls, root = item
+                eval_scopes.add(f"{path}::{scope}")
+                if root.startswith("self.") and cls:
+                    evals.add((path, "@" + cls, root))
+                evals.add((path, scope, root))
+    m.update(creations=creations, aliases=aliases, evals=evals, eval_scopes=eval_scopes)
+    return m
+
+
+def torch_kind_of_creation(project, path: str, qual: Optional[str]) -> Optional[str]:
+    if not qual:
+        return None
+    return loader_kind(project, path, qual)
+
+
+def no_grad_covered(project, sid: str, depth: int = 0, seen=None) -> bool:
+    """Is the scope decorated with torch.no_grad/inference_mode, or called (by some caller) in such
+    a context or from a covered caller?"""
+    seen = seen if seen is not None else set()
+    if sid in seen or depth > 6:
+        return False
+    seen.add(sid)
+    fn = project.function(sid)
+    if fn is not None:
+        for d in fn.decorators:
+            if canonical(d.qualname) in MK.TORCH_CONTEXTS_NO_GRAD or last(d.dotted) in ("no_grad", "inference_mode"):
+                return True
+    for caller in project.callers.get(sid, ()):
+        for c, tgt in project.calls(caller):
+            if tgt == sid and in_no_grad(c):
+                return True
+        if no_grad_covered(project, caller, depth + 1, seen):
+            return True
+    return False
+
+
+def in_no_grad(c) -> bool:
+    for ctxs in c.contexts:
+        for item in ctxs.split("|"):
+            if canonical(item) in MK.TORCH_CONTEXTS_NO_GRAD or last(item) in ("no_grad", "inference_mode"):
+                return True
+    return False
+
+
+def torch_uses(project) -> list:
+    """[(sid, CallInfo, key)] direct calls of a model object on the request path:
+    ``model(x)``, ``self.model(x)``, ``model.forward(x)``; key = (path, '@Class' or scope, ref)."""
+    m = memo(project, "torch_uses")
+    if "v" in m:
+        return m["v"]
+    out = []
+    for sid in project.request_scopes:
+        path, _, scope = sid.partition("::")
+        if project.is_test_path(path):
+            continue
+        s = project.summaries.get(path)
+        for c, tgt in project.calls(sid):
+            if tgt:
+                continue
+            keys = []
+            if c.qualname is None and c.attr is None and c.receiver:
+                ref = c.receiver
+            elif c.qualname is None and c.receiver == "self" and c.attr and (c.args or c.kwargs or c.star_args or c.star_kwargs):
+                ref = "self." + c.attr
+                cls = class_of(project, path, scope)
+                ci = s.classes.get(cls) if cls else None
+                if ci is not None and c.attr in ci.methods:
+                    continue
+            elif c.qualname is None and c.attr in ("forward", "__call__") and c.receiver:
+                ref = c.receiver
+            elif c.qualname and c.attr is None and not c.qualname.startswith(("torch.", "numpy.")):
+                mod, _, name = c.qualname.rpartition(".")
+                mp = project.module_path(mod, path) if mod else None
+                if mp and name in project.summaries[mp].constants:
+                    out.append((sid, c, (mp, MODULE_SCOPE, name)))
+                continue
+            else:
+                continue
+            if ref.startswith("self."):
+                cls = class_of(project, path, scope)
+                if cls:
+                    keys.append((path, "@" + cls, ref))
+                    ci = s.classes.get(cls)
+                    for b in (ci.bases if ci else []):
+                        r = project._class_ref(b, path)
+                        if r:
+                            keys.append((r[0], "@" + r[1], ref))
+            else:
+                keys.append((path, scope, ref))
+                if ref not in s.scope_assigns.get(scope, {}):
+                    keys.append((path, MODULE_SCOPE, ref))
+            for k in keys:
+                out.append((sid, c, k))
+    m["v"] = out
+    return out
+
+
+def creation_key(path, scope, cls, target) -> tuple:
+    if target.startswith("self.") and cls:
+        return (path, "@" + cls, target)
+    return (path, scope, target)

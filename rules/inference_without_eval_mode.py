@@ -1,0 +1,138 @@
+"""A torch module built or loaded for serving is called without `.eval()`.
+
+## What it does
+Flags the line that builds or loads a torch `nn.Module` for serving (a project `nn.Module`
+subclass, a `torchvision.models`/`timm` factory, a pickled module from `torch.load`, or a project
+helper that returns one) when the module is then called on the request path (`model(x)`,
+`self.model(x)`, `model.forward(x)`) and `.eval()` / `.train(False)` is never called on it:
+not chained (`Net().to(dev).eval()`), not later on the same variable or attribute, and not inside
+the helper that returns it.
+
+## Why is this bad?
+Checkpoint 11 (serving latency): a module in training mode keeps dropout active and batch norm
+uses (and updates) per-batch statistics, so predictions are random and depend on the other rows
+in the batch; the training-mode kernels are also slower. The served model then differs from the
+evaluated one.
+
+## Example
+```python
+import torch
+import torch.nn as nn
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+net = Net()
+net.load_state_dict(torch.load("net.pt", weights_only=True))
+
+
+@app.post("/predict")
+def predict(x: list[float]):
+    with torch.inference_mode():
+        return net(torch.tensor([x])).tolist()
+```
+
+## Use instead
+```python
+import torch
+import torch.nn as nn
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+net = Net()
+net.load_state_dict(torch.load("net.pt", weights_only=True))
+net.eval()
+
+
+@app.post("/predict")
+def predict(x: list[float]):
+    with torch.inference_mode():
+        return net(torch.tensor([x])).tolist()
+```
+
+## Known limits
+TorchScript (`torch.jit.load`), ONNX Runtime sessions and Hugging Face `from_pretrained` models
+(which `from_pretrained` already puts in eval mode) are exempt, as are `torch.hub.load` models
+(the hub entry point may call `.eval()`). An `.eval()` anywhere on the same variable or attribute
+counts, whatever the order.
+"""
+from mllint.knowledge import canonical
+from mllint.rule import FileRule, ProjectRule, RuleMeta
+
+from mllint.rules import _serving_common as C
+
+
+class InferenceWithoutEvalMode(C.TorchFacts, FileRule, ProjectRule):
+    meta = RuleMeta(code="ML1102", level="warning", precision="high", tags=("serving", "correctness"))
+
+    def check_project(self, project):
+        idx = C.torch_index(project, self.meta.code)
+        serving = project.request_scopes | project.startup_scopes
+        uses = {}
+        for sid, c, key in C.torch_uses(project):
+            uses.setdefault(key, (sid, c))
+        request_paths = {C.path_of(sid) for sid, _, _ in C.torch_uses(project)}
+        aliases = {}
+        for path, scope, cls, target, src, chain_eval in idx["aliases"]:
+            aliases.setdefault((path, scope, src), []).append((C.creation_key(path, scope, cls, target), chain_eval))
+        evals = idx["evals"]
+        seen = set()
+        for path, scope, cls, target, qual, chain_eval, span in idx["creations"]:
+            sid = f"{path}::{scope}"
+            if sid not in serving or project.is_test_path(path) or chain_eval:
+                continue
+            if canonical(qual) == "torch.hub.load":
+                continue
+            kind = C.loader_kind(project, path, qual)
+            if kind not in ("torch", "torch-pickle"):
+                continue
+            if kind == "torch" and self._factory_evals(project, path, qual, idx):
+                continue
+            key = C.creation_key(path, scope, cls, target)
+            keys = [key] + [k for k, ce in aliases.get((path, scope, target), []) if not ce]
+            if any(ce for _, ce in aliases.get((path, scope, target), [])):
+                continue
+            if any(k in evals for k in keys):
+                continue
+            used = any(k in uses for k in keys)
+            fn = project.function(sid)
+            if not used and fn is not None and fn.name == "model_fn" and path in request_paths:
+                # SageMaker: model_fn's return value is passed to predict_fn
+                if any(p == path and not k.startswith("@") for (p, k, _r) in evals):
+                    continue
+                used = True
+            if not used or (path, span[0]) in seen:
+                continue
+            seen.add((path, span[0]))
+            yield self.finding(path, span,
+                               f"`{target}` is a torch module served without `.eval()`: dropout and batch norm stay in "
+                               f"training mode; call `{target}.eval()` after loading")
+
+    def _factory_evals(self, project, path, qual, idx) -> bool:
+        sid = C._project_fn(project, path, qual or "")
+        if sid is None:
+            return False
+        return bool(project.reachable([sid], through_imports=False) & idx["eval_scopes"])
