@@ -47,7 +47,8 @@ def parse_lines(lines, extra=()) -> Suppressions:
     """``lines``: iterable of (line number, text)."""
     sup = Suppressions()
     for ln, text in list(lines) + list(extra):
-        if "noqa" not in text and "mllint" not in text:
+        low = text.lower()
+        if "noqa" not in low and "mllint" not in low:
             continue
         fm = _FILE_RE.match(text)
         if fm:
@@ -67,7 +68,8 @@ def parse_lines(lines, extra=()) -> Suppressions:
 
 
 def parse_text(text: str, extra=()) -> Suppressions:
-    if "noqa" not in text and "mllint" not in text and not extra:
+    low = text.lower()
+    if "noqa" not in low and "mllint" not in low and not extra:
         return Suppressions()
     return parse_lines(enumerate(text.splitlines(), start=1), extra)
 
