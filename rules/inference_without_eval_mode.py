@@ -78,6 +78,11 @@ TorchScript (`torch.jit.load`), ONNX Runtime sessions and Hugging Face `from_pre
 (which `from_pretrained` already puts in eval mode) are exempt, as are `torch.hub.load` models
 (the hub entry point may call `.eval()`). An `.eval()` anywhere on the same variable or attribute
 counts, whatever the order.
+
+## Fix safety
+The fix inserts `<model>.eval()` right after the statement that loads or builds the model (after
+any `load_state_dict`/`.to(...)` calls that follow it). It is safe for objects that only serve
+inference: eval mode changes dropout and batch-norm behaviour, which is what inference needs.
 """
 from mllint.knowledge import canonical
 from mllint.rule import FileRule, ProjectRule, RuleMeta
@@ -86,7 +91,8 @@ from mllint.rules import _serving_common as C
 
 
 class InferenceWithoutEvalMode(C.TorchFacts, FileRule, ProjectRule):
-    meta = RuleMeta(code="ML1102", level="warning", precision="high", tags=("serving", "correctness"))
+    meta = RuleMeta(code="ML1102", level="warning", precision="high", tags=("serving", "correctness"),
+                    fix="safe")
 
     def check_project(self, project):
         idx = C.torch_index(project, self.meta.code)

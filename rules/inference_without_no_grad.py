@@ -48,8 +48,10 @@ def predict(x: list[float]):
 process-wide `torch.set_grad_enabled(False)` in a serving module silences the rule.
 
 ## Fix safety
-No automatic fix: wrapping the call in `with torch.inference_mode():` is safe for pure inference,
-but tensors created inside cannot later be used in autograd.
+The fix wraps the statement holding the call in `with torch.no_grad():` (importing `torch` if
+needed). It uses `no_grad` rather than `inference_mode`, whose tensors cannot later be used in
+autograd. It is unsafe: code that relies on gradients through this call (saliency maps,
+adversarial checks) stops getting them.
 """
 from mllint.knowledge import canonical
 from mllint.rule import FileRule, ProjectRule, RuleMeta
@@ -60,7 +62,8 @@ TORCH_KINDS = ("torch", "torch-pickle", "torch-exempt", "hf")
 
 
 class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
-    meta = RuleMeta(code="ML1101", level="warning", precision="high", tags=("serving", "performance"))
+    meta = RuleMeta(code="ML1101", level="warning", precision="high", tags=("serving", "performance"),
+                    fix="unsafe")
 
     def check_project(self, project):
         for path, c in project.all_calls():
