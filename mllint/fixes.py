@@ -30,7 +30,6 @@ import io
 import json
 import os
 import re
-import sys
 import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -150,9 +149,9 @@ class Doc:
                 s = cell.get("source", "") if isinstance(cell, dict) else ""
                 self.cell_src[num] = "".join(s) if isinstance(s, list) else (s if isinstance(s, str) else "")
             elines = []
-            for i, (cell, cell_line, *_rest) in enumerate(self.entries):
+            for cell, cell_line, *_rest in self.entries:
                 clines = _split(self.cell_src.get(cell, ""))
-                first, n = self.cells.get(cell, (0, 0))
+                _first, n = self.cells.get(cell, (0, 0))
                 elines.append(clines[cell_line - 1] if cell_line <= n and cell_line <= len(clines) else "")
             self.lines = elines
             self.n_errors = len(src.errors)
@@ -871,7 +870,7 @@ def _eval_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
             return None
         load_stmt = max(cands, key=lambda n: n.lineno) if not target.startswith("self.") else cands[-1]
     # already put in eval mode right after?
-    parent, body = _body_of(parents, load_stmt)
+    _parent, body = _body_of(parents, load_stmt)
     if body is None:
         return None
     i = body.index(load_stmt)
@@ -931,7 +930,7 @@ def _no_grad_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
     stmt = _stmt_of(parents, calls[0])
     if not isinstance(stmt, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
         return None  # a call in an `if`/`for` header: wrapping would change the block
-    parent, body = _body_of(parents, stmt)
+    _parent, body = _body_of(parents, stmt)
     if body is None:
         return None
     first_line = doc.line(stmt.lineno)

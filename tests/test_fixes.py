@@ -111,7 +111,6 @@ def apply_hand(root: str, findings: list, unsafe: bool) -> int:
 
 
 def run_fix(root: str, code: str, spec: dict, rule_present: bool) -> int:
-    from mllint.engine import scan
 
     unsafe = bool(spec.get("unsafe", not fixes.FIXERS[code].safe))
     hand_only = set(spec.get("hand_only", []))
@@ -352,7 +351,7 @@ def test_add_noqa(make_repo):
     assert docker[1] == "RUN pip install torch  # noqa: ML0308"
     assert "Dockerfile:1: no `# noqa: ML0308` added" in err
     assert "Added 4 noqa directives." in err
-    code, out, _ = run_cli(["check", str(root), "--select", "ML0301,ML0308", "--no-cache", "--output-format", "concise"])
+    _code, out, _ = run_cli(["check", str(root), "--select", "ML0301,ML0308", "--no-cache", "--output-format", "concise"])
     assert [l for l in out.splitlines() if ": ML0" in l] == [l for l in out.splitlines() if l.startswith("Dockerfile:1:")]
     # idempotent
     code, out, err = run_cli(["check", str(root), "--select", "ML0301,ML0308", "--add-noqa"])
@@ -415,5 +414,5 @@ def test_seed_fix_imports_what_it_needs():
     doc = fixes.Doc("t.py", "python", src)
     f = _hand("ML0303", "t.py", 4, 1, "this training entrypoint uses the `torch` random generator (first: x)")
     cands, _ = fixes.candidates_for(doc, [f], fixes.Context("/nonexistent"), True)
-    new, applied, _ = fixes.apply_candidates(doc, cands)
+    new, _applied, _ = fixes.apply_candidates(doc, cands)
     assert new == '"""Train."""\nfrom torch import nn\nimport torch\ntorch.manual_seed(42)\n\nmodel = nn.Linear(2, 2)\n'
