@@ -63,6 +63,10 @@ def load(paths, select, ignore, extend_select, per_file_ignores, config, isolate
         if p != "-" and not os.path.lexists(p):
             raise MllintError(f"{p}: no such file or directory")
     root = find_root(paths[0])
+    for p in paths[1:]:
+        ap = os.path.abspath(p)
+        if not (ap == root or ap.startswith(root + os.sep)):
+            root = os.path.commonpath([root, find_root(p)])  # paths from several projects
     # A directory named on the command line that is not inside the found root is its own root.
     try:
         settings = load_settings(paths, root, config=tuple(config), isolated=isolated)

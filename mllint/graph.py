@@ -98,7 +98,8 @@ class Project:
     def _index(self) -> None:
         g = self.graph
         for path, s in self.summaries.items():
-            self.modules[s.module].append(path)
+            if s.kind != "notebook":  # a notebook cannot be imported
+                self.modules[s.module].append(path)
             g.add_node(f"mod:{path}", kind="module", path=path, module=s.module, notebook=s.kind == "notebook")
             for scope in (MODULE_SCOPE, MAIN_SCOPE) if s.main_line else (MODULE_SCOPE,):
                 sid = scope_id(path, scope)
@@ -236,9 +237,8 @@ class Project:
                     if mp and mp != path:
                         g.add_edge(scope_id(path, MODULE_SCOPE), scope_id(mp, MODULE_SCOPE), kind="imports")
                         break
-            # the main block runs after the module's top level
-            if s.main_line:
-                g.add_edge(scope_id(path, MODULE_SCOPE), scope_id(path, MAIN_SCOPE), kind="runs")
+            # (no edge <module> -> <main>: importing a module does not run its main block; an
+            # entrypoint lists both as roots)
 
     # -- entrypoints ------------------------------------------------------------
     def _script_entry(self, script: str, kind: str, source: str, line: int, base_dir: str = "") -> Optional[Entrypoint]:
@@ -478,7 +478,8 @@ class Project:
         request = self.reachable(roots, through_imports=False)
         self.serving_modules = {split_scope(r)[0] for r in roots}
         # the start-up path: serving modules' top level (and what it imports/calls), start-up hooks
-        startup_roots = set(startup) | {scope_id(p, MODULE_SCOPE) for p in self.serving_modules}
+        startup_roots = set(startup) | {scope_id(p, MODULE_SCOPE) for p in self.serving_modules
+                                        if self.summaries[p].kind != "notebook"}
         self.startup_scopes = self.reachable(startup_roots) | cached
         self.request_scopes = request
         for ep in self.entrypoints:
@@ -697,6 +698,7 @@ class SeedEvent:
     frameworks: frozenset
     path: str
     call: CallInfo
+    via: Optional[CallInfo] = None  # the call in the entrypoint's own scopes that led here
 
 
 def seed_effect(call: CallInfo, resolved: Optional[str]) -> frozenset:
@@ -722,7 +724,9 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
     events: list = []
     visited: set = set()
 
-    def visit(sid: str, depth: int = 0) -> None:
+    roots = set(ep.scopes)
+
+    def visit(sid: str, depth: int = 0, via: Optional[CallInfo] = None) -> None:
         if sid in visited or depth > 60:
             return
         visited.add(sid)
@@ -730,17 +734,18 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
         if scope == MODULE_SCOPE:
             for _, tgt, kind in sorted(project.graph.out_edges(sid, data="kind"), key=lambda e: e[1]):
                 if kind == "imports":
-                    visit(tgt, depth + 1)
+                    visit(tgt, depth + 1, via)
         calls = sorted(project.calls(sid), key=lambda ct: (ct[0].line, ct[0].col))
         for call, tgt in calls:
+            here = call if sid in roots else via
             if tgt is not None and tgt in project.functions:
-                visit(tgt, depth + 1)
+                visit(tgt, depth + 1, here)
             eff = seed_effect(call, tgt)
             if eff:
-                events.append(SeedEvent("seed", eff, path, call))
+                events.append(SeedEvent("seed", eff, path, call, here))
             fw = TK.randomness_framework(call)
             if fw:
-                events.append(SeedEvent("consume", frozenset({fw}), path, call))
+                events.append(SeedEvent("consume", frozenset({fw}), path, call, here))
 
     for root in ep.scopes:
         visit(root)

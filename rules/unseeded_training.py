@@ -53,7 +53,9 @@ call the analysis cannot resolve whose name contains `seed` counts as seeding ev
 Hugging Face `Trainer` (seeded from `TrainingArguments.seed`) and `LightningCLI` count as seeded.
 JAX code passes explicit keys and is exempt. scikit-learn estimators and splitters without
 `random_state` are reported by `split-without-random-state` and `estimator-without-random-state`
-instead. Notebooks are anchored at the first unseeded use (a notebook has no main block).
+instead. Notebooks are anchored at the cell line that leads to the first unseeded use (a notebook
+has no main block), and since cells are re-run out of order, a notebook is only reported for a
+framework it never seeds.
 
 ## Fix safety
 The fix inserts seed calls for the frameworks in use at the top of the main block (or after the
@@ -66,7 +68,7 @@ _SETTER = {
     "numpy": "np.random.seed(SEED)",
     "random": "random.seed(SEED)",
     "tensorflow": "tf.random.set_seed(SEED)",
-    "numpy-generator": "np.random.default_rng(SEED)",
+    "numpy-generator": "np.random.default_rng(SEED) instead of an unseeded generator",
 }
 
 
@@ -77,12 +79,21 @@ class UnseededTraining(ProjectRule):
     def check_project(self, project):
         from mllint.finding import Location
 
+        reported = set()
         for ep in project.training_entrypoints:
-            if project.is_test_path(ep.path):
+            if project.is_test_path(ep.path) or ep.path in reported:
                 continue
             first = project.unseeded_consumers(ep)
+            summary = project.summary(ep.path)
+            notebook = summary is not None and summary.kind == "notebook"
+            if notebook:
+                # Cells are re-run: a model built before a seeding cell is usually rebuilt after it.
+                # In notebooks only frameworks that are never seeded are reported.
+                seeded = project.seeded_frameworks(ep)
+                first = {fw: e for fw, e in first.items() if fw not in seeded}
             if not first:
                 continue
+            reported.add(ep.path)
             fws = sorted(first)
             events = sorted(first.values(), key=lambda e: (e.path != ep.path, e.call.line))
             e0 = events[0]
@@ -92,10 +103,12 @@ class UnseededTraining(ProjectRule):
             rel = [Location(e.path, e.call.line, e.call.col, e.call.end_line, e.call.end_col,
                             message=f"first unseeded use of {', '.join(sorted(e.frameworks))}: {e.call.qualname or e.call.attr}")
                    for e in events]
-            summary = project.summary(ep.path)
-            if summary is not None and summary.kind == "notebook":
-                path, span = e0.path, e0.call.span()
-                rel = rel[1:]
+            if notebook:
+                # a notebook has no main block: anchor at the cell that leads to the first use
+                anchor = e0.call if e0.path == ep.path else (e0.via or e0.call)
+                path, span = (ep.path, anchor.span()) if anchor is not e0.call or e0.path == ep.path else (e0.path, e0.call.span())
+                if e0.path == ep.path:
+                    rel = rel[1:]
             else:
                 path, span = ep.anchor
                 if ep.kind == "main" and summary is not None:

@@ -124,6 +124,12 @@ class UnversionedDataPath(ProjectRule):
         reader = call.qualname or f"{call.receiver}.{call.attr}"
         low = text.lower()
         if low.startswith(V.REMOTE_PREFIXES):
+            gh = V.GITHUB_RAW.match(text)
+            if gh:
+                if V.HEX_REV.match(gh.group(1)) or not literal:
+                    return None
+                return (f"`{reader}` reads `{text}` from the `{gh.group(1)}` branch, which moves with every commit; "
+                        f"read it at a commit sha")
             body = text.split("://", 1)[-1] if "://" in text else text
             segs = [s for s in body.replace("{}", "").split("/") if s]
             mutable = [s for s in segs[1:] if s.lower() in ("latest", "current", "live", "prod", "production", "head",

@@ -73,7 +73,7 @@ class UnversionedModelLoad(ProjectRule):
         for path, summary in project.summaries.items():
             if project.is_test_path(path):
                 continue
-            in_serving_module = path in project.serving_modules
+            in_serving_module = path in project.serving_modules and summary.kind != "notebook"
             for call in summary.calls:
                 sid = f"{path}::{call.scope}"
                 if sid not in serving and not (in_serving_module and call.scope in ("<module>", "<main>")):

@@ -39,10 +39,11 @@ def is_training_call(call) -> bool:
         return True
     if attr == "train" and call.receiver and last(call.receiver).lower() in ("trainer",) and not call.args:
         return True
-    if attr == "step" and call.receiver and "optim" in last(call.receiver).lower():
-        return True
-    if attr == "backward" and not call.args:
-        return True
+    if attr == "step" and not call.args and (
+            canonical(call.receiver_type).startswith(("torch.optim.", "transformers.optimization.", "bitsandbytes.optim.",
+                                                      "apex.optimizers.", "timm.optim."))
+            or (call.receiver and ("optim" in last(call.receiver).lower() or last(call.receiver).lower() in ("opt", "sgd", "adam")))):
+        return True  # optimizer.step(): a training loop (``.backward()`` alone is also used to profile)
     return False
 
 
@@ -85,13 +86,8 @@ def seeded_frameworks(call) -> set:
     for fw, setters in SEED_SETTERS.items():
         if q in setters:
             return {fw}
-    # numpy Generator with an explicit seed is deterministic
-    if q == "numpy.random.default_rng" and (call.args or call.kwargs.get("seed")):
-        return {"numpy-generator"}
-    if q == "numpy.random.RandomState" and (call.args or call.kwargs.get("seed")):
-        return {"numpy-generator"}
-    if q == "random.Random" and call.args:
-        return {"random-instance"}
+    # A seeded ``np.random.default_rng(0)`` is deterministic but seeds nothing globally: an unseeded
+    # generator created later is still unseeded, so it has no effect here.
     return set()
 
 
@@ -103,6 +99,18 @@ PY_RANDOM_FNS = frozenset({"random", "shuffle", "choice", "choices", "sample", "
                            "randrange", "normalvariate"})
 TORCH_RANDOM_FNS = frozenset({"rand", "randn", "randint", "randperm", "rand_like", "randn_like", "bernoulli",
                               "multinomial", "normal"})
+# Modules whose construction draws random initial weights (activations, losses, dropout, pooling
+# and normalisation layers are deterministic at construction).
+TORCH_RANDOM_INIT = frozenset({
+    "Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+    "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU",
+    "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention", "Transformer", "TransformerEncoderLayer",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "PReLU",
+})
+KERAS_RANDOM_INIT = frozenset({
+    "Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D",
+    "SeparableConv2D", "DepthwiseConv2D", "Embedding", "LSTM", "GRU", "SimpleRNN", "MultiHeadAttention", "EinsumDense",
+})
 
 
 def randomness_framework(call) -> Optional[str]:
@@ -116,21 +124,20 @@ def randomness_framework(call) -> Optional[str]:
             return "random"
         if mod == "torch" and name in TORCH_RANDOM_FNS:
             return "torch"
-        if q.startswith("torch.nn.") and name[:1].isupper() and name not in ("Module", "Sequential", "ModuleList",
-                                                                            "ModuleDict", "Identity", "Flatten",
-                                                                            "Parameter", "ParameterList"):
+        if q.startswith("torch.nn.") and name in TORCH_RANDOM_INIT:
             return "torch"  # layer construction initialises weights randomly
         if q == "torch.utils.data.DataLoader":
             sh = call.kwargs.get("shuffle")
             if sh is not None and sh.kind == "const" and sh.value is True and "generator" not in call.kwargs:
                 return "torch"
             return None
-        if q.startswith("tensorflow.random.") or q.startswith("keras.layers.Dropout"):
+        if q.startswith("tensorflow.random.") and name not in ("set_seed", "Generator", "stateless_uniform",
+                                                                "stateless_normal"):
             return "tensorflow"
-        if q.startswith(("keras.layers.", "tensorflow.keras.layers.")) and name[:1].isupper():
+        if q.startswith("keras.layers.") and name in KERAS_RANDOM_INIT:
             return "tensorflow"
-        if q.startswith("keras.") and name in ("Sequential", "Model"):
-            return "tensorflow"
+        if q in ("numpy.random.default_rng",) and not call.args and "seed" not in call.kwargs:
+            return "numpy-generator"
     return None
 
 

@@ -11,11 +11,13 @@ REMOTE_PREFIXES = ("s3://", "s3a://", "s3n://", "gs://", "gcs://", "abfs://", "a
 HF_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 HEX_REV = re.compile(r"^[0-9a-f]{7,40}$")
 VERSION_MARKER = re.compile(
-    r"(versionId=|[?&]version=|/v\d+(\.\d+)*(/|$)|[_-]v\d+(\.\d+)*(/|\.|$|_)|\d{4}-\d{2}-\d{2}|\d{8}(/|$|_)|"
+    r"(versionId=|[?&]version=|/v\d+(\.\d+)*(/|$)|[_-]v\d+(\.\d+)*(/|\.|$|_)|\d{4}-\d{2}(-\d{2})?|\d{8}(/|$|_)|"
     r"dt=|date=|snapshot|/[0-9a-f]{7,40}(/|$)|@[\w.-]+|[?&]rev=|/version[_-]?\d+|/run[_-]?id|/runs/[\w-]+|"
     r"/commit/|/blob/[0-9a-f]{7,40}/|/raw/[0-9a-f]{7,40}/|/releases/download/|/tags?/)", re.I)
 LOCAL_MOUNTS = ("/mnt/models", "/opt/ml/model", "/models", "/mnt/", "/opt/", "/app/", "/workspace/")
 BRANCH_REVISIONS = {"main", "master", "dev", "develop", "latest", "head"}
+# raw.githubusercontent.com/<owner>/<repo>/<ref>/<path>: a branch ref is mutable, a commit sha is not
+GITHUB_RAW = re.compile(r"^https?://raw\.githubusercontent\.com/[^/]+/[^/]+/(?:refs/heads/)?([^/]+)/", re.I)
 
 
 def literal_text(val) -> tuple:
