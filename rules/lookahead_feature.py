@@ -1,0 +1,149 @@
+"""A feature column is built from future rows: `shift(-n)`, `rolling(center=True)` or `bfill`.
+
+## What it does
+Flags assignments of feature columns or variables whose value uses a look-ahead operation on a
+time-ordered frame: `.shift(-n)` with a negative literal, `.rolling(..., center=True)`, `.bfill()`
+/ `.backfill()` and `fillna(method="bfill")`. Assignments that build the label are fine and stay
+silent: a target named `y`, `target`, `label`, `future_*`, `next_*` ..., or a column later used as
+the label (assigned to `y`, passed as `y` to `fit`/`train_test_split`, or dropped from `X`).
+Only modules that also train, predict or split are checked.
+
+## Why is this bad?
+Checkpoint 6 (point-in-time correctness): at prediction time the future rows do not exist yet.
+A model trained on features that peek at them looks excellent offline and fails in production.
+
+## Example
+```python
+df = df.sort_values("date")
+df["price_next_mean"] = df["price"].rolling(7, center=True).mean()
+df["demand_filled"] = df["demand"].bfill()
+model.fit(df[["price_next_mean", "demand_filled"]], df["sales"])
+```
+
+## Use instead
+```python
+df = df.sort_values("date")
+df["price_mean_7d"] = df["price"].rolling(7).mean()       # trailing window only
+df["demand_filled"] = df["demand"].ffill()                 # carry the past forward
+df["target"] = df["sales"].shift(-1)                       # shifting the label is fine
+model.fit(df[["price_mean_7d", "demand_filled"]], df["target"])
+```
+
+## Known limits
+Column names reached through variables (`df[col]`) are matched only when the label column is
+written the same way. `interpolate()` is not reported.
+"""
+import ast
+import re
+
+from mllint.knowledge import data as DK
+from mllint.knowledge import training as TK
+from mllint.rule import FileRule, RuleMeta
+
+_X_NAME = re.compile(r"^(x|X|X_.*|x_.*|features?|feats?|inputs?|predictors?|data_x|df_x)$")
+_MODEL_ATTRS = frozenset({"fit", "predict", "train", "fit_generator", "predict_proba"})
+
+
+class LookaheadFeature(FileRule):
+    meta = RuleMeta(code="ML0604", level="warning", precision="high", tags=("leakage", "time-series"))
+
+    def begin(self):
+        self.candidates = []  # (call node, target key, what)
+        self.labels = set()  # column names used as the label
+        self.modelling = False
+
+    # -------------------------------------------------------------- what is the label
+    def visit_Call(self, node):
+        q = self.ctx.call_qualname(node)
+        func = node.func
+        if q in TK.SPLIT_FUNCTIONS:
+            self.modelling = True
+            if len(node.args) >= 2:
+                self._label(node.args[1])
+        elif isinstance(func, ast.Attribute) and func.attr in _MODEL_ATTRS:
+            self.modelling = True
+            if func.attr == "fit" and len(node.args) >= 2:
+                self._label(node.args[1])
+            y = _kw(node, "y")
+            if y is not None:
+                self._label(y)
+
+    def _label(self, expr):
+        if isinstance(expr, ast.Subscript):
+            s = expr.slice
+            if isinstance(s, ast.Constant) and isinstance(s.value, str):
+                self.labels.add(s.value)
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and not self.ctx.qualname(expr):
+            self.labels.add(expr.attr)
+
+    # -------------------------------------------------------------- candidates
+    def visit_Assign(self, node):
+        if len(node.targets) != 1:
+            return
+        key = _target_key(node.targets[0])
+        if isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if DK.TARGET_NAME.match(name):
+                self._label(node.value)
+            elif _X_NAME.match(name):
+                for n in ast.walk(node.value):
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "drop":
+                        for c in ast.walk(n):
+                            if isinstance(c, ast.Constant) and isinstance(c.value, str):
+                                self.labels.add(c.value)
+        if key is None or DK.TARGET_NAME.match(key):
+            return
+        for n in ast.walk(node.value):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+                what = self._lookahead(n)
+                if what:
+                    self.candidates.append((n, key, what))
+                    return
+
+    def _lookahead(self, call):
+        attr = call.func.attr
+        if attr == "shift":
+            k = call.args[0] if call.args else _kw(call, "periods")
+            v = self.ctx.literal(k) if k is not None else None
+            if isinstance(v, int) and not isinstance(v, bool) and v < 0:
+                return f"`shift({v})` reads {-v} row(s) ahead"
+        elif attr == "rolling":
+            c = _kw(call, "center")
+            if c is not None and self.ctx.literal(c) is True:
+                return "`rolling(center=True)` averages over future rows"
+        elif attr in DK.LOOKAHEAD_FILL:
+            return f"`{attr}()` fills gaps with later values"
+        elif attr == "fillna":
+            m = _kw(call, "method")
+            if m is not None and self.ctx.literal(m) in DK.LOOKAHEAD_FILL:
+                return "`fillna(method=\"bfill\")` fills gaps with later values"
+        return None
+
+    def finish(self):
+        if not self.modelling:
+            return
+        for call, key, what in self.candidates:
+            if key in self.labels:
+                continue
+            self.report(call, f"{what} to build feature `{key}`: at prediction time those rows do not exist yet; "
+                              f"use trailing windows / `ffill`, or make it the label")
+
+
+def _kw(call, name):
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return None
+
+
+def _target_key(t):
+    if isinstance(t, ast.Name):
+        return t.id
+    if isinstance(t, ast.Subscript):
+        s = t.slice
+        if isinstance(s, ast.Constant) and isinstance(s.value, str):
+            return s.value
+        return None
+    if isinstance(t, ast.Attribute):
+        return t.attr
+    return None
