@@ -1,0 +1,131 @@
+"""Notebooks as one virtual module: magics blanked (line count kept), cell/line mapping, the raw
+.ipynb line and column of every source line."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+from mllint.sources import Unreadable
+from mllint.sources.notebook import load_notebook
+
+
+def code(*lines):
+    return {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": list(lines)}
+
+
+def md(*lines):
+    return {"cell_type": "markdown", "metadata": {}, "source": list(lines)}
+
+
+def make(cells, indent=1, ensure_ascii=True, **meta) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": meta, "cells": cells}, indent=indent,
+                      ensure_ascii=ensure_ascii)
+
+
+def test_magics_are_blanked_and_lines_kept():
+    raw = make([code("%matplotlib inline\n", "!pip install -q xgboost\n", "files = !ls data\n", "import os\n",
+                     "os.getcwd?\n", "x = 1"),
+                code("%%bash\n", "echo hi\n", "ls -l"),
+                code("%%time\n", "y = 2\n", "if y:\n", "    %timeit y + 1\n", "    z = 3")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    lines = src.text.split("\n")
+    # cell 1: 6 lines, a separator; cell 2: 3 lines, separator; cell 3: 5 lines, separator
+    assert lines[:6] == ["", "", "", "import os", "", "x = 1"]
+    assert lines[7:10] == ["", "", ""]  # a bash cell is not Python
+    assert lines[11:16] == ["", "y = 2", "if y:", "    pass", "    z = 3"]  # indentation kept valid
+    import ast
+
+    ast.parse(src.text)
+    magic_texts = [t for _, t in src.magics]
+    assert "%matplotlib inline" in magic_texts and "!pip install -q xgboost" in magic_texts
+    assert "files = !ls data" in magic_texts and "%%bash" in magic_texts
+
+
+def test_cell_and_raw_line_mapping():
+    cells = [md("# Title\n", "Some text\n"), code("import numpy as np\n", "x = np.arange(3)"),
+             md("more\n"), code("y = x + 1\n", "\n", "z = y * 2")]
+    raw = make(cells)
+    src = load_notebook("nb.ipynb", raw.encode())
+    raw_lines = raw.splitlines()
+    lm = src.line_map
+    expected = {  # virtual line -> (cell, line in cell, source text)
+        1: (2, 1, "import numpy as np"), 2: (2, 2, "x = np.arange(3)"),
+        4: (4, 1, "y = x + 1"), 6: (4, 3, "z = y * 2"),
+    }
+    for vline, (cell, cline, text) in expected.items():
+        assert src.line_text(vline) == text
+        line, col, c, cl, cc = lm.map(vline, 1)
+        assert (c, cl, cc) == (cell, cline, 1)
+        assert json.dumps(text)[1:-1] in raw_lines[line - 1], (vline, raw_lines[line - 1])
+        assert raw_lines[line - 1][col - 1:].startswith(json.dumps(text)[1:-1])
+    assert src.cells == [(2, 1, 2), (4, 4, 3)]
+
+
+def test_columns_through_json_escapes():
+    line = 's = "caf\u00e9 \\"q\\""; t = len(s)'
+    for ensure_ascii in (True, False):
+        raw = make([code(line)], ensure_ascii=ensure_ascii)
+        src = load_notebook("nb.ipynb", raw.encode())
+        col_in_source = line.index("len(") + 1
+        rline, rcol, cell, cline, ccol = src.line_map.map(1, col_in_source)
+        assert (cell, cline, ccol) == (1, 1, col_in_source)
+        assert raw.splitlines()[rline - 1][rcol - 1:].startswith("len(s)"), ensure_ascii
+
+
+def test_single_string_source():
+    raw = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                      "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                 "source": "import os\nx = os.sep\n"}]}, indent=1)
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert src.line_text(2) == "x = os.sep"
+    rline, rcol, cell, cline, _ = src.line_map.map(2, 1)
+    assert (cell, cline) == (1, 2)
+    assert raw.splitlines()[rline - 1][rcol - 1:].startswith("x = os.sep")
+
+
+def test_identical_lines_in_different_cells_map_to_their_own_raw_lines():
+    raw = make([code("x = 1\n", "print(x)"), code("x = 1\n", "print(x)")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    first = src.line_map.map(1, 1)[0]
+    second = src.line_map.map(4, 1)[0]
+    assert second > first
+
+
+def test_non_python_kernel_is_empty():
+    raw = make([code("library(ggplot2)")], kernelspec={"language": "R", "name": "ir"})
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert src.text.strip() == "" and not src.errors
+
+
+@pytest.mark.parametrize("raw,why", [
+    ("{", "not valid JSON"),
+    ("[]", "not an object"),
+    (json.dumps({"nbformat": 3, "worksheets": [{"cells": []}]}), "nbformat 3"),
+    (json.dumps({"nbformat": 4}), "cells"),
+])
+def test_unreadable_notebooks(raw, why):
+    with pytest.raises(Unreadable) as e:
+        load_notebook("nb.ipynb", raw.encode())
+    assert why in e.value.message
+
+
+def test_cell_syntax_error_blanks_only_that_cell():
+    raw = make([code("import os\n"), code("def broken(:\n", "    pass"), code("x = os.sep")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert len(src.errors) == 1 and "cell 2" in src.errors[0].message and not src.errors[0].fatal
+    assert "import os" in src.text and "x = os.sep" in src.text and "broken" not in src.text
+
+
+def test_end_to_end_human_and_json_positions(make_repo):
+    raw = make([md("# x\n"), code("%load_ext autoreload\n", "from sklearn.model_selection import train_test_split\n",
+                                  "a, b = train_test_split([1, 2])")])
+    repo = make_repo({"nb.ipynb": raw})
+    code_, out, _ = run_cli(["check", "--no-cache", "--output-format", "concise", "."], cwd=str(repo))
+    assert code_ == 1 and "nb.ipynb:cell 2:3:8: ML0301" in out
+    _, out, _ = run_cli(["check", "--no-cache", "--output-format", "json", "."], cwd=str(repo))
+    loc = json.loads(out)[0]["location"]
+    assert (loc["cell"], loc["cell_line"], loc["cell_column"]) == (2, 3, 8)
+    raw_line = raw.splitlines()[loc["line"] - 1]
+    assert raw_line[loc["column"] - 1:].startswith("train_test_split(")
