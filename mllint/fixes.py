@@ -508,6 +508,32 @@ class Fixer:
 FIXERS: dict = {}
 
 
+def fixer_for(code: str) -> Optional[Fixer]:
+    """The fixer of a rule, unless the registered rule declares ``fix="none"`` (its owner's opt-out)."""
+    fx = FIXERS.get(code)
+    if fx is None:
+        return None
+    if _declared_fix().get(code, "unsafe") == "none":
+        return None
+    return fx
+
+
+_DECLARED: dict = {}
+
+
+def _declared_fix() -> dict:
+    """rule code -> meta.fix of the registered rules (read once per process)."""
+    if not _DECLARED:
+        try:
+            from mllint import registry
+
+            _DECLARED.update({r.meta.code: getattr(r.meta, "fix", "none") for r in registry.all_rules()})
+        except Exception:  # pragma: no cover - a broken rule pack must not break fixing
+            pass
+        _DECLARED.setdefault("", "none")  # mark as loaded
+    return _DECLARED
+
+
 def fixer(code: str, name: str, safe: bool, title: str, kinds=("python", "notebook"), available=None):
     def deco(fn):
         FIXERS[code] = Fixer(code, name, safe, title, fn, available, kinds)
@@ -1317,7 +1343,7 @@ def mark_fixable(findings: list, root: str, result=None) -> None:
         return
     ctx = None
     for f in findings:
-        fx = FIXERS.get(f.code)
+        fx = fixer_for(f.code)
         if fx is None or f.fix is not None or f.suppressed is not None:
             continue
         if fx.available is not None:
@@ -1336,7 +1362,7 @@ def candidates_for(doc: Doc, findings: list, ctx: Context, unsafe: bool) -> tupl
     """([Candidate], [(finding, reason)]) for one file."""
     out, failed = [], []
     for f in findings:
-        fx = FIXERS.get(f.code)
+        fx = fixer_for(f.code)
         if fx is None or (not fx.safe and not unsafe):
             continue
         if doc.kind not in fx.kinds:
