@@ -308,8 +308,8 @@ def loader_kind(project, path: str, t: Optional[str], depth: int = 0) -> Optiona
         return "torch-pickle"
     if q in MK.TORCH_MODULE_FACTORIES or (q.startswith("torchvision.models.") and q[len("torchvision.models."):].split(".")[-1][:1].islower()):
         return "torch"
-    if q.startswith("torch.nn.") and q.split(".")[-1][:1].isupper():
-        return "torch"
+    if q.startswith("torch.nn."):
+        return "not-model"  # layers (Softmax, ConstantPad1d...) applied to tensors, not served models
     if q in SK.MODEL_LOADERS or (q.startswith("mlflow.") and q.endswith(".load_model")) or last(q) == "load_model":
         return "model"
     if q.startswith(("transformers.pipeline", "sentence_transformers.", "ultralytics.", "whisper.")):

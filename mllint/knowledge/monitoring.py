@@ -32,7 +32,7 @@ TORCH_MODULE_BASES = ("torch.nn.Module", "torch.nn.modules.module.Module", "ligh
                       "lightning.LightningModule", "lightning.pytorch.core.LightningModule",
                       "torch.nn.Sequential")
 # Factories that return an ``nn.Module`` in training mode.
-TORCH_MODULE_FACTORIES = ("timm.create_model", "torch.hub.load", "torch.nn.Sequential")
+TORCH_MODULE_FACTORIES = ("timm.create_model", "torch.hub.load")
 TORCH_MODULE_FACTORY_PREFIXES = ("torchvision.models.", "torch.nn.")
 # Loaders of a pickled nn.Module (or of a state dict: only a module when later called).
 TORCH_PICKLE_LOADERS = ("torch.load",)
