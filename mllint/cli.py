@@ -200,7 +200,8 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
 
         return run_fixes(paths, settings, fix=fix or diff, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes,
                          exit_non_zero_on_fix=exit_non_zero_on_fix, add_noqa=add_noqa,
-                         output_format=output_format or "full", quiet=quiet, silent=silent, exit_zero=exit_zero)
+                         output_format=output_format or "full", quiet=quiet, silent=silent, exit_zero=exit_zero,
+                         overlays=overlays)
     result = scan(list(paths), settings, overlays=overlays, use_cache=use_cache)
     if write_baseline:  # before --baseline, so that the file records every current finding
         from mllint.baseline import write_baseline as wb

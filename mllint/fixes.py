@@ -1323,6 +1323,17 @@ def _avail_pin(finding, ctx) -> bool:
     return True
 
 
+def _has_libcst(_finding=None, _ctx=None) -> bool:
+    if "libcst" not in _FOUND:
+        import importlib.util
+
+        _FOUND["libcst"] = importlib.util.find_spec("libcst") is not None
+    return _FOUND["libcst"]
+
+
+_FOUND: dict = {}
+FIXERS["ML0301"].available = _has_libcst
+FIXERS["ML0305"].available = _has_libcst
 FIXERS["ML0306"].available = _avail_pin
 FIXERS["ML0302"].available = _avail_pin
 FIXERS["ML0308"].available = _avail_pin
@@ -1369,6 +1380,9 @@ def candidates_for(doc: Doc, findings: list, ctx: Context, unsafe: bool) -> tupl
             continue
         try:
             res = fx.compute(doc, f, ctx)
+        except ImportError as exc:  # the `fix` extra (libcst) is not installed
+            failed.append((f, f"{exc}; install `mllint-arch[fix]`"))
+            continue
         except (SyntaxError, ValueError, RecursionError) as exc:
             failed.append((f, f"{type(exc).__name__}: {exc}"))
             continue
@@ -1645,11 +1659,14 @@ def noqa_edits(doc: Doc, findings: list) -> tuple:
 def run_fixes(paths, settings, *, fix: bool = False, unsafe: bool = False, diff: bool = False,
               show_fixes: bool = False, exit_non_zero_on_fix: bool = False, add_noqa: bool = False,
               output_format: str = "full", quiet: bool = False, silent: bool = False,
-              exit_zero: bool = False) -> int:
+              exit_zero: bool = False, overlays: Optional[dict] = None) -> int:
     import click
 
     from mllint.report import render
 
+    if overlays:
+        return _run_fix_stdin(list(paths), settings, overlays, unsafe=unsafe, diff=diff, silent=silent,
+                              exit_non_zero_on_fix=exit_non_zero_on_fix, exit_zero=exit_zero)
     if add_noqa:
         return _run_add_noqa(list(paths), settings, silent=silent)
     run = fix_texts(list(paths), settings, unsafe=unsafe)
@@ -1695,6 +1712,33 @@ def run_fixes(paths, settings, *, fix: bool = False, unsafe: bool = False, diff:
     if exit_zero:
         return 0
     return 1 if result.findings else 0
+
+
+def _run_fix_stdin(paths: list, settings, overlays: dict, *, unsafe: bool, diff: bool, silent: bool,
+                   exit_non_zero_on_fix: bool, exit_zero: bool) -> int:
+    """``mllint check - --stdin-filename x.py --fix``: the fixed source goes to stdout (as ruff does),
+    the findings left to stderr; nothing is written."""
+    import click
+
+    from mllint.report import render
+
+    run = fix_texts(paths, settings, unsafe=unsafe, overlays=overlays)
+    (rel, original), = list(overlays.items())[:1]
+    fixed = run.texts.get(rel, original)
+    if diff:
+        text = unified_diff(rel, original, fixed) if fixed != original else ""
+        if not silent and text:
+            click.echo(text, nl=False)
+        return 1 if text else 0
+    if not silent:
+        click.echo(fixed, nl=False)
+        mark_fixable(run.result.findings, run.result.root, run.result)
+        click.echo(render("concise", run.result, fixed=len(run.applied)), nl=False, err=True)
+    if exit_non_zero_on_fix and run.applied:
+        return 1
+    if exit_zero:
+        return 0
+    return 1 if run.result.findings else 0
 
 
 def show_fixes_text(run: FixRun) -> str:

@@ -416,3 +416,13 @@ def test_seed_fix_imports_what_it_needs():
     cands, _ = fixes.candidates_for(doc, [f], fixes.Context("/nonexistent"), True)
     new, _applied, _ = fixes.apply_candidates(doc, cands)
     assert new == '"""Train."""\nfrom torch import nn\nimport torch\ntorch.manual_seed(42)\n\nmodel = nn.Linear(2, 2)\n'
+
+
+def test_stdin_fix_prints_the_fixed_source_and_writes_nothing(make_repo):
+    root = make_repo({"split.py": SPLIT})
+    code, out, err = run_cli(["check", "-", "--stdin-filename", "split.py", "--select", "ML0301", "--fix",
+                              "--unsafe-fixes"], cwd=str(root), input=SPLIT)
+    assert code == 0
+    assert out == SPLIT_FIXED
+    assert "1 fixed" in err
+    assert _read(root / "split.py") == SPLIT
