@@ -4,9 +4,9 @@
 Flags stochastic scikit-learn estimators and searches (`RandomForest*`, `ExtraTrees*`,
 `GradientBoosting*`, `HistGradientBoosting*`, `SGD*`, `MLP*`, `KMeans`/`MiniBatchKMeans`,
 `IsolationForest`, `RandomizedSearchCV`, `TSNE`, `TruncatedSVD`, `PCA(svd_solver="randomized")`,
-`LogisticRegression` with a `sag`/`saga`/`liblinear` solver, `SVC(probability=True)`) and
-XGBoost/LightGBM/CatBoost models built without `random_state` (or `seed`/`random_seed`), or with an
-explicit `random_state=None`, in code reachable from a training entrypoint (scripts and notebooks).
+`LogisticRegression` with a `sag`/`saga`/`liblinear` solver, `SVC(probability=True)`), and with the
+`boosting-libraries` option XGBoost/LightGBM/CatBoost models, built without `random_state` (or
+`seed`/`random_seed`) or with an explicit `random_state=None`, in code reachable from a training entrypoint (scripts and notebooks).
 
 ## Why is this bad?
 Checkpoint 3 (reproducible training): the estimator draws from an unseeded random generator, so
@@ -32,13 +32,19 @@ if __name__ == "__main__":
     clf.fit(X_train, y_train)
 ```
 
+## Configuration
+`boosting-libraries` (default `false`): also report XGBoost (`XGB*`), LightGBM (`LGBM*`) and
+CatBoost models without `random_state`/`seed`/`random_seed`. Off by default because these libraries
+fall back to fixed built-in seeds (XGBoost `seed=0`, CatBoost `random_seed=0`, LightGBM's fixed
+`bagging_seed`/`feature_fraction_seed`), so two runs already agree; the explicit seed only protects
+against default changes between releases.
+
 ## Known limits
 A seed given through a variable, `**params` or a config object counts as set. scikit-learn
 estimators stay silent when a global `numpy` seed (`np.random.seed`, `seed_everything`,
 `set_seed`...) is reached from the same training entrypoint: with `random_state=None` they draw from
-numpy's global generator. XGBoost, LightGBM and CatBoost do not read numpy's generator; they fall
-back to built-in default seeds that have changed between releases, so an explicit seed is what makes
-the run reproducible across versions. Estimators only constructed (never in training code) are not
+numpy's global generator. XGBoost, LightGBM and CatBoost do not read numpy's generator, so only an
+explicit seed argument counts for them. Estimators only constructed (never in training code) are not
 reported.
 
 ## Fix safety
@@ -56,7 +62,8 @@ from mllint.summary import MISSING
 
 class EstimatorWithoutRandomState(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0305", level="warning", precision="high", profile="poc",
-                    tags=("reproducibility",), fix="unsafe")
+                    tags=("reproducibility",), fix="unsafe",
+                    options={"boosting-libraries": False})
 
     # ------------------------------------------------------------------ walk: candidates
     def visit_Call(self, node: ast.Call) -> None:
@@ -66,6 +73,8 @@ class EstimatorWithoutRandomState(FileRule, ProjectRule):
         if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
             return  # **params / *args may carry the seed
         library, seed_kws = TK.STOCHASTIC_ESTIMATORS[q]
+        if library != "numpy" and not self.options.get("boosting-libraries"):
+            return  # XGBoost/LightGBM/CatBoost fall back to fixed built-in seeds: opt-in only
         kws = {k.arg: k.value for k in node.keywords}
         cond = TK.CONDITIONAL_STOCHASTIC.get(q)
         if cond is not None:

@@ -81,9 +81,9 @@ class TrainingWithoutExperimentTracking(ProjectRule):
             if any(_tracks(call, extra) for sid in reach for call, _ in project.calls(sid)):
                 continue
             path, span = ep.anchor
-            if (path, span) in seen:
-                continue
-            seen.add((path, span))
+            if path in seen:
+                continue  # one finding per entrypoint file (a main block and a @hydra.main in it)
+            seen.add(path)
             what = "notebook" if ep.kind == "notebook" else "training entrypoint"
             yield self.finding(path, span,
                                f"{what} `{ep.path}` trains but nothing it runs logs to an experiment tracker "

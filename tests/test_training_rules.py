@@ -2,7 +2,7 @@
 (a fixture folder is one repository, so "a registry elsewhere in the project" needs its own)."""
 import pytest
 
-from mllint.config import Settings
+from mllint.config import load_settings
 from mllint.engine import scan
 
 TRAIN = '''import joblib
@@ -16,7 +16,9 @@ if __name__ == "__main__":
 
 def _codes(make_repo, files, code):
     root = make_repo(files)
-    res = scan([str(root)], Settings(root=str(root), select=[code], jobs=1))
+    settings = load_settings([str(root)], str(root))
+    settings.select, settings.extend_select, settings.ignore, settings.jobs = [code], [], [], 1
+    res = scan([str(root)], settings)
     return [(f.location.path, f.location.line) for f in res.findings if f.code == code]
 
 
@@ -41,3 +43,18 @@ def test_registry_anywhere_silences(make_repo, registry):
 def test_dvc_model_artifact_silences(make_repo):
     dvc = "artifacts:\n  churn:\n    path: model.joblib\n    type: model\n"
     assert _codes(make_repo, {"train.py": TRAIN, "dvc.yaml": dvc}, "ML0102") == []
+
+
+BOOST = '''import xgboost as xgb
+from sklearn.ensemble import RandomForestClassifier
+
+if __name__ == "__main__":
+    xgb.XGBClassifier(n_estimators=10).fit(X, y)
+    RandomForestClassifier().fit(X, y)
+'''
+
+
+def test_boosting_libraries_are_opt_in(make_repo):
+    assert _codes(make_repo, {"train.py": BOOST}, "ML0305") == [("train.py", 6)]
+    opt = '[tool.mllint.rules.ML0305]\nboosting-libraries = true\n'
+    assert _codes(make_repo, {"train.py": BOOST, "pyproject.toml": opt}, "ML0305") == [("train.py", 5), ("train.py", 6)]
