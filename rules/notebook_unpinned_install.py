@@ -1,0 +1,106 @@
+"""A notebook installs packages with `%pip install`/`!pip install` without pinning versions.
+
+## What it does
+Flags `%pip install`, `!pip install`, `!python -m pip install`, `%uv pip install` and `pip install`
+lines of `%%bash`/`%%sh` cells in notebooks when a package is named without an exact `==` pin. Requirement
+files (`-r requirements.txt`), constraint files, editable or local installs (`-e .`, `./pkg`), URLs,
+VCS and wheel paths, and the installer tooling itself (`pip`, `setuptools`, `wheel`) are fine.
+
+## Why is this bad?
+Checkpoint 3 (reproducible training): every run of the notebook installs whatever version is newest
+that day. Results stop reproducing when a dependency releases, and a notebook that ran last month
+breaks on an API change with nothing recording which version it was written against.
+
+## Example
+```ipython
+%pip install -q scikit-learn xgboost
+!pip install transformers>=4.30
+```
+
+## Use instead
+```ipython
+%pip install -q scikit-learn==1.5.2 xgboost==2.1.1
+!pip install -r requirements.txt
+```
+
+## Known limits
+Packages named through variables (`!pip install {pkg}`, `$PKG`) are not reported. Ranges (`>=`,
+`~=`, `<`) count as unpinned; `==1.5.*` counts as pinned.
+"""
+import re
+import shlex
+
+from mllint.rule import FileRule, RuleMeta
+
+_INSTALL = re.compile(r"^\s*(?:[%!]+\s*)?(?:(?:python3?|py)\s+-m\s+)?(?:uv\s+)?pip3?\s+install\b(.*)$")
+# options that take a value
+_VALUE_OPTS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+               "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--src",
+               "--trusted-host", "--platform", "--python-version", "--implementation", "--abi", "--progress-bar",
+               "--cache-dir", "--log", "--proxy", "--timeout", "--retries", "--upgrade-strategy", "--no-binary",
+               "--only-binary", "--config-settings", "-C", "--global-option", "--report", "--python",
+               "--index-strategy", "--group"}
+_TOOLING = {"pip", "setuptools", "wheel", "uv", "pip-tools"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.\s-]*\])?")
+
+
+def unpinned_packages(args: str) -> list:
+    """Package names in the argument text of one ``pip install`` that are not pinned with ``==``."""
+    try:
+        toks = shlex.split(args, comments=True)
+    except ValueError:
+        return []
+    out = []
+    skip = False
+    for t in toks:
+        if skip:
+            skip = False
+            continue
+        if t in ("&&", "||", ";", "|", ">", "2>&1", ">/dev/null") or t.startswith((">", "2>")):
+            break
+        if t.startswith("-"):
+            if t in _VALUE_OPTS:
+                skip = True
+            continue
+        if any(ch in t for ch in "{}$`"):
+            return []  # a variable names the packages: cannot tell
+        if "/" in t or "\\" in t or t.startswith((".", "~")) or t.endswith((".whl", ".zip", ".tar.gz", ".tgz")) \
+                or "@" in t or "://" in t:
+            continue  # local path, URL, VCS, direct reference
+        spec = t.split(";", 1)[0].strip()
+        m = _NAME.match(spec)
+        if not m:
+            continue
+        name = m.group(0)
+        rest = spec[len(name):].strip()
+        base = name.split("[", 1)[0].lower()
+        if base in _TOOLING:
+            continue
+        if rest.startswith("==") or rest.startswith("==="):
+            continue
+        out.append(spec)
+    return out
+
+
+class NotebookUnpinnedInstall(FileRule):
+    meta = RuleMeta(code="ML0306", level="note", precision="very-high", profile="poc",
+                    tags=("reproducibility", "dependencies", "notebook"), fix="none")
+
+    def begin(self) -> None:
+        src = self.ctx.source
+        if self.ctx.summary.kind != "notebook" or src is None:
+            return
+        for vline, text in getattr(src, "magics", None) or []:
+            for piece in re.split(r"&&|;", text):
+                m = _INSTALL.match(piece)
+                if not m:
+                    continue
+                pkgs = unpinned_packages(m.group(1))
+                if not pkgs:
+                    continue
+                col = len(text) - len(text.lstrip()) + 1
+                names = ", ".join(f"`{p}`" for p in pkgs[:5]) + (" ..." if len(pkgs) > 5 else "")
+                self.report(None, f"notebook installs {names} without an exact version; pin with `==` (or install "
+                                  f"from a pinned requirements file) so reruns get the same packages",
+                            span=(vline, col, vline, len(text) + 1))
+                break
