@@ -425,9 +425,11 @@ def module_bindings(doc: Doc) -> dict:
     return out
 
 
-def alias_for(doc: Doc, module: str) -> Optional[str]:
-    """The local name bound to ``module`` by a top-level ``import``."""
+def alias_for(doc: Doc, module: str, before: int = 0) -> Optional[str]:
+    """The local name bound to ``module`` by a top-level ``import`` (ending before line ``before``)."""
     for st in doc.tree().body:
+        if before and st.end_lineno >= before:
+            break
         if isinstance(st, ast.Import):
             for a in st.names:
                 if a.name == module:
@@ -737,6 +739,10 @@ def _frameworks(doc: Doc, ctx) -> list:
     return out
 
 
+def _first_line(st) -> int:
+    return min([st.lineno] + [d.lineno for d in getattr(st, "decorator_list", ())])
+
+
 def _main_block(doc: Doc):
     for st in doc.tree().body:
         if isinstance(st, ast.If) and isinstance(st.test, ast.Compare):
@@ -772,6 +778,11 @@ def _seed_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
         before = main.lineno + 1
     else:
         at_line = header_end(doc) + 1
+        nxt = [st for st in tree.body if st.lineno >= at_line]
+        if nxt and _first_line(nxt[0]) < at_line:
+            return None
+        if at_line == 1 and nxt:
+            at_line = _first_line(nxt[0])  # keep a shebang / coding line / leading comments on top
         indent = ""
         before = at_line
     seed = module_seed_constant(doc, before) or DEFAULT_SEED
@@ -781,7 +792,7 @@ def _seed_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
         module, pref, template, markers = SEED_CALL[fw]
         if any(re.search(m, text) for m in markers):
             continue
-        alias = alias_for(doc, module)
+        alias = alias_for(doc, module, before)
         if alias is None:
             if pref not in bound:
                 alias = pref
@@ -985,7 +996,7 @@ def _no_grad_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
         new_lines.append(ln if (n in skip or not ln.strip()) else unit + ln)
     if edits and edits[0].line > stmt.lineno:
         return None
-    body_text = header + nl.join(new_lines)
+    body_text = header + "\n".join(new_lines)  # the lines keep their own "\r"
     last = doc.line(stmt.end_lineno)
     edits.append(TEdit(stmt.lineno, 1, stmt.end_lineno, len(last) + 1, body_text))
     return f"Wrap in `with {torch}.no_grad():`", edits
