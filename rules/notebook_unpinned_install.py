@@ -26,6 +26,12 @@ breaks on an API change with nothing recording which version it was written agai
 ## Known limits
 Packages named through variables (`!pip install {pkg}`, `$PKG`) are not reported. Ranges (`>=`,
 `~=`, `<`) count as unpinned; `==1.5.*` counts as pinned.
+
+## Fix safety
+The fix pins each unpinned package on the line to the version recorded in a lock file of the
+repository (`poetry.lock`, `uv.lock`, `pdm.lock`, `Pipfile.lock`, compiled requirements), else the
+version installed in the environment mllint runs in; a range is pinned only when that version
+satisfies it. It is unsafe: the pinned version may not be the one the notebook was last run with.
 """
 import re
 import shlex
@@ -84,7 +90,7 @@ def unpinned_packages(args: str) -> list:
 
 class NotebookUnpinnedInstall(FileRule):
     meta = RuleMeta(code="ML0306", level="note", precision="very-high", profile="poc",
-                    tags=("reproducibility", "dependencies", "notebook"), fix="none")
+                    tags=("reproducibility", "dependencies", "notebook"), fix="unsafe")
 
     def begin(self) -> None:
         src = self.ctx.source
