@@ -58,6 +58,10 @@ def find_root(start: str) -> str:
         probe = parent
 
 
+def has_project_marker(root: str) -> bool:
+    return os.path.exists(os.path.join(root, ".git")) or os.path.isfile(os.path.join(root, "pyproject.toml"))
+
+
 def classify(rel: str) -> Optional[str]:
     name = rel.rsplit("/", 1)[-1]
     lower = name.lower()
@@ -207,8 +211,9 @@ def discover(paths: list, root: str, *, excludes: Iterable[str] = (), respect_gi
             explicit_files[rel] = ap
     if not walk_dirs:
         # Only files were named (pre-commit, editors): load the whole project so that cross-file
-        # rules still see everything, and report on the named files only.
-        walk_dirs = [root]
+        # rules still see everything, and report on the named files only.  Outside a project (no
+        # pyproject.toml or .git above), there is no project to load: just the named files.
+        walk_dirs = [root] if has_project_marker(root) else []
         disc.requested = requested
     seen: set = set()
     walked: set = set()

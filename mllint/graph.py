@@ -28,6 +28,49 @@ from mllint.knowledge import training as TK
 from mllint.summary import MAIN_SCOPE, MODULE_SCOPE, CallInfo, FunctionInfo, ModuleSummary
 
 
+class _Graph:
+    """The few DiGraph operations the engine needs, over plain dicts (networkx-compatible names)."""
+
+    __slots__ = ("nodes", "_succ")
+
+    def __init__(self):
+        self.nodes: dict = {}
+        self._succ: dict = {}
+
+    def add_node(self, n, **attrs) -> None:
+        self.nodes.setdefault(n, {}).update(attrs)
+        self._succ.setdefault(n, {})
+
+    def add_edge(self, a, b, **attrs) -> None:
+        self.nodes.setdefault(a, {})
+        self.nodes.setdefault(b, {})
+        self._succ.setdefault(b, {})
+        self._succ.setdefault(a, {}).setdefault(b, {}).update(attrs)
+
+    def has_edge(self, a, b) -> bool:
+        return b in self._succ.get(a, ())
+
+    def __contains__(self, n) -> bool:
+        return n in self.nodes
+
+    def out_edges(self, n, data=None):
+        for b, attrs in self._succ.get(n, {}).items():
+            yield (n, b, attrs.get(data)) if data else (n, b)
+
+    def edges(self, data=None):
+        for a, succ in self._succ.items():
+            for b, attrs in succ.items():
+                yield (a, b, attrs.get(data)) if data else (a, b)
+
+    def to_networkx(self):
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(self.nodes.items())
+        g.add_edges_from((a, b, attrs) for a, succ in self._succ.items() for b, attrs in succ.items())
+        return g
+
+
 def scope_id(path: str, scope: str) -> str:
     return f"{path}::{scope}"
 
@@ -67,9 +110,10 @@ class Project:
         self.summaries: dict = {r.path: r.summary for r in results if r.summary is not None}
         self.configs: list = [d for r in results for d in r.docs]
         self.file_results = {r.path: r for r in results}
-        import networkx as nx
-
-        self.graph = nx.DiGraph()
+        # Adjacency kept in plain dicts (importing networkx costs ~0.5 s, felt in pre-commit and
+        # editors); ``project.graph`` builds the networkx DiGraph on first use.
+        self._g = _Graph()
+        self._nx = None
         self.modules: dict = defaultdict(list)  # module name -> [paths]
         self.functions: dict = {}  # scope id -> FunctionInfo (None for <module>/<main>)
         self.scope_calls: dict = defaultdict(list)  # scope id -> [(CallInfo, target scope id or None)]
@@ -85,6 +129,13 @@ class Project:
         self.deploy_configs: list = []
         self.frameworks: set = set()
 
+    @property
+    def graph(self):
+        """The project graph as a networkx DiGraph (built on first use)."""
+        if self._nx is None:
+            self._nx = self._g.to_networkx()
+        return self._nx
+
     # ------------------------------------------------------------------ construction
     @classmethod
     def build(cls, root: str, results: list, discovery: Any, settings: Any) -> "Project":
@@ -96,7 +147,7 @@ class Project:
         return p
 
     def _index(self) -> None:
-        g = self.graph
+        g = self._g
         for path, s in self.summaries.items():
             if s.kind != "notebook":  # a notebook cannot be imported
                 self.modules[s.module].append(path)
@@ -219,7 +270,7 @@ class Project:
         return None
 
     def _resolve_calls(self) -> None:
-        g = self.graph
+        g = self._g
         for path, s in self.summaries.items():
             for c in s.calls:
                 src = scope_id(path, c.scope)
@@ -333,7 +384,7 @@ class Project:
             for argv, line in self._commands_of(d):
                 for ep in self.entries_from_command(argv, d.kind, f"{d.path}:{line}", line, base):
                     eps.append(ep)
-                    self.graph.add_edge(f"cfg:{d.path}#{d.index}", f"mod:{ep.path}", kind="runs")
+                    self._g.add_edge(f"cfg:{d.path}#{d.index}", f"mod:{ep.path}", kind="runs")
             if d.kind == "pyproject":
                 scripts = ((d.data.get("project") or {}).get("scripts") or {}) if isinstance(d.data, dict) else {}
                 for name, target in scripts.items() if isinstance(scripts, dict) else []:
@@ -405,7 +456,7 @@ class Project:
 
     # -- roles ------------------------------------------------------------------
     def reachable(self, roots: Iterable[str], *, through_imports: bool = True) -> set:
-        g = self.graph
+        g = self._g
         seen = set()
         q = deque(r for r in roots if r in g)
         seen.update(q)
@@ -487,7 +538,7 @@ class Project:
                 self.serving_modules.add(ep.path)
         self.deploy_configs = [d for d in self.configs if self._is_deploy_config(d)]
         for d in self.deploy_configs:
-            self.graph.nodes[f"cfg:{d.path}#{d.index}"]["deploy"] = True
+            self._g.nodes[f"cfg:{d.path}#{d.index}"]["deploy"] = True
 
     def _app_vars(self, s: ModuleSummary) -> dict:
         """Module/global names bound to web app/router objects -> their type."""
@@ -732,7 +783,7 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
         visited.add(sid)
         path, scope = split_scope(sid)
         if scope == MODULE_SCOPE:
-            for _, tgt, kind in sorted(project.graph.out_edges(sid, data="kind"), key=lambda e: e[1]):
+            for _, tgt, kind in sorted(project._g.out_edges(sid, data="kind"), key=lambda e: e[1]):
                 if kind == "imports":
                     visit(tgt, depth + 1, via)
         calls = sorted(project.calls(sid), key=lambda ct: (ct[0].line, ct[0].col))
