@@ -251,6 +251,8 @@ def dump_notebook(nb: dict, like: str) -> str:
     out = json.dumps(nb, indent=indent, ensure_ascii=ensure_ascii)
     if like.endswith("\n"):
         out += "\n"
+    if "\r\n" in like:
+        out = out.replace("\n", "\r\n")
     return out
 
 

@@ -426,3 +426,52 @@ def test_stdin_fix_prints_the_fixed_source_and_writes_nothing(make_repo):
     assert out == SPLIT_FIXED
     assert "1 fixed" in err
     assert _read(root / "split.py") == SPLIT
+
+
+def test_notebook_round_trip_keeps_style():
+    nb = dict(NB_SPLIT)
+    for raw in (json.dumps(nb, indent=1, ensure_ascii=False) + "\n",
+                json.dumps(nb, indent=2).replace("\n", "\r\n") + "\r\n",
+                json.dumps({**nb, "metadata": {"title": "données"}}, indent=1, ensure_ascii=True) + "\n"):
+        doc = fixes.Doc("n.ipynb", "notebook", raw)
+        assert fixes.dump_notebook(json.loads(raw), raw) == raw
+        f = Finding(code="ML0301", name="split-without-random-state", message="", level="warning",
+                    location=Location("n.ipynb", 9, 5, 9, 6, cell=2, cell_line=2, cell_col=8))
+        cands, _ = fixes.candidates_for(doc, [f], fixes.Context("/nonexistent"), True)
+        new, applied, _ = fixes.apply_candidates(doc, cands)
+        assert len(applied) == 1
+        changed = [ln for ln in difflib_ndiff(raw, new) if ln[:1] in "+-"]
+        assert len(changed) == 2 and "random_state=42" in changed[1], changed
+
+
+def difflib_ndiff(a: str, b: str) -> list:
+    import difflib
+
+    return [ln for ln in difflib.ndiff(a.splitlines(), b.splitlines()) if not ln.startswith("?")]
+
+
+def test_crlf_python_file_keeps_its_line_endings(make_repo):
+    src = "import torch\r\n\r\ndef f(m, x):\r\n    y = m(x)\r\n    return y\r\n"
+    doc = fixes.Doc("s.py", "python", src)
+    cands, _ = fixes.candidates_for(doc, [_hand("ML1101", "s.py", 4, 9)], fixes.Context("/nonexistent"), True)
+    new, _a, _d = fixes.apply_candidates(doc, cands)
+    assert new == "import torch\r\n\r\ndef f(m, x):\r\n    with torch.no_grad():\r\n        y = m(x)\r\n    return y\r\n"
+
+
+def test_noqa_placement_per_file_kind():
+    def edits(kind, path, text, *lines):
+        doc = fixes.Doc(path, kind, text)
+        fs = [_hand("ML0302" if kind != "python" else "ML0301", path, ln, 1) for ln in lines]
+        e, skipped = fixes.noqa_edits(doc, fs)
+        return fixes.apply_text_edits(text, e), len(skipped)
+
+    assert edits("requirements", "requirements.txt", "torch>=2  # gpu build\nnumpy\n", 1, 2) == (
+        "torch>=2  # gpu build  # noqa: ML0302\nnumpy  # noqa: ML0302\n", 0)
+    new, skipped = edits("requirements", "requirements.txt", "numpy \\\n  --hash=sha256:x\n", 1)
+    assert skipped == 1 and new == "numpy \\\n  --hash=sha256:x\n"
+    new, skipped = edits("yaml", "env.yml", "script: |\n  pip install torch\ndeps:\n  - torch\n", 2, 4)
+    assert skipped == 1 and new == "script: |\n  pip install torch\ndeps:\n  - torch  # noqa: ML0302\n"
+    new, skipped = edits("python", "s.py", 'x = """\ntrain_test_split(a)\n"""\n', 2)
+    assert skipped == 1
+    new, skipped = edits("python", "s.py", "a = f(\n    1)\n", 1)
+    assert new == "a = f(  # noqa: ML0301\n    1)\n"
