@@ -256,3 +256,25 @@ def test_module_import_is_light():
     code = ("import sys, mllint.cli, mllint.lsp; "
             "bad = [m for m in ('pygls', 'lsprotocol') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_configuration_error_is_shown_once(client: LanguageClient, project):
+    (project / "pyproject.toml").write_text("[tool.mllint]\nno-such-key = 1\n")
+    path = project / "train.py"
+    path.write_text(BAD)
+    uri = open_doc(client, path, BAD)
+
+    async def shown():
+        while not client.messages:
+            await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+        return client.messages
+
+    [msg] = await asyncio.wait_for(shown(), TIMEOUT)
+    assert msg.type == types.MessageType.Error and "no-such-key" in msg.message
+    change_doc(client, uri, BAD + "\n", 2)
+    await asyncio.sleep(1.0)
+    assert len(client.messages) == 1  # not repeated on every keystroke
+    # fixing the configuration and saving it brings the diagnostics back
+    (project / "pyproject.toml").write_text("[tool.mllint]\n")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    await wait_diagnostics(client, uri, lambda d: len(d) == 1)
