@@ -135,10 +135,12 @@ def load(paths, select, ignore, extend_select, per_file_ignores, config, isolate
 @click.option("--baseline", type=click.Path(), default=None, help="Report only findings not in this baseline file.")
 @click.option("--write-baseline", type=click.Path(), default=None, help="Write every current finding to a baseline file.")
 @click.option("--stdin-filename", default=None, help="Path of the file read from stdin (with PATH '-').")
+@click.option("--timings", is_flag=True, hidden=True, help="Print per-phase wall times to stderr (for bench/).")
 def check(paths, output_format, output_file, statistics, exit_zero, quiet, silent, sarif_category, include_suppressed,
           no_cache, cache_dir, jobs, show_files, show_settings, fix, unsafe_fixes, diff, show_fixes,
-          exit_non_zero_on_fix, add_noqa, watch, baseline, write_baseline, stdin_filename, **opts):
+          exit_non_zero_on_fix, add_noqa, watch, baseline, write_baseline, stdin_filename, timings=False, **opts):
     """Scan PATHS (default: the current directory) and report findings."""
+    opts["_timings"] = timings
     try:
         code = _check(paths, output_format, output_file, statistics, exit_zero, quiet, silent, sarif_category,
                       include_suppressed, no_cache, cache_dir, jobs, show_files, show_settings, fix, unsafe_fixes, diff,
@@ -160,6 +162,7 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
     from mllint.engine import scan
     from mllint.report import render
 
+    want_timings = opts.pop("_timings", False)
     overlays = None
     if list(paths) == ["-"]:
         if not stdin_filename:
@@ -212,12 +215,11 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
 
         apply_baseline(result, baseline)
     fmt = output_format or "full"
-    if fmt == "sarif" and not silent:  # SARIF `fixes` carry the replacements: compute them (lazily, per file)
+    t_report = __import__("time").perf_counter()
+    if fmt in ("sarif", "json", "json-lines") and not silent:  # fixes carry their edits: compute them lazily
         from mllint.fixes import attach_edits
 
         attach_edits(result)
-    if unsafe_fixes is False:
-        pass
     if silent:
         text = ""
     else:
@@ -230,6 +232,9 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
             fh.write(text)
     elif text:
         click.echo(text, nl=False)
+    if want_timings:
+        result.timings["report"] = __import__("time").perf_counter() - t_report
+        click.echo("mllint-timings: " + json.dumps(result.timings), err=True)
     for n in result.notifications:
         if n.descriptor == "internal-error" and not silent:
             click.echo(f"mllint: warning: {n.message}", err=True)

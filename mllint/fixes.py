@@ -161,10 +161,6 @@ class Doc:
             self.n_errors = 0
 
     # --- helpers for fixers
-    @property
-    def is_code(self) -> bool:
-        return self.kind in ("python", "notebook")
-
     def tree(self):
         if self._tree is None:
             self._tree = ast.parse(self.text)
@@ -188,11 +184,6 @@ class Doc:
             first, _n = self.cells[loc.cell]
             return first + (loc.cell_line or 1) - 1, loc.cell_col or 1
         return loc.line, loc.col
-
-    def end_position(self, finding) -> Optional[tuple]:
-        if self.kind == "notebook":
-            return None
-        return finding.location.end_line, finding.location.end_col
 
     def cell_of(self, line: int) -> Optional[tuple]:
         """(cell, line in cell, n lines) of an edit-coordinate line (notebooks)."""
@@ -332,11 +323,6 @@ def node_start(doc: Doc, node) -> tuple:
 
 def node_end(doc: Doc, node) -> tuple:
     return node.end_lineno, byte_to_cp(doc.code_line(node.end_lineno), node.end_col_offset) + 1
-
-
-def finding_byte_col(doc: Doc, line: int, col: int) -> int:
-    """Rules report ast positions (UTF-8 byte columns + 1); accept code points too."""
-    return col - 1
 
 
 def segment(doc: Doc, node) -> str:
@@ -480,11 +466,6 @@ def last_import_end(doc: Doc) -> int:
                 and isinstance(body[0].value.value, str):
             end = body[0].end_lineno
     return end
-
-
-def _line_is_own(doc: Doc, line: int) -> bool:
-    """Nothing but the statement on its last line (no ``;`` tail)."""
-    return True
 
 
 def import_edit(doc: Doc, stmts: list) -> Optional[TEdit]:
@@ -824,9 +805,6 @@ fixer("ML0303", "unseeded-training", False, "Insert seed calls")(_seed_fix)
 
 
 # ------------------------------------------------------------------- ML1102 .eval()
-LOADERS = ("load", "from_pretrained", "load_from_checkpoint", "load_model", "hub.load")
-
-
 def _stmt_of(parents: dict, node):
     while node is not None and not isinstance(node, ast.stmt):
         node = parents.get(node)
@@ -1122,7 +1100,6 @@ def pin_requirement(req: str, ctx) -> Optional[str]:
 
 
 # ------------------------------------------------------------ ML0306 notebook pip install
-_PIP_RE = re.compile(r"^(?P<lead>\s*[!%]\s*(?:(?:python3?|\S*/python3?)\s+-m\s+)?pip3?\s+install\b)(?P<args>.*)$")
 _OPTS_WITH_VALUE = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
                     "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
                     "--src", "--upgrade-strategy", "--platform", "--python-version", "--implementation",
@@ -1285,12 +1262,21 @@ def _known_tags(ctx, image: str) -> set:
 def _docker_from_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
     line, _col = doc.position(finding)
     text = doc.line(line)
+    res = docker_line_fix(text, ctx)
+    if res is None:
+        return None
+    title, new = res
+    return title, [TEdit(line, 1, line, len(text) + 1, new)]
+
+
+def docker_line_fix(text: str, ctx) -> Optional[tuple]:
+    """(title, new line) for a ``FROM`` with a known tag or a ``RUN pip install`` line."""
     m = _FROM_RE.match(text)
     if not m:
         new = pin_pip_line(text, ctx)
         if new is None or new == text:
             return None
-        return "Pin the installed versions", [TEdit(line, 1, line, len(text) + 1, new)]
+        return "Pin the installed versions", new
     if m.group("digest") or "$" in text:
         return None
     image, tag = m.group("image"), m.group("tag") or ""
@@ -1319,7 +1305,7 @@ def _docker_from_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
     if not new_tag:
         return None
     new = f"{m.group('lead')}{image}:{new_tag}{m.group('rest') or ''}"
-    return f"Pin the base image to `{image}:{new_tag}`", [TEdit(line, 1, line, len(text) + 1, new)]
+    return f"Pin the base image to `{image}:{new_tag}`", new
 
 
 fixer("ML0308", "dockerfile-unpinned-base", False, "Pin the base image tag", kinds=("dockerfile",))(
@@ -1328,12 +1314,16 @@ fixer("ML0308", "dockerfile-unpinned-base", False, "Pin the base image tag", kin
 
 # ------------------------------------------------------------ availability (cheap, no cst)
 def _avail_pin(finding, ctx) -> bool:
+    """Would the pin fixer change the finding's line?  (A lock-file read and a metadata lookup.)"""
     line = ctx.finding_line(finding)
     if not line:
         return False
-    if finding.code == "ML0308" and _FROM_RE.match(line):
-        return "$" not in line
-    return True
+    path = finding.location.path
+    if finding.code == "ML0308":
+        return docker_line_fix(line, ctx) is not None
+    if path.endswith(".ipynb"):
+        return pin_pip_line(line, ctx) is not None
+    return pin_config_line(line, finding.location.col, _file_kind(None, path), ctx) is not None
 
 
 def _has_libcst(_finding=None, _ctx=None) -> bool:
@@ -1705,6 +1695,9 @@ def run_fixes(paths, settings, *, fix: bool = False, unsafe: bool = False, diff:
     for path, text in run.texts.items():
         _write(root, path, text)
     mark_fixable(result.findings, root, result)
+    for f in result.findings:  # every applicable fix was tried until stable: what is left is not fixable
+        if f.fix is not None and (f.fix.safe or unsafe):
+            f.fix = None
     if not silent:
         if output_format in ("full", "concise"):
             report = render(output_format, result, fixed=n_fixed)
@@ -1713,7 +1706,7 @@ def run_fixes(paths, settings, *, fix: bool = False, unsafe: bool = False, diff:
                                    if not l.startswith(("Found ", "All checks passed", "[*]", "No fixes"))) + "\n"
                 report = "" if not report.strip() else report
         else:
-            if output_format == "sarif":
+            if output_format in ("sarif", "json", "json-lines"):
                 attach_edits(result, unsafe=True)
             report = render(output_format, result)
         if report:

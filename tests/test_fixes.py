@@ -475,3 +475,21 @@ def test_noqa_placement_per_file_kind():
     assert skipped == 1
     new, skipped = edits("python", "s.py", "a = f(\n    1)\n", 1)
     assert new == "a = f(  # noqa: ML0301\n    1)\n"
+
+
+def test_json_output_carries_fix_edits(make_repo):
+    root = make_repo({"split.py": SPLIT})
+    _code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--output-format", "json", "--no-cache"])
+    data = json.loads(out)
+    items = data if isinstance(data, list) else data.get("findings", data.get("results", []))
+    fix = items[0]["fix"]
+    assert fix["applicability"] == "unsafe"
+    assert fix["edits"] and "random_state=42" in fix["edits"][0]["content"]
+
+
+def test_unfixable_pins_are_not_marked(make_repo):
+    root = make_repo({"train.py": "import torch\n\nmodel = torch.nn.Linear(2, 2)\nmodel.fit = None\n",
+                      "requirements.txt": "surely-not-a-real-package-zz>=1\n"})
+    ctx = fixes.Context(str(root))
+    f = _hand("ML0302", "requirements.txt", 1, 1)
+    assert not fixes._avail_pin(f, ctx)
