@@ -171,6 +171,13 @@ class Project:
 
     # -- module resolution -------------------------------------------------------
     def module_path(self, name: str, from_path: Optional[str] = None) -> Optional[str]:
+        key = (name, from_path)
+        cache = self.__dict__.setdefault("_mp_cache", {})
+        if key not in cache:
+            cache[key] = self._module_path(name, from_path)
+        return cache[key]
+
+    def _module_path(self, name: str, from_path: Optional[str] = None) -> Optional[str]:
         paths = self.modules.get(name)
         if not paths:
             # namespace packages / script directories: ``serve.app`` -> serve/app.py under a scanned dir

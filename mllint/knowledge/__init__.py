@@ -8,6 +8,7 @@ imports: ``import sklearn.model_selection as ms; ms.train_test_split`` ->
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Optional
 
 # Public re-exports that code may import from a private or alternative path.
@@ -19,6 +20,7 @@ _PREFIX_ALIASES = (
 )
 
 
+@lru_cache(maxsize=65536)
 def canonical(qualname: Optional[str]) -> str:
     """Normalise a qualified name: drop private submodules (``sklearn.model_selection._split.X`` ->
     ``sklearn.model_selection.X``) and map known re-export prefixes."""

@@ -94,6 +94,7 @@ class VersionTracking:
                 except OSError:
                     pass
         self._fnmatch = fnmatch
+        self._writers = None
 
     def local_dir(self, text: str) -> bool:
         t = text.strip("/")
@@ -116,11 +117,14 @@ class VersionTracking:
         return False
 
     def writer_of(self, text: str):
-        for path, s in self.project.summaries.items():
-            for c in s.calls:
-                if self._canonical(c.qualname) in self._TK.MODEL_SAVE_FUNCTIONS or c.attr in self._TK.MODEL_SAVE_METHODS:
-                    for v in list(c.args[:2]) + list(c.kwargs.values()):
-                        vv = self.project.const_value(path, c.scope, v)
-                        if vv.kind == "const" and vv.value == text:
-                            return f"{path}:{c.line}"
-        return None
+        """Where training saves a model to this literal path ("path:line"), if anywhere."""
+        if self._writers is None:
+            self._writers = {}
+            for path, s in self.project.summaries.items():
+                for c in s.calls:
+                    if self._canonical(c.qualname) in self._TK.MODEL_SAVE_FUNCTIONS or c.attr in self._TK.MODEL_SAVE_METHODS:
+                        for v in list(c.args[:2]) + list(c.kwargs.values()):
+                            vv = self.project.const_value(path, c.scope, v)
+                            if vv.kind == "const" and isinstance(vv.value, str):
+                                self._writers.setdefault(vv.value, f"{path}:{c.line}")
+        return self._writers.get(text)
