@@ -278,3 +278,44 @@ async def test_configuration_error_is_shown_once(client: LanguageClient, project
     (project / "pyproject.toml").write_text("[tool.mllint]\n")
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     await wait_diagnostics(client, uri, lambda d: len(d) == 1)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "mllint", "server"]))
+async def client_utf8(lsp_client: LanguageClient):
+    # Neovim 0.11 offers utf-8 first: the server negotiates it
+    result = await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("neovim@v0.11.0"), process_id=None))
+    lsp_client.position_encoding = result.capabilities.position_encoding
+    yield
+    await lsp_client.shutdown_session()
+
+
+NON_ASCII_TAIL = BAD.replace("[3, 4])\n", "[3, 4])  # données 😀\n")
+
+
+async def test_negotiated_utf8_positions(client_utf8: LanguageClient, project):
+    assert client_utf8.position_encoding == types.PositionEncodingKind.Utf8
+    path = project / "train.py"
+    path.write_text(NON_ASCII_TAIL)
+    uri = open_doc(client_utf8, path, NON_ASCII_TAIL)
+    [diag] = await wait_diagnostics(client_utf8, uri, lambda d: len(d) > 0)
+    line = NON_ASCII_TAIL.splitlines()[2]
+    disable = next(a for a in await actions_for(client_utf8, uri, diag) if a.title.endswith("Disable for this line"))
+    [edit] = disable.edit.changes[uri]
+    assert (edit.range.start.line, edit.range.start.character) == (2, 0)
+    assert edit.range.end.character == len(line.encode("utf-8"))  # bytes, not UTF-16 units
+    assert edit.new_text == "parts = train_test_split([1, 2], [3, 4])  # données 😀  # noqa: ML0301"
+
+
+async def test_utf16_line_end(client: LanguageClient, project):
+    path = project / "train.py"
+    path.write_text(NON_ASCII_TAIL)
+    uri = open_doc(client, path, NON_ASCII_TAIL)
+    [diag] = await wait_diagnostics(client, uri, lambda d: len(d) > 0)
+    line = NON_ASCII_TAIL.splitlines()[2]
+    disable = next(a for a in await actions_for(client, uri, diag) if a.title.endswith("Disable for this line"))
+    [edit] = disable.edit.changes[uri]
+    assert edit.range.end.character == len(line.encode("utf-16-le")) // 2 == len(line) + 1
+    new_text = apply_edits(NON_ASCII_TAIL, [edit])
+    change_doc(client, uri, new_text, 2)
+    await wait_diagnostics(client, uri, lambda d: len(d) == 0)
