@@ -1,0 +1,92 @@
+"""The per-file cache: a changed file is re-analysed, corrupt entries are ignored, and results are
+identical with and without the cache."""
+import glob
+import os
+
+from mllint.config import Settings
+from mllint.engine import scan
+
+SPLIT = "from sklearn.model_selection import train_test_split\n\na, b = train_test_split([1, 2, 3])\n"
+
+
+def _scan(root, cache_dir, use_cache=True):
+    s = Settings(root=str(root), jobs=1, cache_dir=str(cache_dir))
+    res = scan([str(root)], s, use_cache=use_cache)
+    return [(f.code, f.location.path, f.location.line, f.message) for f in res.findings], res
+
+
+def test_cache_dir_is_tagged_and_results_match(make_repo, tmp_path):
+    root = make_repo({"train.py": SPLIT, "other.py": "x = 1\n"})
+    cache = tmp_path / "cache"
+    no_cache, _ = _scan(root, cache, use_cache=False)
+    assert not cache.exists()  # --no-cache writes nothing
+    first, _ = _scan(root, cache)
+    second, _ = _scan(root, cache)
+    assert no_cache == first == second and first
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (cache / ".gitignore").read_text().strip() == "*"
+    assert not os.path.exists(os.path.join(root, ".mllint_cache"))  # nothing written into the repository
+
+
+def test_changed_file_is_reanalysed_and_only_it(make_repo, tmp_path, monkeypatch):
+    root = make_repo({"train.py": SPLIT, "other.py": "x = 1\n"})
+    cache = tmp_path / "cache"
+    _scan(root, cache)
+    calls = []
+    import mllint.engine as engine
+
+    real = engine.process_file
+
+    def spy(df, cfg, data=None):
+        calls.append(df.path)
+        return real(df, cfg, data)
+
+    monkeypatch.setattr(engine, "process_file", spy)
+    (root / "train.py").write_text(SPLIT.replace("[1, 2, 3]", "[1, 2, 3], random_state=0"))
+    findings, _ = _scan(root, cache)
+    assert calls == ["train.py"]
+    assert findings == []
+
+
+def test_corrupt_cache_entry_is_ignored(make_repo, tmp_path):
+    root = make_repo({"train.py": SPLIT})
+    cache = tmp_path / "cache"
+    expected, _ = _scan(root, cache)
+    entries = glob.glob(str(cache / "**" / "*.pkl"), recursive=True)
+    assert entries
+    for e in entries:
+        with open(e, "wb") as fh:
+            fh.write(b"\x80\x04 not a pickle")
+    again, res = _scan(root, cache)
+    assert again == expected
+    assert not [n for n in res.notifications if n.descriptor == "internal-error"]
+    # the corrupt entry was rewritten with a good one
+    third, _ = _scan(root, cache)
+    assert third == expected
+
+
+def test_unwritable_cache_dir_is_not_fatal(make_repo, tmp_path):
+    root = make_repo({"train.py": SPLIT})
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    findings, _ = _scan(root, blocker / "sub")
+    assert findings and findings[0][0] == "ML0301"
+
+
+def test_parallel_pool_gives_identical_results(repo_root, monkeypatch):
+    import mllint.engine as engine
+    from mllint.config import load_settings
+
+    path = os.path.join(repo_root, "fixtures", "rules")
+
+    def run(jobs):
+        s = load_settings([path], repo_root)
+        s.jobs = jobs
+        res = scan([path], s)
+        return sorted((f.code, f.location.path, f.location.line, f.location.col, f.message) for f in res.findings)
+
+    serial = run(1)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+    parallel = run(2)
+    assert serial == parallel and len(serial) > 20
