@@ -64,6 +64,7 @@ class _Flow:
         self.receivers: dict = {}  # (line, col) -> origins reaching the receiver only
         self.returns: set = set()
         self.attr_seeds: list = []  # (line, col, dotted) attribute loads: request.json ...
+        self.prints: set = set()
         self.fnode = fnode
         for a in _all_args(fnode.args):
             self.env[a.arg] = {("p", a.arg)}
@@ -96,6 +97,8 @@ class _Flow:
             elif not isinstance(node.func, ast.Name):
                 recv = self.expr(node.func)
             key = _pos(node)
+            if isinstance(node.func, ast.Name) and node.func.id in ("print", "pprint"):
+                self.prints.add(key)
             self.calls[key] = self.calls.get(key, set()) | args | recv
             self.receivers[key] = self.receivers.get(key, set()) | recv
             return args | recv | {("c",) + key}
@@ -214,6 +217,7 @@ def function_flow(fnode) -> dict:
         "receivers": {k: frozenset(v) for k, v in f.receivers.items() if v},
         "returns": frozenset(f.returns),
         "attrs": {(l, c): d for l, c, d in f.attr_seeds},
+        "prints": frozenset(f.prints),
     }
 
 

@@ -57,13 +57,19 @@ def predict(payload: Features):
 ## Known limits
 Framework protocol payloads (KServe `predict(payload: Dict)`, Seldon, SageMaker `input_fn`) are
 not flagged: their shape is fixed by the serving protocol. Casting fields one by one
-(`float(data["x"])`) is not counted as a schema.
+(`float(data["x"])`) is not counted as a schema; a hand-rolled check that rejects the request
+(`if ...: abort(400)` / `raise HTTPException(...)`) is.
 """
 from mllint.knowledge import canonical, last
 from mllint.knowledge import monitoring as MK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C
+
+
+REJECTS = ("flask.abort", "werkzeug.exceptions.abort", "fastapi.HTTPException", "starlette.exceptions.HTTPException",
+           "abort", "HTTPException", "ValidationError", "RequestValidationError", "BadRequest", "InvalidInput",
+           "HTTPBadRequest", "UnprocessableEntity")
 
 
 class ServingInputUnvalidated(FileRule, ProjectRule):
@@ -134,6 +140,8 @@ class ServingInputUnvalidated(FileRule, ProjectRule):
 
     def _validated(self, project, path, sid, flow, seeds) -> bool:
         for c, tgt in project.calls(sid):
+            if c.guards and (canonical(c.qualname) in REJECTS or last(c.qualname or c.attr) in REJECTS):
+                return True  # hand-rolled check: ``if len(x[0]) != 3: abort(400)``
             origins = flow["calls"].get((c.line, c.col), frozenset())
             if not (origins & seeds):
                 continue
