@@ -668,11 +668,13 @@ def _diagram(project: Any, repo: dict, cap: int = 10) -> dict:
     nodes: list = []
     edges: list = []
     ids: dict = {}
+    overflow: dict = {}
 
     def add(group: str, key: str, label: str, sub: list) -> Optional[str]:
         if (group, key) in ids:
             return ids[(group, key)]
         if sum(1 for n in nodes if n["group"] == group) >= cap:
+            overflow.setdefault(group, set()).add(key)
             return None
         nid = f"{group[0]}{len(nodes) + 1}"
         ids[(group, key)] = nid
@@ -720,6 +722,8 @@ def _diagram(project: Any, repo: dict, cap: int = 10) -> dict:
         if cfg and mod:
             src = next((i for (grp, k), i in ids.items() if grp == "deploy" and k.startswith(cfg + "#")), None)
             edge(src, ids.get(("serving", mod)), "serves")
+    for group, keys in overflow.items():
+        nodes.append({"id": f"{group[0]}more", "group": group, "label": f"+{len(keys)} more", "detail": []})
     return {"nodes": nodes, "edges": edges}
 
 

@@ -70,6 +70,14 @@ def _md(text: str) -> str:
     return "".join(out)
 
 
+LIST_CAP = 25  # items per list in "What the repository is" (JSON has them all)
+
+
+def _more_md(items: list) -> list:
+    return [f"- ... and {len(items) - LIST_CAP} more (all of them are in `--output-format json`)"] \
+        if len(items) > LIST_CAP else []
+
+
 def _code(text) -> str:
     """A Markdown code span around ``text`` (longer fences when it holds backticks)."""
     t = str(text)
@@ -96,7 +104,7 @@ def render_mermaid(diagram: dict) -> str:
         for n in nodes:
             label = _mermaid_label(n["label"])
             if n["detail"]:
-                label += "<br/><small>" + _mermaid_label(", ".join(n["detail"])) + "</small>"
+                label += "<br/><small>" + "<br/>".join(_mermaid_label(d) for d in n["detail"]) + "</small>"
             lines.append(f'    {n["id"]}["{label}"]')
         lines.append("  end")
     for e in diagram["edges"]:
@@ -156,9 +164,10 @@ def render_markdown(model: dict) -> str:
     out += ["## What the repository is", ""]
     out += ["### Training entrypoints", ""]
     if r["training_entrypoints"]:
-        for ep in r["training_entrypoints"]:
+        for ep in r["training_entrypoints"][:LIST_CAP]:
             via = f", run by {_code(ep['source'])}" if ep.get("source") else ""
             out.append(f"- [{_code(ep['path'])}]({ep['link']}) ({ep['kind']}{via})")
+        out += _more_md(r["training_entrypoints"])
     else:
         out.append("- none found (no entrypoint reaches a training call)")
     if r["other_entrypoints"]:
@@ -170,26 +179,29 @@ def render_markdown(model: dict) -> str:
     out += ["", "### Serving request paths", ""]
     handlers = [x for x in r["serving"]["handlers"] if not x["test"]]
     if handlers:
-        for x in handlers:
+        for x in handlers[:LIST_CAP]:
             route = f" - {_code(x['route'])}" if x.get("route") else ""
             out.append(f"- [{_code(x['where'])}]({x['link']}) {_code(x['function'])}{route}")
+        out += _more_md(handlers)
     for ep in r["serving"]["entrypoints"]:
         out.append(f"- [{_code(ep['path'])}]({ep['link']}) started by {_code(ep['source'])}")
     if not handlers and not r["serving"]["entrypoints"]:
         out.append("- none found (no request handler of a known serving framework)")
     out += ["", "### Pipelines", ""]
     if r["pipelines"]:
-        for p in r["pipelines"]:
+        for p in r["pipelines"][:LIST_CAP]:
             runs = ", ".join(f"{_code(x['path'])}" + (" (training)" if x["training"] else " (serving)" if x["serving"] else "")
                              for x in p["runs"])
             out.append(f"- [{_code(p['path'])}]({p['link']}) {p['label']}" + (f": runs {runs}" if runs else ""))
+        out += _more_md(r["pipelines"])
     else:
         out.append("- none found (no dvc.yaml, MLproject, CI workflow or script that runs project code)")
     out += ["", "### Deploy configs", ""]
     if r["deploy_configs"]:
-        for d in r["deploy_configs"]:
+        for d in r["deploy_configs"][:LIST_CAP]:
             name = f" {_code(d['name'])}" if d.get("name") else ""
             out.append(f"- [{_code(d['path'] + ':' + str(d['line']))}]({d['link']}) {d['kind']}{name}")
+        out += _more_md(r["deploy_configs"])
     else:
         out.append("- none found (no Kubernetes/KServe/Seldon manifests or CloudFormation templates)")
     if r["shared_modules"]:
@@ -383,6 +395,9 @@ def render_svg(diagram: dict) -> str:
 
 
 def _list_card(title: str, items: list, empty: str) -> str:
+    if len(items) > LIST_CAP:
+        items = items[:LIST_CAP] + [f'<span class="empty">… and {len(items) - LIST_CAP} more (all of them are in '
+                                    f"the JSON output)</span>"]
     body = "".join(f"<li>{i}</li>" for i in items) if items else f'<li class="empty">{_e(empty)}</li>'
     return f'<div class="card"><h3>{_e(title)}</h3><ul>{body}</ul></div>'
 
