@@ -714,3 +714,86 @@ def creation_key(path, scope, cls, target) -> tuple:
     if target.startswith("self.") and cls:
         return (path, "@" + cls, target)
     return (path, scope, target)
+
+
+# =============================================================================== prediction sinks
+_LOGGER_NAME_RE = __import__("re").compile(r"(^|[._])(log|logger|logging|_logger|LOGGER|LOG|log_|audit)", __import__("re").I)
+EXTRA_SINK_METHODS = frozenset({"add_task", "apply_async", "delay", "send_task", "enqueue", "put_nowait"})
+
+
+def is_log_or_sink(c) -> bool:
+    """A logger call, a queue/DB/object-store write, a monitoring client, a background task."""
+    q = canonical(c.qualname)
+    root = q.split(".")[0] if q else ""
+    if q and (root in MK.LOGGER_MODULES or q.startswith(MK.LOGGER_MODULES)) and (c.attr in MK.LOG_METHODS or not c.attr):
+        return True
+    if c.attr in MK.LOG_METHODS and c.receiver and _LOGGER_NAME_RE.search(c.receiver):
+        return True
+    if q and any(q == m or q.startswith(m + ".") for m in MK.SINK_MODULES + MK.MONITORING_CLIENTS):
+        return True
+    if c.attr in MK.SINK_METHODS or c.attr in EXTRA_SINK_METHODS:
+        return True
+    rt = canonical(c.receiver_type or "")
+    if rt and any(rt == m or rt.startswith(m + ".") for m in MK.SINK_MODULES + MK.MONITORING_CLIENTS):
+        return True
+    if c.attr and c.attr.startswith(("log_", "record_", "save_", "store_", "publish_", "track_")):
+        return True
+    return False
+
+
+def logs_somewhere(project, sid: str) -> bool:
+    """Does the scope, or a project function it reaches, log or write to a sink?"""
+    m = memo(project, "logs")
+    if sid not in m:
+        m[sid] = any(is_log_or_sink(c) for s in project.reachable([sid], through_imports=False)
+                     for c, _ in project.calls(s))
+    return m[sid]
+
+
+_DEPLOY_DIRS = ("k8s", "deploy", "deployment", "deployments", "manifests", "kubernetes", "config", "configs", "helm",
+                "infra", "charts", "kustomize", "yaml", "yamls", "notebooks", "scripts", "sagemaker")
+
+
+def config_scope(path: str) -> str:
+    """The directory a deploy file (manifest, deploy script) speaks for: its own directory, or the
+    parent when it sits in a ``k8s/``/``deploy/``... folder."""
+    d = path.rsplit("/", 1)[0] if "/" in path else ""
+    while d and d.rsplit("/", 1)[-1].lower() in _DEPLOY_DIRS:
+        d = d.rsplit("/", 1)[0] if "/" in d else ""
+    return d
+
+
+def in_scope(scope: str, path: str) -> bool:
+    return not scope or path == scope or path.startswith(scope + "/")
+
+
+def payload_capture_scopes(project) -> list:
+    """[scope dir] of payload-capture configuration: KServe ``spec.predictor.logger``, Seldon
+    ``logger``, SageMaker ``DataCaptureConfig``."""
+    m = memo(project, "capture")
+    if "v" not in m:
+        m["v"] = [config_scope(p) for p, _ in _payload_capture(project)]
+    return m["v"]
+
+
+def _payload_capture(project):
+    for d in project.configs:
+        data = d.data
+        if d.kind == "k8s" and isinstance(data, dict):
+            spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+            if d.subkind == "InferenceService":
+                for comp in ("predictor", "transformer", "explainer"):
+                    c = spec.get(comp)
+                    if isinstance(c, dict) and c.get("logger"):
+                        yield d.path, c.line_of("logger") if hasattr(c, "line_of") else 1
+            if d.subkind == "SeldonDeployment":
+                if "logger" in repr(spec):
+                    yield d.path, 1
+        if d.kind == "cloudformation" and "DataCaptureConfig" in repr(data):
+            yield d.path, 1
+    for path, s in project.summaries.items():
+        for c in s.calls:
+            if c.qualname and c.qualname.endswith("DataCaptureConfig"):
+                yield path, c.line
+            elif "DataCaptureConfig" in c.kwargs or "data_capture_config" in c.kwargs:
+                yield path, c.line
