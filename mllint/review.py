@@ -704,7 +704,11 @@ def _diagram(project: Any, repo: dict, cap: int = 10) -> dict:
                 edge(ids.get(("training", ep["path"])), nid, "imports")
             for mod in repo["serving"]["modules"]:
                 edge(ids.get(("serving", mod)), nid, "imports")
-    for pl in repo["pipelines"]:
+    def _weight(pl: dict) -> tuple:  # pipelines that run training/serving code first, then any that run code
+        hits = sum(1 for r in pl["runs"] if ("training", r["path"]) in ids or ("serving", r["path"]) in ids)
+        return (-hits, -len(pl["runs"]))
+
+    for pl in sorted(repo["pipelines"], key=_weight):
         targets = [r for r in pl["runs"] if ("training", r["path"]) in ids or ("serving", r["path"]) in ids]
         nid = add("pipeline", pl["path"], pl["path"], [pl["label"]] + [f"runs {r['path']}" for r in pl["runs"]])
         for r in targets:

@@ -303,3 +303,24 @@ def test_html_renders_in_headless_chromium(tmp_path):
     keep = os.environ.get("MLLINT_REVIEW_PNG")
     if keep:
         shutil.copy(png, keep)
+
+
+def test_notebook_findings_name_the_cell_and_link_the_notebook(make_repo):
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": [
+        "import pandas as pd\n", "from sklearn.model_selection import train_test_split\n"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": [
+            "df = pd.read_csv('data.csv')\n", "a, b = train_test_split(df, test_size=0.2)\n"]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    root = make_repo({"pyproject.toml": "[project]\nname = 'nb'\n", "explore.ipynb": json.dumps(nb)})
+    m = review_model_at(str(root))
+    f = next(x for cp in m["findings"] for g in cp["rules"] for x in g["findings"] if x["code"] == "ML0301")
+    assert f["where"] == "explore.ipynb:cell 2:2"
+    assert f["link"] == "explore.ipynb"  # GitHub renders notebooks: no line anchor
+
+
+def test_markdown_escaping_keeps_code_spans():
+    from mllint.review_render import _code, _md, _md_cell
+
+    assert _md("pin `revision=\"<sha>\"` or v<N>") == "pin `revision=\"<sha>\"` or v&lt;N&gt;"
+    assert _md_cell("a | b") == "a \\| b"
+    assert _code("x`y") == "`` x`y ``"
