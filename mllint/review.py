@@ -330,7 +330,7 @@ def _header(result: Any, version: str) -> dict:
     for fr in result.files:
         if fr.kind in ("other",):
             continue
-        lang = LANGUAGES.get(fr.kind) or ("YAML" if fr.kind not in ("dvc-lock",) else "YAML")
+        lang = LANGUAGES.get(fr.kind, "YAML")  # every other kind is a YAML file (workflows, dvc, k8s, params)
         e = langs.setdefault(lang, {"language": lang, "files": 0, "lines": 0})
         e["files"] += 1
         e["lines"] += fr.n_lines or 0
@@ -569,7 +569,7 @@ def _repository(result: Any, link: Linker) -> dict:
     train_paths = set()
     for ep in project.training_entrypoints:
         train_paths.add(ep.path)
-        training.append({"path": ep.path, "kind": ep.kind, "line": ep.line if ep.kind != "main" else ep.line,
+        training.append({"path": ep.path, "kind": ep.kind, "line": ep.line,
                          "source": ep.source or None, "link": link(ep.path, ep.line if ep.kind != "notebook" else None)})
     other_eps = []
     for ep in project.entrypoints:
@@ -787,8 +787,9 @@ def run_review(path: Optional[str], *, output_file: Optional[str] = None, output
     from mllint.engine import scan
 
     fmt = format_for(output_file, output_format)
-    defaults = dict(select=(), ignore=(), extend_select=(), per_file_ignores=(), config=(), isolated=False,
-                    exclude=(), extend_exclude=(), force_exclude=False, respect_gitignore=None, profile=None)
+    defaults = {"select": (), "ignore": (), "extend_select": (), "per_file_ignores": (), "config": (),
+                "isolated": False, "exclude": (), "extend_exclude": (), "force_exclude": False,
+                "respect_gitignore": None, "profile": None}
     defaults.update(opts)
     paths, settings = load([path] if path else [], **defaults)
     if settings.profile is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from mllint.review import FRAMEWORK_GROUPS, LEVEL_ORDER, ROLE_LABELS, STATUS_LABELS
+from mllint.review import FRAMEWORK_GROUPS, LEVEL_ORDER, ROLE_LABELS
 
 SUMMARY_LABELS = {"findings": "with findings", "ok": "no problems found", "n/a": "not applicable",
                   "ask": "ask the team"}
@@ -154,10 +154,10 @@ def render_markdown(model: dict) -> str:
         out += ["", "### Ask the team", ""]
         for row in questions:
             out.append(f"- **{row['checkpoint']}. {row['title']}:** {_md(row['question'])}")
-    out += ["", "Statuses: **findings** - mllint found evidence this checkpoint fails; **no problems found** - "
+    out += ["", ("Statuses: **findings** - mllint found evidence this checkpoint fails; **no problems found** - "
             "its rules ran on code that has the role they need and found nothing; **not applicable** - the code "
             "the rules need (training code, serving code or deploy configs) is not in the repository; "
-            "**ask the team** - code cannot show this, or no rule checks it yet.", ""]
+            "**ask the team** - code cannot show this, or no rule checks it yet."), ""]
 
     # what the repository is
     r = model["repository"]
@@ -396,8 +396,8 @@ def render_svg(diagram: dict) -> str:
 
 def _list_card(title: str, items: list, empty: str) -> str:
     if len(items) > LIST_CAP:
-        items = items[:LIST_CAP] + [f'<span class="empty">… and {len(items) - LIST_CAP} more (all of them are in '
-                                    f"the JSON output)</span>"]
+        more = len(items) - LIST_CAP
+        items = [*items[:LIST_CAP], f'<span class="empty">… and {more} more (all of them are in the JSON output)</span>']
     body = "".join(f"<li>{i}</li>" for i in items) if items else f'<li class="empty">{_e(empty)}</li>'
     return f'<div class="card"><h3>{_e(title)}</h3><ul>{body}</ul></div>'
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURES, run_cli
 
 REVIEW = os.path.join(FIXTURES, "review")
@@ -187,7 +186,7 @@ def test_format_from_extension_and_errors(tmp_path):
     assert data["schema_version"] == 1 and len(data["scorecard"]) == 5
     code, _, _ = run_cli(["review", os.path.join(REVIEW, "with_findings"), "-o", str(tmp_path / "r.txt")])
     assert code == 2
-    code, _, err = run_cli(["review", str(tmp_path / "missing")])
+    code, _, _ = run_cli(["review", str(tmp_path / "missing")])
     assert code == 2
 
 
@@ -205,7 +204,7 @@ def test_header_without_git(tmp_path, monkeypatch):
     assert review._clean_remote("https://user:s3cret@github.com/o/r.git") == "https://github.com/o/r"
     assert review._clean_remote("git@github.com:o/r.git") == "https://github.com/o/r"
     # an archive snapshot reviewed with --link-base takes its name and commit from it
-    code, out, err = run_cli(["review", str(repo), "--output-format", "json", "--link-base",
+    _, out, _ = run_cli(["review", str(repo), "--output-format", "json", "--link-base",
                               "https://github.com/acme/churn/blob/0123456789abcdef0123456789abcdef01234567/"])
     h = json.loads(out)["header"]
     assert (h["repository"], h["commit"], h["commit_source"]) == (
