@@ -1,7 +1,7 @@
 """``mllint server``: a language server (LSP over stdio, pygls 2.x, extra ``mllint-arch[lsp]``).
 
-- Diagnostics on open, change (debounced) and save, published for every open document of the
-  project: the project graph is built from the files on disk with the open buffers laid over them
+- Diagnostics on open, change (debounced) and save, pushed for every open document of the
+  project (or pulled, ``textDocument/diagnostic``, when the client declares it): the project graph is built from the files on disk with the open buffers laid over them
   (``engine.scan(..., overlays=...)``), so project-level rules see unsaved edits.
 - Notebook documents (``notebookDocument/*``) when the client sends them: the cells are rebuilt
   into an in-memory ``.ipynb`` and findings are published on the cell documents.
@@ -362,6 +362,9 @@ def build_server():
             )
             self.entries: dict = {}  # uri -> [Entry]
             self.pending: dict = {}  # root -> asyncio task (debounce)
+            self.pull = False  # the client pulls diagnostics (textDocument/diagnostic): don't push
+            self.refresh = False  # ... and accepts workspace/diagnostic/refresh
+            self.versions: dict = {}  # uri -> document version the stored entries were computed on
             self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mllint-lint")
             self.config_errors: dict = {}  # root -> last error shown
 
@@ -416,6 +419,12 @@ def build_server():
             if delay:
                 await asyncio.sleep(delay)
             files = [f for f in self.open_files() if self.root_of(f.path) == root]
+            versions = {}
+            for f in files:
+                if f.cells:
+                    versions.update({c[0]: c[3] for c in f.cells})
+                else:
+                    versions[f.uri] = f.version
             loop = asyncio.get_running_loop()
             try:
                 result = await loop.run_in_executor(self.executor, lint, root, files, self.encoding)
@@ -424,24 +433,78 @@ def build_server():
                 if self.config_errors.get(root) != msg:
                     self.config_errors[root] = msg
                     self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=msg))
+                self.versions.update(versions)  # nothing to report until the configuration is fixed
                 return
             except Exception as exc:  # never take the server down
                 self.window_log_message(types.LogMessageParams(
                     type=types.MessageType.Error, message=f"mllint: internal error: {type(exc).__name__}: {exc}"))
                 return
             self.config_errors.pop(root, None)
+            self.versions.update(versions)
+            changed = False
             for uri, entries in result.items():
+                old = self.entries.get(uri)
                 self.entries[uri] = entries
+                if self.pull:
+                    changed = changed or old is None or [e.diagnostic for e in old] != [e.diagnostic for e in entries]
+                    continue
                 version = next((e.version for e in entries), None)
                 self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
                     uri=uri, version=version, diagnostics=[e.diagnostic for e in entries]))
+            if self.pull and changed and self.refresh:
+                # another open document's diagnostics may have changed (project-level rules)
+                self.workspace_diagnostic_refresh(None)
+
+        def current_version(self, uri: str):
+            try:
+                return self.workspace.get_text_document(uri).version
+            except Exception:  # pragma: no cover
+                return None
+
+        async def pulled(self, uri: str) -> list:
+            """The diagnostics of ``uri`` for a pull request: wait for a pending lint of its
+            project, or lint now when what is stored is older than the document."""
+            path = _uri_to_path(uri)
+            if path is None:
+                nb = self.workspace.get_notebook_document(cell_uri=uri)
+                path = _uri_to_path(nb.uri) if nb is not None else None
+            if path is None:
+                return []
+            root = self.root_of(path)
+            for _ in range(4):
+                task = self.pending.get(root)
+                if task is not None and not task.done():
+                    try:
+                        await asyncio.shield(task)
+                    except asyncio.CancelledError:
+                        if not task.cancelled():
+                            raise  # this request itself was cancelled
+                        continue  # the lint was replaced by a newer one: wait for that
+                if uri in self.versions and self.versions[uri] == self.current_version(uri):
+                    return [e.diagnostic for e in self.entries.get(uri, [])]
+                self.pending[root] = asyncio.ensure_future(self._lint_root(root, 0.0))
+            return [e.diagnostic for e in self.entries.get(uri, [])]
 
         def clear(self, uris: list) -> None:
             for uri in uris:
                 self.entries.pop(uri, None)
+                self.versions.pop(uri, None)
                 self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     server = MllintServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: MllintServer, params: types.InitializeParams):
+        caps = params.capabilities
+        ls.pull = bool(caps.text_document is not None and caps.text_document.diagnostic is not None)
+        ws = caps.workspace
+        ls.refresh = bool(ws is not None and ws.diagnostics is not None and ws.diagnostics.refresh_support)
+
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
+        identifier="mllint", inter_file_dependencies=True, workspace_diagnostics=False))
+    async def diagnostic(ls: MllintServer, params: types.DocumentDiagnosticParams):
+        items = await ls.pulled(params.text_document.uri)
+        return types.RelatedFullDocumentDiagnosticReport(items=items)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MllintServer, params: types.DidOpenTextDocumentParams):

@@ -293,12 +293,19 @@ async def client_utf8(lsp_client: LanguageClient):
 NON_ASCII_TAIL = BAD.replace("[3, 4])\n", "[3, 4])  # données 😀\n")
 
 
+async def pull(client: LanguageClient, uri: str) -> list:
+    report = await asyncio.wait_for(client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=uri))), TIMEOUT)
+    assert report.kind == "full"
+    return list(report.items)
+
+
 async def test_negotiated_utf8_positions(client_utf8: LanguageClient, project):
     assert client_utf8.position_encoding == types.PositionEncodingKind.Utf8
     path = project / "train.py"
     path.write_text(NON_ASCII_TAIL)
     uri = open_doc(client_utf8, path, NON_ASCII_TAIL)
-    [diag] = await wait_diagnostics(client_utf8, uri, lambda d: len(d) > 0)
+    [diag] = await pull(client_utf8, uri)  # Neovim 0.11 pulls diagnostics
     line = NON_ASCII_TAIL.splitlines()[2]
     disable = next(a for a in await actions_for(client_utf8, uri, diag) if a.title.endswith("Disable for this line"))
     [edit] = disable.edit.changes[uri]
@@ -319,3 +326,19 @@ async def test_utf16_line_end(client: LanguageClient, project):
     new_text = apply_edits(NON_ASCII_TAIL, [edit])
     change_doc(client, uri, new_text, 2)
     await wait_diagnostics(client, uri, lambda d: len(d) == 0)
+
+
+async def test_pull_diagnostics(client_utf8: LanguageClient, project):
+    """A client that declares textDocument/diagnostic pulls; nothing is pushed to it."""
+    (project / "a.py").write_text(GOOD)
+    uri = open_doc(client_utf8, project / "a.py", BAD)  # unsaved buffer
+    [diag] = await pull(client_utf8, uri)
+    assert diag.code == "ML0301" and diag.source == "mllint"
+    assert diag.severity == types.DiagnosticSeverity.Warning
+    disable = next(a for a in await actions_for(client_utf8, uri, diag) if a.title.endswith("Disable for this line"))
+    new_text = apply_edits(BAD, disable.edit.changes[uri])  # ASCII: UTF-8 and UTF-16 agree
+    change_doc(client_utf8, uri, new_text, 2)
+    assert await pull(client_utf8, uri) == []  # waits for / runs the lint of version 2
+    change_doc(client_utf8, uri, BAD, 3)
+    assert len(await pull(client_utf8, uri)) == 1
+    assert uri not in client_utf8.diagnostics  # never pushed
