@@ -323,3 +323,16 @@ def test_markdown_escaping_keeps_code_spans():
     assert _md("pin `revision=\"<sha>\"` or v<N>") == "pin `revision=\"<sha>\"` or v&lt;N&gt;"
     assert _md_cell("a | b") == "a \\| b"
     assert _code("x`y") == "`` x`y ``"
+
+
+def test_repository_config_and_in_source_suppressions_apply(make_repo):
+    train = open(os.path.join(REVIEW, "with_findings", "src", "train.py"), encoding="utf-8").read()
+    train = train.replace("test_size=0.2)\n", "test_size=0.2)  # noqa: ML0301 - the split is fixed upstream\n")
+    root = make_repo({"pyproject.toml": "[project]\nname = 'x'\n\n[tool.mllint]\nignore = ['ML0201']\n",
+                      "src/train.py": train})
+    m = review_model_at(str(root))
+    rs = rows(m)
+    assert "ML0201" not in [r["code"] for r in rs[2]["rules"]]
+    split = next(g for c in m["findings"] for g in c["rules"] if g["code"] == "ML0301")
+    assert split["count"] == 1 and split["findings"][0]["line"] == 18
+    assert rs[3]["suppressed"] == 1
