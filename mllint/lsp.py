@@ -26,7 +26,7 @@ SOURCE = "mllint"
 FIX_ALL_KIND = "source.fixAll.mllint"
 DEBOUNCE_SECONDS = 0.25
 CONFIG_FILES = ("pyproject.toml", "mllint.toml", ".mllint.toml")
-# comment syntax for `# noqa:` per file kind; kinds without one get no "Disable" action
+# comment syntax of the noqa directive per file kind; kinds without one get no "Disable" action
 NOQA_COMMENT = {"python": "#", "notebook": "#", "requirements": "#", "pyproject": "#", "dockerfile": "#",
                 "github-workflow": "#", "gitlab-ci": "#", "dvc": "#", "dvc-lock": "#", "mlproject": "#",
                 "conda-env": "#", "params": "#", "yaml": "#", "shell": "#"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 
 import pytest
 
@@ -25,7 +24,9 @@ def test_relevant(tmp_path):
     from mllint.watch import relevant
 
     root = str(tmp_path)
-    j = lambda *p: os.path.join(root, *p)  # noqa: E731
+    def j(*p):
+        return os.path.join(root, *p)
+
     assert relevant(j("src", "train.py"), root)
     assert relevant(j("nb.ipynb"), root)
     assert relevant(j("pyproject.toml"), root)
