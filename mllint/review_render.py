@@ -140,7 +140,10 @@ def render_markdown(model: dict) -> str:
     for cat in model["scorecard"]:
         out.append(f"| | **{cat['title']}** | | | |")
         for row in cat["checkpoints"]:
-            status = f"{STATUS_ICONS[row['status']]} {row['label']}"
+            icon = STATUS_ICONS[row["status"]]
+            if row["status"] == "findings" and not (row["counts"].get("error") or row["counts"].get("warning")):
+                icon = "⚠️"  # only notes
+            status = f"{icon} {row['label']}"
             if row["status"] == "findings":
                 status = f"[{status}](#cp-{row['checkpoint']})"
             rules = ", ".join(f"`{r['code']}`" for r in row["rules"]) or "none"
@@ -270,6 +273,7 @@ td.num{width:36px;text-align:right;color:var(--muted);font-variant-numeric:tabul
 .chip{display:inline-block;white-space:nowrap;font-size:12px;font-weight:700;padding:2px 9px;border-radius:10px;
 border:1px solid transparent}
 .s-findings{color:var(--red);background:var(--red-bg);border-color:#f3b8b2}
+.s-notes{color:var(--amber);background:var(--amber-bg);border-color:#ecd08a}
 .s-ok{color:var(--green);background:var(--green-bg);border-color:#a8d8b9}
 .s-na{color:var(--grey);background:var(--grey-bg);border-color:#cfd4db}
 .s-ask{color:var(--blue);background:var(--blue-bg);border-color:#b5c8ea}
@@ -303,6 +307,8 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 
 def _status_chip(row: dict) -> str:
     cls = {"findings": "s-findings", "ok": "s-ok", "n/a": "s-na", "ask": "s-ask"}[row["status"]]
+    if row["status"] == "findings" and not (row["counts"].get("error") or row["counts"].get("warning")):
+        cls = "s-notes"  # only notes: weaker signals, drawn in amber
     label = _e(row["label"])
     if row["status"] == "findings":
         return f'<a class="chip {cls}" href="#cp-{row["checkpoint"]}">{label}</a>'
