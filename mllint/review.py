@@ -190,9 +190,13 @@ def rule_why(rule_cls) -> str:
 
 
 def _git(root: str, *args: str) -> Optional[str]:
+    """Read-only git queries on a repository that may be untrusted: no fsmonitor or hooks from its
+    config, no optional index lock (another git process may be working in the same tree)."""
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
+    cmd = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-C", root, *args]
     try:
-        out = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=15,
-                             stdin=subprocess.DEVNULL)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=15, stdin=subprocess.DEVNULL, env=env,
+                             check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -227,7 +231,7 @@ def git_info(root: str) -> dict:
     info["remote"] = _clean_remote(_git(root, "config", "--get", "remote.origin.url"))
     prefix = _git(root, "rev-parse", "--show-prefix")
     info["subdirectory"] = prefix.rstrip("/") if prefix else None
-    status = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".")
+    status = _git(root, "status", "--porcelain", "--untracked-files=no", "--ignore-submodules", "--", ".")
     info["dirty"] = bool(status) if status is not None else None
     return info
 

@@ -336,3 +336,22 @@ def test_repository_config_and_in_source_suppressions_apply(make_repo):
     split = next(g for c in m["findings"] for g in c["rules"] if g["code"] == "ML0301")
     assert split["count"] == 1 and split["findings"][0]["line"] == 18
     assert rs[3]["suppressed"] == 1
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_queries_do_not_run_the_reviewed_repositorys_fsmonitor(tmp_path):
+    """Reviewers scan third-party checkouts: a `core.fsmonitor` command in the repository's own
+    .git/config must not run."""
+    repo = tmp_path / "untrusted"
+    shutil.copytree(os.path.join(REVIEW, "training_only"), repo)
+    marker = tmp_path / "pwned"
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@e")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", "init"], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "config", "core.fsmonitor", f"touch {marker}; false"], check=True)
+    m = review_model_at(str(repo))
+    assert m["header"]["commit"] and len(m["header"]["commit"]) == 40
+    assert m["header"]["dirty"] is False
+    assert not marker.exists()
