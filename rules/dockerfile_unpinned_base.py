@@ -57,7 +57,8 @@ _PIP_RE = re.compile(r"(?:^|[\s;&|(])(?:python[\d.]*\s+-m\s+)?(?:uv\s+)?pip[\d.]
 _OPTS_WITH_VALUE = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--target", "-t", "--prefix",
                     "--root", "--trusted-host", "--cache-dir", "--platform", "--python-version", "--implementation",
                     "--abi", "--only-binary", "--no-binary", "--progress-bar", "--src", "--timeout", "--retries",
-                    "--python", "--log", "--proxy", "--cert", "--client-cert", "--upgrade-strategy", "--config-settings"}
+                    "--python", "--log", "--index-strategy", "--resolution",
+                    "--prerelease", "--torch-backend", "--python-platform", "--index", "--default-index", "--proxy", "--cert", "--client-cert", "--upgrade-strategy", "--config-settings"}
 
 
 def _split_image(ref: str) -> tuple:

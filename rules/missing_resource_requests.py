@@ -63,13 +63,16 @@ class MissingResourceRequests(ConfigRule):
                     config_kinds=("k8s",))
 
     def check_config(self, doc, project):
-        if project.is_test_path(doc.path) or not DK.is_model_server(doc, project):
-            return
+        if project.is_test_path(doc.path) or doc.subkind == "Server" or not DK.is_model_server(doc, project):
+            return  # a Seldon v2 Server's podSpec overrides its ServerConfig, which holds the resources
         serving = getattr(project, "serving_modules", ()) or ()
         workload = doc.subkind in DK.WORKLOAD_KINDS
         for c in DK.containers_of(doc):
             if workload and not DK.container_serves_model(c, serving) and len(DK.containers_of(doc)) > 1:
                 continue  # a sidecar of a model-server pod
+            if DK.PLATFORM_COMPONENT_RE.search(str(c.get("name") or "")) or \
+                    DK.PLATFORM_COMPONENT_RE.search(str(c.get("image") or "")):
+                continue  # a platform sidecar (agent, storage initializer, proxy...)
             res = c.get("resources")
             if isinstance(res, dict) and _has_sizes(res):
                 continue

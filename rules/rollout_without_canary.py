@@ -128,7 +128,8 @@ class RolloutWithoutCanary(ProjectRule):
                 continue
             span = (c.line, c.col, c.end_line, c.end_col)
             if sm and c.attr == "update_endpoint":
-                if c.star_kwargs or "DeploymentConfig" in c.kwargs or "deployment_config" in c.kwargs:
+                if c.star_kwargs or "DeploymentConfig" in c.kwargs or "deployment_config" in c.kwargs or \
+                        "RetainDeploymentConfig" in c.kwargs:
                     continue
                 if "EndpointName" in c.kwargs or "EndpointConfigName" in c.kwargs or "endpoint_name" in c.kwargs or \
                         "model_name" in c.kwargs or "initial_instance_count" in c.kwargs:

@@ -67,13 +67,13 @@ class ServingWithoutCostLabels(ConfigRule):
                     yield self.finding(doc, line, f"SageMaker endpoint `{lid}` has no `Tags`; tag it with a team or "
                                                   f"cost centre so its cost can be allocated")
             return
-        if doc.kind != "k8s" or not DK.is_model_server(doc, project):
-            return
+        if doc.kind != "k8s" or doc.subkind == "Model" or not DK.is_model_server(doc, project):
+            return  # a Seldon v2 Model is loaded onto a shared Server: cost is attributed there
         data = DK.as_map(doc.data)
         labels = dict(DK.as_map(DK.as_map(data.get("metadata")).get("labels")))
         tmpl = DK.as_map(DK.as_map(DK.as_map(data.get("spec")).get("template")).get("metadata"))
         labels.update(DK.as_map(tmpl.get("labels")))
-        if not any(str(k).lower() in keys for k in labels) and not _kustomize_labels(project) \
+        if not any(str(k).lower() in keys for k in labels) and not _kustomize_labels(project, doc.path) \
                 and "metadata" in data:
             yield self.finding(doc, data.line_of("metadata"),
                                f"model-serving resource `{DK.k8s_name(data)}` has no cost-allocation label "
@@ -87,8 +87,12 @@ class ServingWithoutCostLabels(ConfigRule):
                                                             f"`limits.{g}` (GPUs are not overcommitted)")
 
 
-def _kustomize_labels(project) -> bool:
+def _kustomize_labels(project, path: str) -> bool:
+    """A kustomization in this directory or above adds common labels."""
     for d in project.configs:
+        base = d.path.rsplit("/", 1)[0] + "/" if "/" in d.path else ""
+        if not path.startswith(base):
+            continue
         if d.path.rsplit("/", 1)[-1] in ("kustomization.yaml", "kustomization.yml") and isinstance(d.data, dict):
             if d.data.get("commonLabels") or d.data.get("labels"):
                 return True

@@ -95,6 +95,8 @@ def containers_of(doc) -> list:
             for fw in KSERVE_FRAMEWORKS:
                 if isinstance(c.get(fw), dict):
                     out.append(c[fw])
+    elif doc.subkind == "Server":
+        out += [x for x in as_list(as_map(spec.get("podSpec")).get("containers")) if isinstance(x, dict)]
     elif doc.subkind == "SeldonDeployment":
         for p in as_list(spec.get("predictors")):
             for cs in as_list(as_map(p).get("componentSpecs")):
@@ -117,8 +119,18 @@ def _argv_of(c: dict) -> list:
     return joined
 
 
+# Components of the serving platforms themselves (controllers, routers, UIs): not model servers.
+PLATFORM_COMPONENT_RE = re.compile(
+    r"controller|operator|manager|webhook|agent|router|initializer|scheduler|dashboard|web-?app|gateway|envoy|"
+    r"proxy|hodometer|dataflow|rclone|autoscaler|(^|[/-])ui([:-]|$)|frontend|kube-rbac|localmodel|migration|"
+    r"installer|cert|exporter|logger|broker|storage", re.I)
+
+
 def container_serves_model(c: dict, serving_modules: Iterable[str] = ()) -> bool:
     image = str(c.get("image") or "")
+    name = str(c.get("name") or "")
+    if PLATFORM_COMPONENT_RE.search(image) or (name and PLATFORM_COMPONENT_RE.search(name)):
+        return False
     if image and MODEL_SERVER_IMAGE_RE.search(image):
         return True
     argv = _argv_of(c)
@@ -149,10 +161,18 @@ def is_model_server(doc, project: Any = None) -> bool:
         return False
     if doc.subkind in ("InferenceService", "SeldonDeployment"):
         return True
-    if doc.subkind not in WORKLOAD_KINDS:
+    if doc.subkind in ("Model", "Server") and str(as_map(doc.data).get("apiVersion", "")).startswith("mlops.seldon.io"):
+        return True
+    if doc.subkind not in WORKLOAD_KINDS or not is_complete_workload(doc):
         return False
     serving = getattr(project, "serving_modules", ()) or ()
     return any(container_serves_model(c, serving) for c in containers_of(doc))
+
+
+def is_complete_workload(doc) -> bool:
+    """A full workload manifest, not a Kustomize strategic-merge patch (which has no selector)."""
+    spec = as_map(as_map(doc.data).get("spec"))
+    return "selector" in spec or doc.subkind == "DaemonSet" or "workloadRef" in spec
 
 
 def _memo(project: Any, key: str, fn):
