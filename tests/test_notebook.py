@@ -129,3 +129,13 @@ def test_end_to_end_human_and_json_positions(make_repo):
     assert (loc["cell"], loc["cell_line"], loc["cell_column"]) == (2, 3, 8)
     raw_line = raw.splitlines()[loc["line"] - 1]
     assert raw_line[loc["column"] - 1:].startswith("train_test_split(")
+
+
+def test_shell_escape_with_backslash_continuation():
+    raw = make([code("!pip install -q \\\n", "    transformers \\\n", "    accelerate\n", "import os\n",
+                     "%env A=1 \\\n", "B=2\n", "if os:\n", "    !ls \\\n", "      -l\n", "    x = 1")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert not src.errors
+    lines = src.text.split("\n")
+    assert lines[:6] == ["", "", "", "import os", "", ""]
+    assert lines[6:10] == ["if os:", "    pass", "", "    x = 1"]

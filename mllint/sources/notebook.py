@@ -121,14 +121,19 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
         if lines and lines[0].lstrip().startswith("%%"):
             magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].lstrip()[2:].strip() else ""
             body_is_python = magic in PY_CELL_MAGICS
+        continued = False  # the previous line was a magic or shell escape ending in a backslash
         for i, text in enumerate(lines):
             stripped = text.strip()
             vline = len(virtual) + 1
-            if (i == 0 and stripped.startswith("%%")) or not body_is_python or _is_magic_line(stripped):
+            continuation = continued
+            is_magic = continued or (i == 0 and stripped.startswith("%%")) or not body_is_python or _is_magic_line(stripped)
+            continued = is_magic and body_is_python and text.rstrip().endswith("\\")
+            if is_magic:
                 if stripped:
                     magics.append((vline, text))
                 indent = text[: len(text) - len(text.lstrip())]
-                virtual.append(indent + "pass" if indent and body_is_python and i > 0 else "")
+                keep_block = indent and body_is_python and i > 0 and not continuation
+                virtual.append(indent + "pass" if keep_block else "")
             else:
                 virtual.append(text)
             raw_line, colfn = located[i] if i < len(located) else (located[-1] if located else (1, _RawCol(0, "", True)))
