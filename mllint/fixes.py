@@ -1386,7 +1386,7 @@ def candidates_for(doc: Doc, findings: list, ctx: Context, unsafe: bool) -> tupl
         except ImportError as exc:  # the `fix` extra (libcst) is not installed
             failed.append((f, f"{exc}; install `mllint-arch[fix]`"))
             continue
-        except (SyntaxError, ValueError, RecursionError) as exc:
+        except Exception as exc:  # a fixer bug costs its fix, never the run
             failed.append((f, f"{type(exc).__name__}: {exc}"))
             continue
         if not res:
@@ -1495,7 +1495,12 @@ def fix_texts(paths: list, settings, *, unsafe: bool = False, overlays: Optional
                 doc = Doc(path, _file_kind(result, path), text)
             except Exception:
                 continue
-            cands, _failed = candidates_for(doc, fs, ctx, unsafe)
+            cands, failed = candidates_for(doc, fs, ctx, unsafe)
+            for f, why in failed:
+                key = (path, f.code, f.location.line, why)
+                if key not in discarded_keys:
+                    discarded_keys.add(key)
+                    run.failed.append((path, f, why))
             if not cands:
                 continue
             new_text, applied, discarded = apply_candidates(doc, cands)
@@ -1526,6 +1531,7 @@ class FixRun:
     texts: dict = field(default_factory=dict)  # path -> fixed text (changed files only)
     applied: list = field(default_factory=list)  # (path, Candidate)
     discarded: list = field(default_factory=list)  # (path, Candidate)
+    failed: list = field(default_factory=list)  # (path, Finding, reason): the fixer itself failed
     passes: int = 0
 
 
@@ -1680,6 +1686,10 @@ def run_fixes(paths, settings, *, fix: bool = False, unsafe: bool = False, diff:
         if not silent:
             click.echo(f"mllint: warning: discarded the fix for {c.code} in {path}: "
                        f"the fixed code would not parse", err=True)
+    for path, f, why in run.failed:
+        if not silent:
+            click.echo(f"mllint: warning: could not compute the fix for {f.code} in {path}:{f.location.line}: {why}",
+                       err=True)
     if diff:
         out = []
         for path in sorted(run.texts):

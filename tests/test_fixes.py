@@ -493,3 +493,17 @@ def test_unfixable_pins_are_not_marked(make_repo):
     ctx = fixes.Context(str(root))
     f = _hand("ML0302", "requirements.txt", 1, 1)
     assert not fixes._avail_pin(f, ctx)
+
+
+def test_a_crashing_fixer_costs_only_its_fix(make_repo, monkeypatch):
+    import dataclasses
+
+    def crash(doc, finding, ctx):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(fixes.FIXERS, "ML0301", dataclasses.replace(fixes.FIXERS["ML0301"], compute=crash))
+    root = make_repo({"split.py": SPLIT})
+    code, out, err = run_cli(["check", str(root), "--select", "ML0301", "--fix", "--unsafe-fixes"])
+    assert code == 1
+    assert "could not compute the fix for ML0301 in split.py:3: KeyError" in err
+    assert _read(root / "split.py") == SPLIT
