@@ -43,6 +43,8 @@ class AlertWithoutSeverity(ConfigRule):
                     config_kinds=("prometheus-rules", "k8s"))
 
     def check_config(self, doc, project):
+        if DK.is_test(project, doc.path):
+            return
         for a in DK.alerts_of(doc):
             if not DK.alert_has_severity(a.rule):
                 yield self.finding(doc, a.line, f"alert `{a.name}` has no `severity` label; add one so "

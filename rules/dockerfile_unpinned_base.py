@@ -78,6 +78,8 @@ class DockerfileUnpinnedBase(ConfigRule):
                     fix="unsafe", config_kinds=("dockerfile",))
 
     def check_config(self, doc, project):
+        if DK.is_test(project, doc.path):
+            return
         df = doc.data
         lines = doc.text.splitlines()
         args: dict = {}

@@ -48,7 +48,7 @@ class InfraOnlyAlerts(ProjectRule):
                     tags=("alerting", "monitoring"), options={"model_metric_pattern": DK.MODEL_METRIC_PATTERN})
 
     def check_project(self, project):
-        alerts = [a for a in DK.all_alerts(project) if not project.is_test_path(a.doc.path)]
+        alerts = [a for a in DK.all_alerts(project) if not DK.is_test(project, a.doc.path)]
         if not alerts:
             return
         if not (project.has_training or project.has_serving or DK.model_serving_configs(project)):

@@ -63,7 +63,7 @@ class MissingResourceRequests(ConfigRule):
                     config_kinds=("k8s",))
 
     def check_config(self, doc, project):
-        if project.is_test_path(doc.path) or doc.subkind == "Server" or not DK.is_model_server(doc, project):
+        if DK.is_test(project, doc.path) or doc.subkind == "Server" or not DK.is_model_server(doc, project):
             return  # a Seldon v2 Server's podSpec overrides its ServerConfig, which holds the resources
         serving = getattr(project, "serving_modules", ()) or ()
         workload = doc.subkind in DK.WORKLOAD_KINDS

@@ -60,7 +60,7 @@ class NoHorizontalAutoscaling(ConfigRule):
                     config_kinds=("k8s",))
 
     def check_config(self, doc, project):
-        if project.is_test_path(doc.path) or not DK.is_model_server(doc, project):
+        if DK.is_test(project, doc.path) or not DK.is_model_server(doc, project):
             return
         data = DK.as_map(doc.data)
         spec = DK.as_map(data.get("spec"))

@@ -57,7 +57,7 @@ class RolloutWithoutCanary(ProjectRule):
     def check_project(self, project):
         progressive = DK.progressive_delivery(project)
         for d in project.configs:
-            if project.is_test_path(d.path):
+            if DK.is_test(project, d.path):
                 continue
             if d.kind == "k8s" and d.subkind == "InferenceService":
                 yield from self._isvc(d, progressive)

@@ -57,7 +57,7 @@ class ServingWithoutCostLabels(ConfigRule):
                     config_kinds=("k8s", "cloudformation"), options={"cost_labels": list(DK.COST_LABELS)})
 
     def check_config(self, doc, project):
-        if project.is_test_path(doc.path):
+        if DK.is_test(project, doc.path):
             return
         keys = {str(k).lower() for k in self.options.get("cost_labels") or ()}
         if doc.kind == "cloudformation":

@@ -175,6 +175,14 @@ def is_complete_workload(doc) -> bool:
     return "selector" in spec or doc.subkind == "DaemonSet" or "workloadRef" in spec
 
 
+_TEST_DIR_RE = re.compile(r"(^|/)(testdata|test-data|test_data|e2e)(/|$)")
+
+
+def is_test(project: Any, path: str) -> bool:
+    """Test code and test data (Go-style ``testdata``, e2e suites, fixtures)."""
+    return bool(project.is_test_path(path) or _TEST_DIR_RE.search(path))
+
+
 def _memo(project: Any, key: str, fn):
     cache = project.__dict__.setdefault("_deploy_knowledge", {}) if project is not None else {}
     if key not in cache:
@@ -341,7 +349,7 @@ def model_serving_configs(project: Any) -> list:
                 out.append(d)
             elif d.kind == "dockerfile" and dockerfile_serves_model(d, project):
                 out.append(d)
-        return [d for d in out if not project.is_test_path(d.path)]
+        return [d for d in out if not is_test(project, d.path)]
     return _memo(project, "serving_configs", compute)
 
 
