@@ -25,7 +25,7 @@ breaks on an API change with nothing recording which version it was written agai
 
 ## Known limits
 Packages named through variables (`!pip install {pkg}`, `$PKG`) are not reported. Ranges (`>=`,
-`~=`, `<`) count as unpinned; `==1.5.*` counts as pinned.
+`<`, `~=1.4`) count as unpinned; `==1.5.*` and patch-level `~=1.4.6` count as pinned.
 
 ## Fix safety
 The fix pins each unpinned package on the line to the version recorded in a lock file of the
@@ -67,6 +67,8 @@ def unpinned_packages(args: str) -> list:
         if t.startswith("-"):
             if t in _VALUE_OPTS:
                 skip = True
+            elif not t.startswith("--") and len(t) > 2 and "=" not in t and t[-1] in "rceiftC":
+                skip = True  # a short-option cluster ending in one that takes a value: ``-qr reqs.txt``
             continue
         if any(ch in t for ch in "{}$`"):
             return []  # a variable names the packages: cannot tell
@@ -84,6 +86,8 @@ def unpinned_packages(args: str) -> list:
             continue
         if rest.startswith("==") or rest.startswith("==="):
             continue
+        if rest.startswith("~=") and rest[2:].strip().count(".") >= 2 and "," not in rest:
+            continue  # ``~=1.4.6``: patch releases only
         out.append(spec)
     return out
 
