@@ -1699,8 +1699,11 @@ def run_fixes(paths, settings, *, fix: bool = False, unsafe: bool = False, diff:
             click.echo(text, nl=False)
         if not silent:
             remaining = len(result.findings)
+            mark_fixable(result.findings, root, result)
+            hidden = 0 if unsafe else sum(1 for f in result.findings if f.fix is not None and not f.fix.safe)
+            more = f"; {hidden} more fixable with `--unsafe-fixes`" if hidden else ""
             click.echo(f"Would fix {n_fixed} error{'s' if n_fixed != 1 else ''}"
-                       f" ({remaining} remaining).", err=True)
+                       f" ({remaining} remaining{more}).", err=True)
         return 1 if text else 0
     for path, text in run.texts.items():
         _write(root, path, text)

@@ -249,8 +249,9 @@ def test_diff_changes_nothing(make_repo):
     assert "Would fix 1 error" in err
     assert _read(root / "split.py") == SPLIT
     # without --unsafe-fixes there is nothing to apply: no diff, exit 0
-    code, out, _ = run_cli(["check", str(root), "--select", "ML0301", "--diff"])
+    code, out, err = run_cli(["check", str(root), "--select", "ML0301", "--diff"])
     assert code == 0 and "---" not in out
+    assert "Would fix 0 errors (1 remaining; 1 more fixable with `--unsafe-fixes`)." in err
 
 
 def test_safe_fixes_apply_with_fix_alone(make_repo, monkeypatch):
