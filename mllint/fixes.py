@@ -1042,7 +1042,8 @@ class VersionResolver:
         try:
             from importlib import metadata
 
-            return metadata.version(name)
+            # a local build tag (``2.3.1+cu121``) is not on the index: pin the public version
+            return metadata.version(name).split("+", 1)[0]
         except Exception:
             return None
 
