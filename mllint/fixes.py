@@ -636,9 +636,21 @@ def _add_kwarg_cst(call_src: str, name: str, value: str, replace_none: bool) -> 
     return cst.Module([]).code_for_node(expr.with_changes(args=args))
 
 
+def _named_calls_on_line(doc: Doc, line: int, message: str) -> list:
+    """Calls starting on ``line`` whose callee is the first name in backticks in ``message``."""
+    m = re.search(r"`([A-Za-z_][\w.]*)`", message or "")
+    if not m:
+        return []
+    name = m.group(1).rsplit(".", 1)[-1]
+    return [n for n in ast.walk(doc.tree()) if isinstance(n, ast.Call) and n.lineno == line
+            and (dotted(n.func) or "").rsplit(".", 1)[-1] == name]
+
+
 def _random_state_fix(doc: Doc, finding, ctx) -> Optional[tuple]:
     line, col = doc.position(finding)
-    calls = calls_at(doc, line, col)
+    calls = calls_at(doc, line, col) or _named_calls_on_line(doc, line, getattr(finding, "message", ""))
+    if len(calls) > 1 and not any(c.col_offset == col - 1 for c in calls):
+        calls = calls[:1] if len({(c.col_offset) for c in calls}) == 1 else []
     if not calls:
         return None
     call = calls[0]
