@@ -208,16 +208,25 @@ def _target_names(t) -> list:
     return []
 
 
-def function_flow(fnode) -> dict:
+def function_flow(fnode, ctx=None) -> dict:
     """Picklable data flow facts of one function (see module docstring)."""
     f = _Flow(fnode)
     f.stmts(fnode.body)
+    ann = {}
+    if ctx is not None:
+        for n in ast.walk(fnode):
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
+                a = n.annotation
+                q = ctx.qualname(a) if isinstance(a, (ast.Name, ast.Attribute)) else None
+                if q:
+                    ann[n.target.id] = q
     return {
         "calls": {k: frozenset(v) for k, v in f.calls.items() if v},
         "receivers": {k: frozenset(v) for k, v in f.receivers.items() if v},
         "returns": frozenset(f.returns),
         "attrs": {(l, c): d for l, c, d in f.attr_seeds},
         "prints": frozenset(f.prints),
+        "ann": ann,
     }
 
 
@@ -385,11 +394,28 @@ def is_model_ref(project, path: str, scope: str, ref: Optional[str]) -> bool:
     return bool(MK.MODEL_NAME_RE.match(name)) and not MK.NOT_MODEL_NAME_RE.search(name)
 
 
-def inference_ref(project, path: str, call, target: Optional[str]) -> Optional[str]:
+def annotated_target(project, path: str, flow: Optional[dict], call) -> Optional[str]:
+    """``model: HousePriceModel = ...; model.predict(x)`` -> the project method's scope id."""
+    if not flow or not call.attr or not call.receiver:
+        return None
+    q = (flow.get("ann") or {}).get(call.receiver)
+    if not q:
+        return None
+    ref = project._class_ref(q, path)
+    if ref is None:
+        return None
+    return project._class_method(ref[0], ref[1], call.attr)
+
+
+def inference_ref(project, path: str, call, target: Optional[str], flow: Optional[dict] = None) -> Optional[str]:
     """The model reference a call runs inference on (``model.predict(x)``, ``model(x)``,
     ``self.model(x)``, ``session.run(...)``), else None."""
     if target is not None:
         return None  # a project function/method
+    if flow and call.receiver and (flow.get("ann") or {}).get(call.receiver):
+        q = flow["ann"][call.receiver]
+        if project._class_ref(q, path) is not None:
+            return None  # an instance of a project class: its method is the callee
     if call.qualname is not None:
         return None
     if call.attr is None and call.receiver:

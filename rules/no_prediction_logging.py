@@ -76,7 +76,7 @@ class NoPredictionLogging(FileRule, ProjectRule):
                     tags=("serving", "monitoring"))
 
     def leave_FunctionDef(self, node) -> None:
-        self.record((self.ctx.scope, C.function_flow(node)))
+        self.record((self.ctx.scope, C.function_flow(node, self.ctx)))
 
     leave_AsyncFunctionDef = leave_FunctionDef
 
@@ -119,8 +119,23 @@ class NoPredictionLogging(FileRule, ProjectRule):
                                f"log it (with its input and an id) or send it to a monitoring sink, or enable payload "
                                f"capture")
 
-    def _logged(self, project, flows, reach, members) -> bool:
+    def _logs_own_prediction(self, project, flows, sid) -> bool:
+        reach = project.reachable([sid], through_imports=False)
+        return self._logged(project, flows, reach, [], depth=1)
+
+    def _logged(self, project, flows, reach, members, depth=0) -> bool:
+        if depth > 2:
+            return False
         predicting = {s for s in reach if C.performs_inference(project, s)}
+        extra = set()
+        for sid in reach:
+            flow = flows.get(sid)
+            for c, tgt in project.calls(sid):
+                t = C.annotated_target(project, C.path_of(sid), flow, c) if not tgt else None
+                if t:
+                    extra |= project.reachable([t], through_imports=False)
+        reach = set(reach) | extra
+        predicting |= {s for s in extra if C.performs_inference(project, s)}
         for sid in reach:
             flow = flows.get(sid)
             if not flow:
@@ -128,7 +143,8 @@ class NoPredictionLogging(FileRule, ProjectRule):
             path = C.path_of(sid)
             preds = set()
             for c, tgt in project.calls(sid):
-                if C.inference_ref(project, path, c, tgt) or (tgt and tgt in predicting):
+                tgt = tgt or C.annotated_target(project, path, flow, c)
+                if C.inference_ref(project, path, c, tgt, flow) or (tgt and C.performs_inference(project, tgt)):
                     preds.add(("c", c.line, c.col))
             fn = project.function(sid)
             if fn is not None and sid in members and fn.name in OUTPUT_METHODS:
@@ -139,6 +155,10 @@ class NoPredictionLogging(FileRule, ProjectRule):
                 if flow["calls"].get(pos, frozenset()) & preds:
                     return True
             for c, tgt in project.calls(sid):
+                tgt = tgt or C.annotated_target(project, path, flow, c)
+                if tgt and tgt in predicting and (("c", c.line, c.col) in preds) and C.logs_somewhere(project, tgt) \
+                        and self._logs_own_prediction(project, flows, tgt):
+                    return True
                 if not (flow["calls"].get((c.line, c.col), frozenset()) & preds):
                     continue
                 if C.is_log_or_sink(c):

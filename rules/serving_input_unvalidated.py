@@ -76,7 +76,7 @@ class ServingInputUnvalidated(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0701", level="warning", precision="high", tags=("serving", "data-quality"))
 
     def leave_FunctionDef(self, node) -> None:
-        self.record((self.ctx.scope, C.function_flow(node)))
+        self.record((self.ctx.scope, C.function_flow(node, self.ctx)))
 
     leave_AsyncFunctionDef = leave_FunctionDef
 
