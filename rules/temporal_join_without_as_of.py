@@ -3,11 +3,10 @@
 ## What it does
 Follows frames through the assignments of a function or module (a notebook's cells are one
 module) and flags pandas `merge`/`join`, polars `join` and PySpark `join` calls whose keys are
-entity columns only, when the left frame carries timestamps (read with `parse_dates=`, converted
-with `pd.to_datetime`, used with `.dt`, or holding a column named like `*_at`, `*_ts`,
-`timestamp`, `date`, `time`) and the right-hand frame is a time-varying feature table: it comes
-from a `groupby` over entity and time columns (or a `rolling`/`resample` `on=` a time column) and
-the join uses its entity keys but not its time key. A join whose result is then filtered by comparing time columns is fine, and
+entity columns only, when both frames carry timestamps (read with `parse_dates=`, converted with
+`pd.to_datetime`, used with `.dt`, or holding a column named like `*_at`, `*_ts`, `timestamp`,
+`date`, `time`) and the right-hand frame is time-varying (it comes from `groupby`, `rolling`,
+`resample`, `ewm`). A join whose result is then filtered by comparing time columns is fine, and
 `merge_asof`/`join_asof` never fire.
 
 ## Why is this bad?
@@ -37,9 +36,7 @@ train = pd.merge_asof(events, features.sort_values("day"), left_on="event_ts", r
 ```
 
 ## Known limits
-Join keys, group keys and time columns must be literal strings; time columns are recognised by
-name, so a period key such as `date_block_num` or `wm_yr_wk` is not seen as time (and the join is
-left alone). Joins whose keys are held in variables, index
+Join keys and time columns must be literal strings. Joins whose keys are held in variables, index
 joins without `on=`, SQL strings and Spark join conditions written as expressions are not checked.
 Time filters written through `query()` strings are recognised only when they compare columns.
 """
@@ -135,18 +132,11 @@ class TemporalJoinWithoutAsOf(FileRule):
             return ()
         attr = func.attr
         if attr in DK.TIME_VARYING_METHODS:
-            out = {TV}
-            if attr in ("groupby", "group_by"):
-                by = call.args[0] if call.args else kwarg(call, "by")
-                v = self.ctx.literal(by) if by is not None else None
-                keys = v if isinstance(v, list) else [v]
-                if keys and all(isinstance(k, str) for k in keys):
-                    out.add(("gk", tuple(keys)))
-            on = kwarg(call, "on") or kwarg(call, "index_column")
-            v = self.ctx.literal(on) if on is not None else None
-            if isinstance(v, str) and DK.TIME_NAME.search(v):
-                out.add(("gk", (v,)))
-            return out
+            for x in list(call.args) + [k.value for k in call.keywords]:
+                v = self.ctx.literal(x)
+                if any(isinstance(y, str) and DK.TIME_NAME.search(y) for y in (v if isinstance(v, list) else [v])):
+                    return {TV, TS}
+            return {TV}
         if attr == "dt" or (isinstance(func.value, ast.Attribute) and func.value.attr == "dt"):
             flow.add(root_name(func.value), {TS})
         if attr in DK.JOIN_METHODS and call.args:
@@ -173,14 +163,7 @@ class TemporalJoinWithoutAsOf(FileRule):
         if not names or any(DK.TIME_NAME.search(n) for n in names):
             return  # a time key joins exact timestamps
         ld, rd = self._deps(flow, left), self._deps(flow, right)
-        group_keys = set()
-        for lab in rd:
-            if lab[0] == "gk":
-                group_keys.update(lab[1])
-        time_keys = {k for k in group_keys if DK.TIME_NAME.search(k)}
-        # the right side is keyed by entity + time (a time-varying feature table) and the join uses
-        # only (some of) its entity keys
-        if time_keys and set(names) <= group_keys - time_keys and TS in ld:
+        if TS in ld and TS in rd and TV in rd:
             self.candidates.append((call, None))
 
     def _deps(self, flow, expr):
