@@ -43,7 +43,7 @@ GLOBAL_RANK_TOKENS = re.compile(
     r"get_rank|is_main|is_primary|process_index|is_chief|gpu_rank|node_rank)\b")
 LOCAL_RANK_TOKENS = re.compile(
     r"\b(local_rank|LOCAL_RANK|ddp_local_rank|is_local_main_process|local_process_index|is_local_master|"
-    r"is_local_process_zero|get_local_rank|gpu|device_id|local_master)\b")
+    r"is_local_process_zero|get_local_rank|gpu|gpu_id|local_gpu|device_id|local_master)\b")
 RANK_DECORATORS = re.compile(r"(rank_zero|main_process|master_only|on_main|rank0|is_main)", re.I)
 
 
@@ -86,3 +86,27 @@ def per_rank_target(call) -> bool:
                 if isinstance(p, tuple) and re.search(r"rank|local_rank|process_index|gpu|device", p[1], re.I):
                     return True
     return False
+
+
+# ------------------------------------------------------------------------- shared helpers
+def entry_reach(project, ep) -> set:
+    cache = project.__dict__.setdefault("_ml04_reach", {})
+    key = (ep.path, tuple(ep.scopes))
+    if key not in cache:
+        cache[key] = project.reachable(ep.scopes)
+    return cache[key]
+
+
+def reach_calls(project, reach) -> list:
+    """[(path, scope id, CallInfo, target)] for every call made in the reached scopes."""
+    out = []
+    for sid in sorted(reach):
+        path = sid.partition("::")[0]
+        for call, tgt in project.calls(sid):
+            out.append((path, sid, call, tgt))
+    return out
+
+
+def ddp_flow(calls) -> bool:
+    """Plain torch DDP (not Accelerate/Lightning/HF Trainer, which handle samplers and ranks)."""
+    return any(is_ddp_setup(c) for _, _, c, _ in calls) and not any(injects_sampler(c) for _, _, c, _ in calls)
