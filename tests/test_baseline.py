@@ -28,7 +28,7 @@ def _concise(root, *args):
 
 
 def test_write_then_apply(make_repo):
-    root = make_repo({"train.py": TRAIN})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": TRAIN})
     code, lines, out = _concise(root, "--write-baseline", ".mllint-baseline.json")
     assert code == 1 and len(lines) == 2, out  # writing still reports everything
     data = json.loads((root / ".mllint-baseline.json").read_text())
@@ -41,7 +41,7 @@ def test_write_then_apply(make_repo):
 
 
 def test_moved_lines_stay_matched_and_new_findings_reported(make_repo):
-    root = make_repo({"train.py": TRAIN})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": TRAIN})
     _concise(root, "--write-baseline", "base.json")
     before = json.loads((root / "base.json").read_text())["findings"][0]["fingerprint"]
     # unrelated lines above both findings; a third copy of the same finding; a different new one
@@ -71,7 +71,7 @@ def test_fingerprint_matches_sarif_semantic_fingerprint(make_repo):
     from mllint.engine import scan
     from mllint.report.sarif import build_log
 
-    root = make_repo({"train.py": TRAIN})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": TRAIN})
     settings = load_settings([str(root)], str(root))
     res = scan([str(root)], settings)
     fps = [fp for fp, _ in fingerprints(res)]
@@ -80,7 +80,7 @@ def test_fingerprint_matches_sarif_semantic_fingerprint(make_repo):
 
 
 def test_whitespace_changes_on_the_line_keep_the_match(make_repo):
-    root = make_repo({"train.py": TRAIN})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": TRAIN})
     _concise(root, "--write-baseline", "b.json")
     (root / "train.py").write_text(TRAIN.replace("a = train_test_split(X, y, test_size=0.2)",
                                                  "a = train_test_split(X,  y,   test_size=0.2)  "))
@@ -89,7 +89,7 @@ def test_whitespace_changes_on_the_line_keep_the_match(make_repo):
 
 
 def test_missing_or_bad_baseline_is_a_usage_error(make_repo):
-    root = make_repo({"train.py": TRAIN, "bad.json": "[1, 2]"})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": TRAIN, "bad.json": "[1, 2]"})
     code, _, out = _concise(root, "--baseline", "nope.json")
     assert code == 2 and "does not exist" in out
     code, _, out = _concise(root, "--baseline", "bad.json")
@@ -103,7 +103,7 @@ def test_filter_new_does_not_modify_result(make_repo):
     from mllint.config import load_settings
     from mllint.engine import scan
 
-    root = make_repo({"train.py": TRAIN})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": TRAIN})
     res = scan([str(root)], load_settings([str(root)], str(root)))
     fp = fingerprints(res)[0][0]
     new, matched = filter_new(res, Counter({fp: 1}))

@@ -170,7 +170,7 @@ def _fps(root):
 
 
 def test_fingerprints_stable_when_lines_added_above(make_repo):
-    root = make_repo({"src/train.py": TRAIN})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "src/train.py": TRAIN})
     [(code, line, before)] = _fps(root)
     assert code == "ML0301" and line == 5
     assert set(before) == {"primaryLocationLineHash", "mllint/v1"}

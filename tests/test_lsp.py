@@ -27,7 +27,8 @@ async def client(lsp_client: LanguageClient):
 def project(tmp_path):
     root = tmp_path / "proj"
     (root / ".git").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    # one rule, so that the assertions do not depend on which other rules exist
+    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n\n[tool.mllint]\nselect = [\"ML0301\"]\n")
     return root
 
 
@@ -275,7 +276,7 @@ async def test_configuration_error_is_shown_once(client: LanguageClient, project
     await asyncio.sleep(1.0)
     assert len(client.messages) == 1  # not repeated on every keystroke
     # fixing the configuration and saving it brings the diagnostics back
-    (project / "pyproject.toml").write_text("[tool.mllint]\n")
+    (project / "pyproject.toml").write_text("[tool.mllint]\nselect = [\"ML0301\"]\n")
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     await wait_diagnostics(client, uri, lambda d: len(d) == 1)
 

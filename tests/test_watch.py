@@ -55,7 +55,7 @@ def test_watch_roots(tmp_path):
 def test_loop_reruns_on_change_with_synthetic_events(make_repo):
     from mllint.watch import watch_loop
 
-    root = make_repo({"train.py": BAD})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": BAD})
     out: list = []
 
     def changes():
@@ -80,7 +80,7 @@ def test_loop_reruns_on_change_with_synthetic_events(make_repo):
 def test_loop_ends_when_changes_end(make_repo):
     from mllint.watch import watch_loop
 
-    root = make_repo({"train.py": GOOD})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": GOOD})
     out: list = []
     assert watch_loop([str(root)], _settings(root), "concise", changes=iter(()), echo=out.append, clear=False) == 0
     assert "Starting mllint in watch mode" in "".join(out)
@@ -89,7 +89,7 @@ def test_loop_ends_when_changes_end(make_repo):
 def test_loop_survives_keyboard_interrupt(make_repo):
     from mllint.watch import watch_loop
 
-    root = make_repo({"train.py": BAD})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": BAD})
 
     def changes():
         raise KeyboardInterrupt
@@ -104,7 +104,7 @@ def test_loop_with_real_watchfiles(make_repo):
     pytest.importorskip("watchfiles")
     from mllint.watch import watch_loop
 
-    root = make_repo({"train.py": BAD})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": BAD})
     out: list = []
     stop = threading.Event()
 
@@ -142,7 +142,7 @@ def test_cli_watch_flag(make_repo, monkeypatch):
         return iter(())
 
     monkeypatch.setattr(w, "_default_changes", fake_changes)
-    root = make_repo({"train.py": BAD})
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": BAD})
     code, out, _ = run_cli(["check", "--watch", "--no-cache"], cwd=root)
     assert code == 1
     assert "Starting mllint in watch mode" in out and "train.py:3:1: ML0301" in out
