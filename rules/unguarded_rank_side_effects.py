@@ -1,0 +1,215 @@
+"""DDP code saves checkpoints, logs to a tracker or writes files on every rank.
+
+## What it does
+In code reached from a training entrypoint that sets up plain PyTorch DDP
+(`init_process_group`/`DistributedDataParallel`), flags `torch.save`, `mlflow.log_*`/`start_run`,
+`wandb.init`/`log`/`save`, TensorBoard `SummaryWriter(...)` and `open(..., "w")` calls that no
+main-rank check guards: not inside an `if` on `rank`/`global_rank`/`is_main_process`/
+`master_process`/`is_global_zero`..., not after an early `if rank != 0: return`, not in a function
+decorated `@rank_zero_only`, and not in a helper whose every call site is guarded. A guard on the
+*local* rank only (`local_rank == 0`, `is_local_main_process`) is reported when the script is
+launched on several nodes (`torchrun --nnodes N` with N > 1 in a shell script, Dockerfile, CI or
+DVC command).
+
+## Why is this bad?
+Checkpoint 4 (distributed training): every rank runs the same script. Unguarded, N processes write
+the same checkpoint file at once (corrupt or torn files), open N tracker runs with duplicated
+metrics, and race on log files. On a multi-node job the local rank 0 of every node does it.
+
+## Example
+```python
+import torch
+import torch.distributed as dist
+
+if __name__ == "__main__":
+    dist.init_process_group("nccl")
+    model = torch.nn.parallel.DistributedDataParallel(model)
+    for x, y in loader:
+        model(x).sum().backward()
+        opt.step()
+    torch.save(model.state_dict(), "model.pt")
+```
+
+## Use instead
+```python
+import torch
+import torch.distributed as dist
+
+if __name__ == "__main__":
+    dist.init_process_group("nccl")
+    model = torch.nn.parallel.DistributedDataParallel(model)
+    for x, y in loader:
+        model(x).sum().backward()
+        opt.step()
+    if dist.get_rank() == 0:
+        torch.save(model.state_dict(), "model.pt")
+```
+
+## Known limits
+Any `if` whose test mentions a rank counts as a guard, whatever it compares. Writes whose path
+mentions the rank (`f"ckpt_rank{rank}.pt"`) are per-rank by design and stay silent. Helpers called
+from code the analysis cannot resolve are not reported. Accelerate, Lightning and HF Trainer flows
+are not analysed (no plain DDP set-up).
+"""
+import ast
+
+from mllint.graph import split_scope
+from mllint.knowledge import distributed as DK
+from mllint.rule import FileRule, ProjectRule, RuleMeta
+
+_EXITS = (ast.Return, ast.Raise, ast.Continue)
+
+
+def _tokens(test) -> str:
+    toks = []
+    for n in ast.walk(test):
+        if isinstance(n, ast.Name):
+            toks.append(n.id)
+        elif isinstance(n, ast.Attribute):
+            toks.append(n.attr)
+    return " ".join(toks)
+
+
+class UnguardedRankSideEffects(FileRule, ProjectRule):
+    meta = RuleMeta(code="ML0403", level="warning", precision="high", profile="poc",
+                    tags=("distributed",), fix="none")
+
+    # -------------------------------------------------- walk: functions with an early rank exit
+    def visit_FunctionDef(self, node) -> None:
+        self._early_exit(node)
+
+    def visit_AsyncFunctionDef(self, node) -> None:
+        self._early_exit(node)
+
+    def _early_exit(self, node) -> None:
+        for stmt in node.body[:8]:
+            if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], _EXITS) and not stmt.orelse:
+                kind = DK.guard_kind(_tokens(stmt.test))
+                if kind:
+                    self.record((self.ctx.scope, kind, stmt.lineno))
+                    return
+
+    # ------------------------------------------------------------------------ project phase
+    def check_project(self, project):
+        early = {}
+        for path, s in project.summaries.items():
+            for scope, kind, line in s.facts.get(self.meta.code, []):
+                early[f"{path}::{scope}"] = kind
+        multi = _multi_node_scripts(project)
+        reported = set()
+        for ep in project.training_entrypoints:
+            reach = DK.entry_reach(project, ep)
+            calls = DK.reach_calls(project, reach)
+            if not DK.ddp_flow(calls):
+                continue
+            multi_node = ep.path in multi
+            memo = {}
+            for path, sid, call, _ in calls:
+                what = DK.side_effect(call)
+                if not what or project.is_test_path(path) or DK.per_rank_target(call):
+                    continue
+                key = (path, call.line, call.col)
+                if key in reported:
+                    continue
+                kind = _call_guard(call) or _scope_guard(project, sid, reach, early, memo, 0)
+                if kind == "global" or kind == "unknown":
+                    continue
+                if kind == "local":
+                    if not multi_node:
+                        continue
+                    msg = (f"`{what}` is guarded by the local rank only, but `{ep.path}` runs on several nodes: "
+                           f"local rank 0 of every node repeats it; check the global rank (`dist.get_rank() == 0`)")
+                else:
+                    msg = (f"`{what}` runs on every DDP rank: each process repeats the write/log; guard it with "
+                           f"`if dist.get_rank() == 0:` (or `is_main_process`)")
+                reported.add(key)
+                yield self.finding(path, call.span(), msg)
+
+
+def _call_guard(call):
+    best = None
+    for g in call.guards:
+        k = DK.guard_kind(g)
+        if k == "global":
+            return "global"
+        if k == "local":
+            best = "local"
+    return best
+
+
+def _scope_guard(project, sid, reach, early, memo, depth):
+    """How the scope is guarded as a whole: 'global', 'local', None (unguarded) or 'unknown'."""
+    if sid in memo:
+        return memo[sid]
+    memo[sid] = "unknown"  # recursion guard
+    path, scope = split_scope(sid)
+    result = None
+    fn = project.functions.get(sid)
+    if sid in early:
+        result = early[sid]
+    elif fn is not None and any(DK.RANK_DECORATORS.search(d.dotted or "") for d in fn.decorators):
+        result = "global"
+    elif fn is None:
+        result = None  # module top level / main block: nothing above it
+    elif depth > 6:
+        result = "unknown"
+    else:
+        sites = []
+        for caller in project.callers.get(sid, ()):
+            if caller not in reach:
+                continue
+            for c, tgt in project.calls(caller):
+                if tgt == sid:
+                    sites.append((caller, c))
+        if not sites:
+            result = "unknown"  # reached through something we cannot see: stay silent
+        else:
+            kinds = []
+            for caller, c in sites:
+                k = _call_guard(c)
+                if k != "global":
+                    outer = _scope_guard(project, caller, reach, early, memo, depth + 1)
+                    k = "global" if outer == "global" else (k or outer)
+                kinds.append(k)
+            if any(k is None for k in kinds):
+                result = None
+            elif any(k == "local" for k in kinds):
+                result = "local"
+            elif all(k == "global" for k in kinds):
+                result = "global"
+            else:
+                result = "unknown"
+    memo[sid] = result
+    return result
+
+
+def _nnodes(argv) -> int:
+    for i, a in enumerate(argv):
+        val = None
+        if a in ("--nnodes", "--num_nodes", "--num-nodes") and i + 1 < len(argv):
+            val = argv[i + 1]
+        elif a.startswith(("--nnodes=", "--num_nodes=", "--num-nodes=")):
+            val = a.split("=", 1)[1]
+        if val is not None:
+            hi = val.split(":")[-1]
+            if hi.isdigit():
+                return int(hi)
+    return 1
+
+
+def _multi_node_scripts(project) -> set:
+    out = set()
+    commands = getattr(project, "_commands_of", None)
+    if commands is None:
+        return out
+    for d in project.configs:
+        base = d.path.rsplit("/", 1)[0] if "/" in d.path else ""
+        try:
+            cmds = list(commands(d))
+        except Exception:  # a malformed document: no launch commands
+            continue
+        for argv, line in cmds:
+            if _nnodes(argv) > 1:
+                for ep in project.entries_from_command(argv, d.kind, d.path, line, base):
+                    out.add(ep.path)
+    return out
