@@ -823,3 +823,72 @@ def _payload_capture(project):
                 yield path, c.line
             elif "DataCaptureConfig" in c.kwargs or "data_capture_config" in c.kwargs:
                 yield path, c.line
+
+
+# =============================================================================== repository-level evidence
+def inference_handlers(project) -> list:
+    """Non-test request handlers that run a model (directly or through callees)."""
+    m = memo(project, "inference_handlers")
+    if "v" not in m:
+        m["v"] = [sid for sid in handler_sids(project) if performs_inference(project, sid)]
+    return m["v"]
+
+
+def serving_anchor(project) -> Optional[tuple]:
+    """(path, span) of the serving entrypoint: a `serving` entrypoint (uvicorn/gunicorn target)
+    whose module holds an inference handler, else the first inference handler's def line."""
+    hs = inference_handlers(project)
+    if not hs:
+        return None
+    paths = {path_of(h) for h in hs}
+    for ep in project.entrypoints:
+        if ep.kind == "serving" and ep.path in paths:
+            return ep.anchor
+    return project.handler_anchor(sorted(hs)[0])
+
+
+def any_call(project, pred) -> Optional[tuple]:
+    for path, c in project.all_calls():
+        if pred(c):
+            return path, c
+    return None
+
+
+def qual_in(q: Optional[str], names) -> bool:
+    cq = canonical(q)
+    if not cq:
+        return False
+    for n in names:
+        if cq == n or cq.startswith(n + "."):
+            return True
+    return False
+
+
+def imports_any(project, modules) -> bool:
+    return any(project.uses_module(m) for m in modules)
+
+
+def config_mentions(project, pattern) -> Optional[str]:
+    import re
+    rx = re.compile(pattern, re.I)
+    for d in project.configs:
+        if d.kind in ("k8s", "yaml", "prometheus-rules", "cloudformation", "params", "dockerfile", "requirements",
+                      "pyproject", "conda-env", "shell", "github-workflow", "gitlab-ci"):
+            text = getattr(d, "text", None) or ""
+            if not text:
+                try:
+                    text = repr(d.data)
+                except Exception:
+                    text = ""
+            if rx.search(text):
+                return d.path
+    return None
+
+
+def read_text(project, rel: str, limit: int = 200_000) -> str:
+    import os
+    try:
+        with open(os.path.join(project.root, rel), "rb") as fh:
+            return fh.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return ""
