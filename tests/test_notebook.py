@@ -139,3 +139,11 @@ def test_shell_escape_with_backslash_continuation():
     lines = src.text.split("\n")
     assert lines[:6] == ["", "", "", "import os", "", ""]
     assert lines[6:10] == ["if os:", "    pass", "", "    x = 1"]
+
+
+def test_line_magic_with_open_brackets_and_automagics():
+    raw = make([code("%timeit np.fromiter((xi for xi in x),\n", "                    dtype=x.dtype, count=len(x))\n",
+                     "pip install torchvision onnx\n", "cd data\n", "y = 1")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert not src.errors
+    assert src.text.split("\n")[:5] == ["", "", "", "", "y = 1"]

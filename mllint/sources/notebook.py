@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from typing import Optional
 
 from mllint.sources import CodeSource, LineMap, LoadError, Unreadable, decode_text
@@ -21,6 +22,8 @@ def _is_magic_line(stripped: str) -> bool:
         return False
     if stripped[0] in "%!":
         return True
+    if _AUTOMAGIC_RE.match(stripped):
+        return True  # IPython automagics: `pip install x`, `cd dir`
     if stripped.startswith("?") or (stripped.endswith("?") and not stripped.startswith("#")
                                     and "#" not in stripped and stripped[:-1].replace(".", "").replace("_", "").isalnum()):
         return True
@@ -31,6 +34,15 @@ def _is_magic_line(stripped: str) -> bool:
         if rhs[:1] in ("!", "%") and lhs.replace("_", "").replace(",", "").replace(" ", "").isalnum():
             return True
     return False
+
+
+_STRING_RE = re.compile(r"'[^'\\]*(?:\\.[^'\\]*)*'|\"[^\"\\]*(?:\\.[^\"\\]*)*\"")
+_AUTOMAGIC_RE = re.compile(r"^(pip|conda|mamba)\s+(install|uninstall|list|show|freeze)\b|^cd\s+[^=(]+$")
+
+
+def _bracket_balance(text: str) -> int:
+    t = _STRING_RE.sub("", text).split("#", 1)[0]
+    return sum(t.count(c) for c in "([{") - sum(t.count(c) for c in ")]}")
 
 
 def _locate_lines(raw: str, cell_lines: list, start: int) -> tuple:
@@ -122,12 +134,17 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
             magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].lstrip()[2:].strip() else ""
             body_is_python = magic in PY_CELL_MAGICS
         continued = False  # the previous line was a magic or shell escape ending in a backslash
+        depth = 0  # open brackets of a line magic (IPython reads on until they close)
         for i, text in enumerate(lines):
             stripped = text.strip()
             vline = len(virtual) + 1
             continuation = continued
             is_magic = continued or (i == 0 and stripped.startswith("%%")) or not body_is_python or _is_magic_line(stripped)
-            continued = is_magic and body_is_python and text.rstrip().endswith("\\")
+            if is_magic and body_is_python:
+                depth = max(depth + _bracket_balance(text), 0) if (continuation or stripped[:1] == "%") else 0
+                continued = text.rstrip().endswith("\\") or depth > 0
+            else:
+                continued, depth = False, 0
             if is_magic:
                 if stripped:
                     magics.append((vline, text))
