@@ -3,10 +3,11 @@
 ## What it does
 Follows frames through the assignments of a function or module (a notebook's cells are one
 module) and flags pandas `merge`/`join`, polars `join` and PySpark `join` calls whose keys are
-entity columns only, when both frames carry timestamps (read with `parse_dates=`, converted with
-`pd.to_datetime`, used with `.dt`, or holding a column named like `*_at`, `*_ts`, `timestamp`,
-`date`, `time`) and the right-hand frame is time-varying (it comes from `groupby`, `rolling`,
-`resample`, `ewm`). A join whose result is then filtered by comparing time columns is fine, and
+entity columns only, when the left frame carries timestamps (read with `parse_dates=`, converted
+with `pd.to_datetime`, used with `.dt`, or holding a column named like `*_at`, `*_ts`,
+`timestamp`, `date`, `time`) and the right-hand frame is a time-varying feature table: it comes
+from a `groupby` over entity and time columns (or a `rolling`/`resample` `on=` a time column) and
+the join uses its entity keys but not its time key. A join whose result is then filtered by comparing time columns is fine, and
 `merge_asof`/`join_asof` never fire.
 
 ## Why is this bad?
@@ -36,7 +37,9 @@ train = pd.merge_asof(events, features.sort_values("day"), left_on="event_ts", r
 ```
 
 ## Known limits
-Join keys and time columns must be literal strings. Joins whose keys are held in variables, index
+Join keys, group keys and time columns must be literal strings; time columns are recognised by
+name, so a period key such as `date_block_num` or `wm_yr_wk` is not seen as time (and the join is
+left alone). Joins whose keys are held in variables, index
 joins without `on=`, SQL strings and Spark join conditions written as expressions are not checked.
 Time filters written through `query()` strings are recognised only when they compare columns.
 """
@@ -71,6 +74,7 @@ class TemporalJoinWithoutAsOf(FileRule):
     def _analyse(self, body):
         self.candidates = []  # (call, result var)
         self.filtered = set()  # variables compared on a time column
+        self.gkeys = {}  # variable -> keys of the groupby that built it
         self.ts_vars = set()  # variables whose time-named columns are read somewhere in the scope
         for st in body:
             for n in ast.walk(st):
@@ -112,6 +116,14 @@ class TemporalJoinWithoutAsOf(FileRule):
             key = _col(target)
             if key and DK.TIME_NAME.search(key[1]):
                 flow.add(key[0], {TS})
+        if isinstance(target, ast.Name):
+            keys = self._group_keys(value) if value is not None else None
+            if keys is not None:
+                self.gkeys[target.id] = keys
+            elif value is not None and root_name(value) in self.gkeys and root_name(value) != target.id:
+                self.gkeys[target.id] = self.gkeys[root_name(value)]
+            elif value is None or root_name(value) != target.id:
+                self.gkeys.pop(target.id, None)
         if isinstance(target, ast.Name) and isinstance(value, ast.Call):
             for c in self.candidates:
                 if c[0] is value:
@@ -132,10 +144,6 @@ class TemporalJoinWithoutAsOf(FileRule):
             return ()
         attr = func.attr
         if attr in DK.TIME_VARYING_METHODS:
-            for x in list(call.args) + [k.value for k in call.keywords]:
-                v = self.ctx.literal(x)
-                if any(isinstance(y, str) and DK.TIME_NAME.search(y) for y in (v if isinstance(v, list) else [v])):
-                    return {TV, TS}
             return {TV}
         if attr == "dt" or (isinstance(func.value, ast.Attribute) and func.value.attr == "dt"):
             flow.add(root_name(func.value), {TS})
@@ -162,9 +170,37 @@ class TemporalJoinWithoutAsOf(FileRule):
             names.extend(vals)
         if not names or any(DK.TIME_NAME.search(n) for n in names):
             return  # a time key joins exact timestamps
-        ld, rd = self._deps(flow, left), self._deps(flow, right)
-        if TS in ld and TS in rd and TV in rd:
+        ld = self._deps(flow, left)
+        group_keys = self._group_keys(right)
+        if group_keys is None:
+            group_keys = self.gkeys.get(root_name(right) or "", set())
+        time_keys = {k for k in group_keys if DK.TIME_NAME.search(k)}
+        # the right side is keyed by entity + time (a time-varying feature table) and the join uses
+        # only (some of) its entity keys
+        if time_keys and set(names) <= group_keys - time_keys and TS in ld:
             self.candidates.append((call, None))
+
+    def _group_keys(self, expr):
+        """Keys of the groupby (plus a rolling/resample `on=` time column) that built ``expr``."""
+        keys, found = set(), False
+        for n in ast.walk(expr):
+            if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+                continue
+            if n.func.attr in ("groupby", "group_by"):
+                found = True
+                by = n.args[0] if n.args else kwarg(n, "by")
+                v = self.ctx.literal(by) if by is not None else None
+                vals = v if isinstance(v, list) else [v]
+                if not all(isinstance(k, str) for k in vals):
+                    return set()
+                keys.update(vals)
+            elif n.func.attr in DK.TIME_VARYING_METHODS:
+                on = kwarg(n, "on") or kwarg(n, "index_column")
+                v = self.ctx.literal(on) if on is not None else None
+                if isinstance(v, str):
+                    found = True
+                    keys.add(v)
+        return keys if found else None
 
     def _deps(self, flow, expr):
         out = set(flow.deps(expr))
