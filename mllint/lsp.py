@@ -78,6 +78,7 @@ class OpenFile:
     text: str  # for notebooks, the rebuilt .ipynb JSON
     version: Optional[int] = None
     cells: list = field(default_factory=list)  # [(cell uri, kind 'code'|'markdown', text, version)]
+    language: str = ""  # the client's languageId
 
     @property
     def is_notebook(self) -> bool:
@@ -129,6 +130,8 @@ def lint(root: str, files: list, encoding: str = "utf-16", settings=None) -> dic
         rel = os.path.relpath(f.path, root).replace(os.sep, "/")
         if rel.startswith("../"):
             continue
+        if classify(rel) is None and f.language != "python":
+            continue  # a file mllint does not read (ruff.toml, Pipfile...): never parse it as Python
         overlays[rel] = f.text
         paths.append(f.path)
         by_rel[rel] = f
@@ -399,7 +402,7 @@ def build_server():
                 path = _uri_to_path(doc.uri)
                 if path is None:
                     continue
-                files.append(OpenFile(doc.uri, path, doc.source, doc.version))
+                files.append(OpenFile(doc.uri, path, doc.source, doc.version, language=doc.language_id or ""))
             return files
 
         def root_of(self, path: str) -> str:

@@ -343,3 +343,14 @@ async def test_pull_diagnostics(client_utf8: LanguageClient, project):
     change_doc(client_utf8, uri, BAD, 3)
     assert len(await pull(client_utf8, uri)) == 1
     assert uri not in client_utf8.diagnostics  # never pushed
+
+
+async def test_files_mllint_does_not_read_get_no_diagnostics(client: LanguageClient, project):
+    (project / "ruff.toml").write_text("line-length = 100\n")
+    uri = open_doc(client, project / "ruff.toml", "line-length = 100\n", language="toml")
+    assert await wait_diagnostics(client, uri) == []
+    # an extension-less script the client says is Python is analysed
+    (project / "run").write_text(BAD)
+    uri = open_doc(client, project / "run", BAD)
+    [diag] = await wait_diagnostics(client, uri, lambda d: len(d) == 1)
+    assert diag.code == "ML0301"
