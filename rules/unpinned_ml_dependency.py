@@ -34,7 +34,8 @@ Libraries (no training or serving role) legitimately declare ranges and are not 
 are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`. A lock file (`poetry.lock`,
 `uv.lock`, `Pipfile.lock`, `pdm.lock`, `conda-lock.yml`, `pixi.lock`), pip-compile output (`# via`
 annotations or `--hash`), or a pin of the same package in a requirements or constraints file of
-the same directory or a parent directory counts as pinned.
+the same directory or a parent directory counts as pinned, and so does a compatible-release pin of
+a patch series (`~=1.4.2`, which stays within 1.4).
 
 ## Fix safety
 The fix pins the requirement to the version installed in the current environment (or recorded in
@@ -157,7 +158,7 @@ def _requirements(doc: Any):
         if getattr(rf, "compiled", False) or getattr(rf, "hashes", False):
             return
         for r in rf.requirements:
-            if not r.pinned and not r.url:
+            if not r.pinned and not r.url and not _patch_compatible(r.specifier):
                 yield r.name, r.specifier, r.line, r.col, r.end_col
         return
     data = doc.data if isinstance(doc.data, dict) else {}
@@ -174,7 +175,7 @@ def _requirements(doc: Any):
     used: set = set()
     for table, s in strings:
         r = parse_requirement_line(s, 1)
-        if r is None or r.pinned or r.url:
+        if r is None or r.pinned or r.url or _patch_compatible(r.specifier):
             continue
         line, col = _string_position(doc, s, table, used)
         if line:
@@ -194,6 +195,13 @@ def _requirements(doc: Any):
                 text = doc.line_text(line)
                 col = len(text) - len(text.lstrip()) + 1
                 yield name, version, line, col, len(text.rstrip()) + 1
+
+
+def _patch_compatible(spec: str) -> bool:
+    """``~=1.4.2`` (>=1.4.2, <1.5): a deliberate pin of the minor series, accepted as pinned;
+    ``~=1.4`` (any 1.x) is not."""
+    parts = [p.strip() for p in spec.replace("(", "").replace(")", "").split(",") if p.strip()]
+    return any(re.fullmatch(r"~=\s*\d+\.\d+\.\d+[\w.]*", p) for p in parts)
 
 
 def _poetry_pinned(version: str) -> bool:

@@ -128,6 +128,7 @@ CI_VERSION_VARIABLES = re.compile(
 LITERAL_VERSION_RE = re.compile(
     r"(^|[/_.=-])(v\d+([._-]\d+)*|\d{8}(T?\d{4,6})?|\d{4}-\d{2}-\d{2}|\d+\.\d+(\.\d+)?)(?=$|[/_.-])", re.I)
 
+_MODEL_ARCHIVE_RE = re.compile(r"(^|/)models?[\w.-]*\.(tar\.gz|tgz|zip)$")
 _MODEL_SEGMENT_RE = re.compile(r"(^|/)(models?|model[_-]?artifacts?|checkpoints?)(/|$)", re.I)
 
 
@@ -151,6 +152,8 @@ def is_model_key(key: str) -> bool:
     low = k.lower()
     if low.endswith(tuple(MODEL_EXTENSIONS)):
         return True
+    if _MODEL_ARCHIVE_RE.search(low):
+        return True  # SageMaker's model.tar.gz and friends
     return bool(_MODEL_SEGMENT_RE.search(low + "/"))
 
 
