@@ -454,8 +454,8 @@ def render_html(model: dict) -> str:
 
     # scorecard
     o.append('<h2 id="scorecard">Scorecard</h2>')
-    o.append('<table class="score"><thead><tr><th>#</th><th>Checkpoint</th><th>Status</th><th>Detail</th>'
-             '<th>Rules run</th></tr></thead><tbody>')
+    o.append('<table class="score"><thead><tr><th scope="col">#</th><th scope="col">Checkpoint</th><th scope="col">Status</th><th scope="col">Detail</th>'
+             '<th scope="col">Rules run</th></tr></thead><tbody>')
     for cat in model["scorecard"]:
         o.append(f'<tr class="cat"><td colspan="5">{_e(cat["title"])}</td></tr>')
         for row in cat["checkpoints"]:
