@@ -41,12 +41,47 @@ if __name__ == "__main__":
 ## Known limits
 Any `set_epoch` call reached from the same entrypoint silences every sampler of that entrypoint
 (the analysis does not track which sampler it was called on). `DistributedSampler(...,
-shuffle=False)` (evaluation) is never reported. Samplers in code no training entrypoint reaches are
+shuffle=False)` and samplers of evaluation sets (`val_sampler`, `DistributedSampler(test_ds)`) are
+never reported. A sampler or loader passed to a call the analysis cannot resolve (a trainer object,
+a helper in an ambiguous module) may get `set_epoch` there: silent. Samplers in code no training entrypoint reaches are
 not reported.
 """
+import re
+
 from mllint.knowledge import canonical
 from mllint.knowledge import distributed as DK
 from mllint.rule import ProjectRule, RuleMeta
+
+_EVAL = re.compile(r"(^|_)(val|valid|validation|test|eval|evaluation|dev|holdout)(_|$|\d)", re.I)
+_CARRIER = re.compile(r"(loader|sampler)", re.I)
+_SAFE_CONSUMERS = ("torch.", "tqdm", "enumerate", "len", "iter", "next", "zip", "print", "logging.", "range")
+
+
+def _escapes(calls, names) -> bool:
+    """A sampler or loader handed to code the analysis cannot follow (an unresolved call), which may
+    call ``set_epoch`` itself: stay silent."""
+    for _, _, c, tgt in calls:
+        if tgt is not None:
+            continue
+        q = canonical(c.qualname)
+        if q and q.startswith(_SAFE_CONSUMERS) and not q.startswith("torch.distributed.elastic"):
+            continue
+        if canonical(c.qualname) in DK.DATALOADERS or canonical(c.qualname) in DK.DISTRIBUTED_SAMPLERS:
+            continue
+        for v in list(c.args) + list(c.kwargs.values()):
+            if v.kind == "name":
+                tail = v.value.rsplit(".", 1)[-1]
+                if tail in names or _CARRIER.search(tail):
+                    return True
+    return False
+
+
+def _is_eval(call) -> bool:
+    names = [call.assigned_to or ""]
+    first = call.arg(0, "dataset")
+    if first is not None and first.kind == "name":
+        names.append(first.value.rsplit(".", 1)[-1])
+    return any(_EVAL.search(n.rsplit(".", 1)[-1]) for n in names if n)
 
 
 class DistributedSamplerWithoutSetEpoch(ProjectRule):
@@ -62,7 +97,17 @@ class DistributedSamplerWithoutSetEpoch(ProjectRule):
             if not samplers:
                 continue
             handled = any(c.attr == "set_epoch" or DK.injects_sampler(c) for _, _, c, _ in calls)
+            if not handled:
+                names = {c.assigned_to.rsplit(".", 1)[-1] for _, c in samplers if c.assigned_to}
+                for _, _, c, _ in calls:
+                    sm = c.kwargs.get("sampler")
+                    if canonical(c.qualname) in DK.DATALOADERS and c.assigned_to and sm is not None and (
+                            (sm.kind == "name" and sm.value.rsplit(".", 1)[-1] in names) or sm.kind == "call"):
+                        names.add(c.assigned_to.rsplit(".", 1)[-1])
+                handled = _escapes(calls, names)
             for path, call in samplers:
+                if _is_eval(call):
+                    continue  # an evaluation sampler: its order does not matter
                 sh = call.kwargs.get("shuffle")
                 if sh is not None and not (sh.kind == "const" and sh.value is True):
                     continue  # shuffle=False, or a variable
