@@ -108,8 +108,33 @@ def _convert(node, yaml, constructor) -> Any:
         return node.value
 
 
+# Documents no rule reads, and which are huge in real repositories (multi-megabyte CRD schemas):
+# blanked before composing (line numbers stay valid).
+SKIPPED_K8S_KINDS = ("CustomResourceDefinition",)
+_DOC_SEP = re.compile(r"^---[ \t]*(?:#.*)?$", re.M)
+_TOP_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z]+)", re.M)
+
+
+def _blank_skipped_documents(text: str) -> str:
+    if not any(k in text for k in SKIPPED_K8S_KINDS):
+        return text
+    out, last = [], 0
+    bounds = [m.start() for m in _DOC_SEP.finditer(text)] + [len(text)]
+    for b in bounds:
+        chunk = text[last:b]
+        m = _TOP_KIND.search(chunk)
+        if m and m.group(1) in SKIPPED_K8S_KINDS:
+            first_nl = chunk.find("\n") if chunk.startswith("---") else -1
+            keep = chunk[: first_nl + 1] if first_nl >= 0 else ""
+            chunk = keep + "\n" * chunk[len(keep):].count("\n")
+        out.append(chunk)
+        last = b
+    return "".join(out)
+
+
 def load_yaml_documents(path: str, text: str) -> list:
     """Compose every document of a YAML stream, with marks -> list of (data, first line)."""
+    text = _blank_skipped_documents(text)
     yaml, Loader = _loader()
     loader = Loader(text)
     docs = []
@@ -358,12 +383,24 @@ class ShellScript:
     commands: list = field(default_factory=list)
 
 
+_HEREDOC = re.compile(r"<<(-?)[ \t]*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
+
+
 def split_shell_commands(text: str, first_line: int = 1) -> list:
-    """Split shell text into simple commands (joined continuations, split on ; && || |)."""
+    """Split shell text into simple commands (joined continuations, split on ; && || |);
+    here-document bodies are data, not commands, and are skipped."""
     out = []
     buf, start = "", first_line
+    heredoc = None  # (delimiter, strip tabs)
     for offset, raw in enumerate(text.splitlines()):
         line_no = first_line + offset
+        if heredoc is not None:
+            if (raw.lstrip("\t") if heredoc[1] else raw).rstrip() == heredoc[0]:
+                heredoc = None
+            continue
+        hd = _HEREDOC.search(raw) if "<<" in raw else None
+        if hd and "<<<" not in raw:
+            heredoc = (hd.group(2), bool(hd.group(1)))
         if not buf:
             start = line_no
         s = raw.rstrip()
