@@ -93,7 +93,7 @@ def metric_call(call) -> Optional[str]:
     if call.attr in ("log_metric", "log_metrics") and rt.startswith(("mlflow.tracking.MlflowClient",
                                                                      "mlflow.MlflowClient")):
         return "mlflow"
-    if q == "wandb.log":
+    if q in ("wandb.log", "wandb.run.log"):
         return "wandb"
     if call.attr == "log" and rt.startswith(WANDB_RUN_TYPES):
         return "wandb"

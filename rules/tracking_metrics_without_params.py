@@ -1,0 +1,108 @@
+"""A tracked run logs metrics but never the params or config that produced them.
+
+## What it does
+For every training entrypoint, follows the code it reaches (through project helpers) and reports
+the first metric-logging call (`mlflow.log_metric(s)`, `MlflowClient.log_metric`, `wandb.log`,
+`run.log`) when the same tracker never receives parameters or config anywhere on that path:
+`mlflow.log_param(s)`, `mlflow.autolog()`/`mlflow.<flavor>.autolog()`, `log_dict`, `log_artifact`,
+`wandb.init(config=...)`, `wandb.config.update(...)`, `run.config.update(...)`, `log_hyperparams`,
+W&B sweeps.
+
+## Why is this bad?
+Checkpoint 2 (experiment tracking): a metric without the parameters behind it cannot be compared
+with other runs or reproduced. The tracker shows that accuracy went up, not which learning rate,
+data version or model config did it.
+
+## Example
+```python
+import mlflow
+from sklearn.linear_model import LogisticRegression
+
+if __name__ == "__main__":
+    with mlflow.start_run():
+        model = LogisticRegression(C=0.5).fit(X, y)
+        mlflow.log_metric("accuracy", model.score(X_val, y_val))
+```
+
+## Use instead
+```python
+import mlflow
+from sklearn.linear_model import LogisticRegression
+
+if __name__ == "__main__":
+    with mlflow.start_run():
+        mlflow.log_params({"C": 0.5})
+        model = LogisticRegression(C=0.5).fit(X, y)
+        mlflow.log_metric("accuracy", model.score(X_val, y_val))
+```
+
+## Known limits
+Params recorded outside the code (an `MLproject` entry point's parameters under `mlflow run`,
+Databricks autologging, `wandb.config.x = ...` attribute assignments) count as recorded when they
+can be seen: any `MLproject` file silences MLflow findings, any `wandb.config` use silences W&B
+findings. Neptune and Comet are not analysed (Comet logs command-line arguments automatically).
+"""
+from mllint.knowledge import canonical
+from mllint.knowledge import tracking as TR
+from mllint.rule import FileRule, ProjectRule, RuleMeta
+
+
+class TrackingMetricsWithoutParams(FileRule, ProjectRule):
+    meta = RuleMeta(code="ML0202", level="warning", precision="high", profile="poc",
+                    tags=("experiment-tracking",), fix="none")
+
+    # -------------------------------------- walk: any read/write of ``wandb.config`` (attribute sets)
+    def visit_Attribute(self, node) -> None:
+        if node.attr != "config":
+            return
+        q = self.ctx.qualname(node)
+        if q and canonical(q).startswith(("wandb.config", "wandb.run.config")):
+            if not self.ctx.summary.facts.get(self.meta.code):
+                self.record("wandb-config")
+            return
+        base = node.value
+        if hasattr(base, "id"):
+            t = self.ctx.var_type(base.id)
+            if t and canonical(t).startswith(TR.WANDB_RUN_TYPES) and not self.ctx.summary.facts.get(self.meta.code):
+                self.record("wandb-config")
+
+    # ------------------------------------------------------------------------------- project
+    def check_project(self, project):
+        mlproject = any(d.kind == "mlproject" for d in project.configs)
+        reported = set()
+        for ep in project.training_entrypoints:
+            if project.is_test_path(ep.path):
+                continue
+            reach = project.reachable(ep.scopes)
+            metrics = {}
+            params = set()
+            paths = set()
+            for sid in sorted(reach):
+                path = sid.partition("::")[0]
+                paths.add(path)
+                for call, _ in project.calls(sid):
+                    m = TR.metric_call(call)
+                    if m and not project.is_test_path(path):
+                        prev = metrics.get(m)
+                        cand = (path != ep.path, path, call.line, call.col, call)
+                        if prev is None or cand[:4] < prev[:4]:
+                            metrics[m] = cand
+                    p = TR.param_call(call)
+                    if p:
+                        params.add(p)
+            if any(project.summaries[p].facts.get(self.meta.code) for p in paths if p in project.summaries):
+                params.add("wandb")
+            if mlproject:
+                params.add("mlflow")
+            if "any" in params:
+                continue
+            for tracker, (_, path, line, col, call) in sorted(metrics.items()):
+                if tracker in params or (path, line, col) in reported:
+                    continue
+                reported.add((path, line, col))
+                name = "MLflow" if tracker == "mlflow" else "W&B"
+                fix = "`mlflow.log_params(...)` or `mlflow.autolog()`" if tracker == "mlflow" else \
+                    "`wandb.init(config=...)`"
+                yield self.finding(path, call.span(),
+                                   f"this run logs metrics to {name} but never its params or config; record them with "
+                                   f"{fix} so the metrics can be compared and reproduced")
