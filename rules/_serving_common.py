@@ -892,3 +892,38 @@ def read_text(project, rel: str, limit: int = 200_000) -> str:
             return fh.read(limit).decode("utf-8", "replace")
     except OSError:
         return ""
+
+
+BUILTIN_METRIC_SERVERS = ("kserve", "ts", "bentoml", "ray", "mlserver", "seldon_core", "triton_python_backend_utils",
+                          "sagemaker_inference")
+
+
+def web_inference_handlers(project) -> list:
+    """Inference handlers of hand-written web apps (FastAPI, Flask, ...), i.e. not served by a model
+    server that exports request metrics by itself (KServe, TorchServe, BentoML, Ray Serve, MLServer,
+    Seldon, SageMaker/Lambda scripts)."""
+    out = []
+    for sid in inference_handlers(project):
+        path = path_of(sid)
+        fn = project.function(sid)
+        s = project.summaries.get(path)
+        if fn is None or s is None or not fn.decorators:
+            continue
+        mods = {(i.module or "").split(".")[0] for i in s.imports}
+        if mods & set(BUILTIN_METRIC_SERVERS):
+            continue
+        if any(canonical(d.qualname).startswith(("bentoml.", "ray.")) for d in fn.decorators):
+            continue
+        out.append(sid)
+    return out
+
+
+def web_anchor(project) -> Optional[tuple]:
+    hs = web_inference_handlers(project)
+    if not hs:
+        return None
+    paths = {path_of(h) for h in hs}
+    for ep in project.entrypoints:
+        if ep.kind == "serving" and ep.path in paths:
+            return ep.anchor
+    return project.handler_anchor(sorted(hs)[0])

@@ -104,7 +104,7 @@ LOAD_TEST_FILES = (r"(^|/)locustfile[^/]*\.py$", r"(^|/)locust[^/]*\.py$", r"(^|
 LOAD_TEST_MODULES = ("locust", "pytest_benchmark", "molotov")
 LOAD_TEST_COMMANDS = ("k6", "vegeta", "hey", "wrk", "ab", "locust", "perf_analyzer", "model_analyzer", "ghz",
                       "artillery", "oha", "bombardier")
-COST_LABELS = re.compile(r"(model|version|variant|deployment|revision|tenant|customer|team|endpoint)", re.I)
+COST_LABELS = re.compile(r"(model|version|variant|deployment|revision|tenant|customer|team)", re.I)
 
 # ------------------------------------------------------------------ model quality monitoring (checkpoint 13)
 QUALITY_MONITORING = (
