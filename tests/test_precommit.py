@@ -202,18 +202,22 @@ def test_try_repo(tmp_path):
                GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
                GIT_COMMITTER_EMAIL="t@example.com")
     env.pop("MLLINT_OUTPUT_FORMAT", None)
-    # one run, two hooks' worth of evidence: the failing file fails, the clean one is not reported,
-    # and an unpassed file with a finding stays out of the per-file hook's report
-    cmd = [*_pre_commit(), "try-repo", ROOT, "mllint", "--verbose", "--files", "src/train.py", "src/serve.py",
+    # both hooks in one run (try-repo without a hook id runs the whole manifest): the per-file hook
+    # reports the failing and the cross-file finding in the passed files only; the whole-repository
+    # hook also reports src/cv.py, which was not passed
+    cmd = [*_pre_commit(), "try-repo", ROOT, "--verbose", "--files", "src/train.py", "src/serve.py",
            "app/loading.py"]
     proc = subprocess.run(cmd, cwd=proj, capture_output=True, text=True, env=env, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
-    assert "src/train.py:5:12: ML0301" in out, out
-    reported = set(re.findall(r"(?m)^(\S+?):\d+:\d+: ML\d{4}", out))
+    assert "- hook id: mllint\n" in out and "- hook id: mllint-repo" in out, out
+    per_file, whole = out.split("- hook id: mllint-repo", 1)
+    assert "src/train.py:5:12: ML0301" in per_file, out
+    reported = set(re.findall(r"(?m)^(\S+?):\d+:\d+: ML\d{4}", per_file))
     assert reported <= {"src/train.py", "app/loading.py"}, out
     if _has_rule("ML0901"):  # cross-file: the handler calling the loader is in a file not passed
-        assert "app/loading.py:5:12: ML0901" in out, out
+        assert "app/loading.py:5:12: ML0901" in per_file, out
+    assert "src/cv.py:3:6: ML0301" in whole and "src/train.py:5:12: ML0301" in whole, out
     # the clean file alone passes
     cmd = [*_pre_commit(), "try-repo", ROOT, "mllint", "--verbose", "--files", "src/serve.py", "src/config.py",
            "ruff.toml", "Pipfile", ".clang-format"]
