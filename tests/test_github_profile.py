@@ -234,8 +234,10 @@ def _multitool():
 def _validate(tool, sarif_path, out_path):
     # --rich-return-code last: followed by another argument it takes it as its value and fails.
     # The exit code stays 0 when problems are found, so the verdict is read from the output log.
+    # (a .NET binary: invariant globalization so that a machine without libicu can run it)
+    env = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1", DOTNET_CLI_TELEMETRY_OPTOUT="1")
     proc = subprocess.run([*tool, "validate", "--rule-kind", "Gh", "-o", str(out_path), str(sarif_path),
-                           "--rich-return-code"], capture_output=True, text=True, timeout=300)
+                           "--rich-return-code"], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out_path, encoding="utf-8") as fh:
         return json.load(fh)["runs"][0]["results"], proc.stdout
