@@ -451,9 +451,8 @@ def build_server():
                 if self.pull:
                     changed = changed or old is None or [e.diagnostic for e in old] != [e.diagnostic for e in entries]
                     continue
-                version = next((e.version for e in entries), None)
                 self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-                    uri=uri, version=version, diagnostics=[e.diagnostic for e in entries]))
+                    uri=uri, version=versions.get(uri), diagnostics=[e.diagnostic for e in entries]))
             if self.pull and changed and self.refresh:
                 # another open document's diagnostics may have changed (project-level rules)
                 self.workspace_diagnostic_refresh(None)
