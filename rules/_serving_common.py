@@ -65,6 +65,7 @@ class _Flow:
         self.returns: set = set()
         self.attr_seeds: list = []  # (line, col, dotted) attribute loads: request.json ...
         self.prints: set = set()
+        self.loops: dict = {}  # for-loop line -> (origins of the iterable, iterates a range())
         self.fnode = fnode
         for a in _all_args(fnode.args):
             self.env[a.arg] = {("p", a.arg)}
@@ -152,6 +153,11 @@ class _Flow:
             self.returns |= self.expr(st.value)
         elif isinstance(st, (ast.For, ast.AsyncFor)):
             o = self.expr(st.iter)
+            it = st.iter
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "enumerate" and it.args:
+                it = it.args[0]
+            counted = isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            self.loops[st.lineno] = (frozenset(o), counted)
             self.assign(st.target, o)
             for _ in range(2):
                 self.stmts(st.body)
@@ -227,6 +233,7 @@ def function_flow(fnode, ctx=None) -> dict:
         "attrs": {(l, c): d for l, c, d in f.attr_seeds},
         "prints": frozenset(f.prints),
         "ann": ann,
+        "loops": dict(f.loops),
     }
 
 
