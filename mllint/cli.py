@@ -196,7 +196,16 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
     if watch:
         from mllint.watch import watch_loop
 
-        return watch_loop(paths, settings, output_format or "concise")
+        def reload_settings():  # the configuration changed: re-read it, CLI options still win
+            fresh = load(paths, **opts)[1]
+            if jobs is not None:
+                fresh.jobs = jobs
+            if cache_dir:
+                fresh.cache_dir = os.path.abspath(cache_dir)
+            return fresh
+
+        return watch_loop(paths, settings, output_format or "concise", reload=reload_settings,
+                          use_cache=not no_cache)
     use_cache = not no_cache
     if fix or diff or unsafe_fixes and (fix or diff) or add_noqa:
         from mllint.fixes import run_fixes

@@ -11,7 +11,8 @@ import sys
 import time
 from typing import Callable, Iterable, Optional
 
-CONFIG_NAMES = {"pyproject.toml", "mllint.toml", ".mllint.toml", ".gitignore", ".ignore"}
+SETTINGS_NAMES = {"pyproject.toml", "mllint.toml", ".mllint.toml"}
+CONFIG_NAMES = SETTINGS_NAMES | {".gitignore", ".ignore"}
 
 
 def relevant(path: str, root: str) -> bool:
@@ -56,20 +57,23 @@ def _default_changes(roots: list, root: str, stop_event=None) -> Iterable:
                             raise_interrupt=False, debounce=300)
 
 
-def run_once(paths: list, settings, fmt: str) -> tuple:
+def run_once(paths: list, settings, fmt: str, use_cache: bool = True) -> tuple:
     """-> (exit code, report text)."""
     from mllint.engine import scan
     from mllint.report import render
 
-    result = scan(list(paths), settings, use_cache=True)
+    result = scan(list(paths), settings, use_cache=use_cache)
     return result.exit_code(), render(fmt, result)
 
 
 def watch_loop(paths, settings, fmt: str = "concise", *, changes: Optional[Iterable] = None,
                max_runs: Optional[int] = None, echo: Optional[Callable[[str], None]] = None,
-               clear: Optional[bool] = None, stop_event=None) -> int:
+               clear: Optional[bool] = None, stop_event=None, reload: Optional[Callable] = None,
+               use_cache: bool = True) -> int:
     """Scan, print, then re-scan on every batch of relevant changes.  Returns the exit code of the
-    last scan (0 on Ctrl-C).  ``max_runs`` bounds the number of scans (tests)."""
+    last scan (0 on Ctrl-C).  ``max_runs`` bounds the number of scans (tests).  ``reload()``
+    returns fresh settings after a configuration file changed (the CLI passes one that keeps its
+    options); without it the settings of the start are kept."""
     paths = list(paths) or ["."]
     root = settings.root
     if echo is None:
@@ -90,7 +94,7 @@ def watch_loop(paths, settings, fmt: str = "concise", *, changes: Optional[Itera
             echo("\x1b[2J\x1b[H")
         echo(f"[{time.strftime('%H:%M:%S')}] {reason}\n")
         try:
-            rc, text = run_once(paths, settings, fmt)
+            rc, text = run_once(paths, settings, fmt, use_cache)
         except Exception as exc:  # keep watching: the next edit may fix it
             echo(f"mllint: error: {type(exc).__name__}: {exc}\n")
             return 2
@@ -109,8 +113,15 @@ def watch_loop(paths, settings, fmt: str = "concise", *, changes: Optional[Itera
             if not batch:
                 continue
             names = sorted({os.path.relpath(p, root).replace(os.sep, "/") for _, p in batch})
+            note = ""
+            if reload is not None and any(n.rsplit("/", 1)[-1] in SETTINGS_NAMES for n in names):
+                try:
+                    settings = reload()
+                except Exception as exc:  # a broken config while editing it: keep the last good one
+                    msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+                    note = f"\nmllint: error: {msg}; keeping the previous configuration"
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            code = one(f"File change detected ({shown}); re-running mllint...")
+            code = one(f"File change detected ({shown}); re-running mllint...{note}")
             if max_runs is not None and runs >= max_runs:
                 break
     except KeyboardInterrupt:

@@ -155,3 +155,28 @@ def test_import_is_light():
 
     code = "import sys, mllint.watch; assert 'watchfiles' not in sys.modules, 'watchfiles imported eagerly'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_watch_reloads_the_configuration(make_repo, monkeypatch):
+    """Editing pyproject.toml during --watch re-reads it (CLI options still apply); a broken
+    configuration keeps the previous one."""
+    import mllint.watch as w
+
+    root = make_repo({"pyproject.toml": "[tool.mllint]\nselect = [\"ML0301\"]\n", "train.py": BAD})
+
+    def fake_changes(roots, root_, stop_event=None):
+        def gen():
+            (root / "pyproject.toml").write_text("[tool.mllint]\nno-such-key = 1\n")
+            yield {(2, str(root / "pyproject.toml"))}
+            (root / "pyproject.toml").write_text("[tool.mllint]\nselect = [\"ML0301\"]\nignore = [\"ML0301\"]\n")
+            yield {(2, str(root / "pyproject.toml"))}
+        return gen()
+
+    monkeypatch.setattr(w, "_default_changes", fake_changes)
+    code, out, _ = run_cli(["check", "--watch", "--no-cache", "--output-format", "concise"], cwd=root)
+    runs = re.split(r"(?m)^\[\d\d:\d\d:\d\d\] ", out)[1:]
+    assert len(runs) == 3, out
+    assert "ML0301" in runs[0]
+    assert "no-such-key" in runs[1] and "keeping the previous configuration" in runs[1] and "ML0301" in runs[1]
+    assert "ML0301" not in runs[2] and "All checks passed" in runs[2], out
+    assert code == 0
