@@ -12,8 +12,7 @@ feature-transformation code (pandas/numpy operations such as `fillna`, `map`, `a
   training entrypoints reach and what the serving modules reach), and
 - no dbt project computes the features upstream.
 
-The finding is anchored at the request handler that computes features (else the serving
-entrypoint).
+The finding is anchored at the first request handler that computes features.
 
 ## Why is this bad?
 Checkpoint 8 (feature store / shared feature definitions): two copies of the feature logic drift
@@ -39,9 +38,14 @@ def amount_log(amount):
 ```
 
 ## Known limits
+In a repository of many examples, only training entrypoints under the serving module's
+grandparent directory are paired with it.
 Features computed in SQL, another language or a service outside the repository are not seen; a
 shared module counts whatever it contains (feature code or a shared read function).
 """
+import os
+import re
+
 from mllint.graph import split_scope
 from mllint.knowledge import data as DK
 from mllint.rule import ProjectRule, RuleMeta
@@ -53,6 +57,9 @@ _FEATURE_ATTRS = frozenset({
 })
 
 
+_FEATURE_FN = re.compile(r"(feature|featuri[sz]e|preprocess|prepare|build_x|make_x|encode_input)", re.I)
+
+
 class NoSharedFeatureDefinitions(ProjectRule):
     meta = RuleMeta(code="ML0801", level="note", precision="medium", profile="production",
                     tags=("feature-store", "training-serving-skew"))
@@ -60,32 +67,42 @@ class NoSharedFeatureDefinitions(ProjectRule):
     def check_project(self, project):
         if not project.has_training or not project.has_serving:
             return
-        anchor = project.first_serving_anchor()
-        if anchor is None:
-            return
         if self._has_feature_store(project) or project.has_file(r"(^|/)dbt_project\.ya?ml$"):
             return
-        train_sids = {s for s in project.training_scopes if not project.is_test_path(split_scope(s)[0])}
+        anchor = None
+        for sid in project.request_roots:  # the handler that computes features
+            if not project.is_test_path(split_scope(sid)[0]) and \
+                    self._computes(project, project.reachable([sid], through_imports=False)):
+                anchor = project.handler_anchor(sid)
+                break
+        if anchor is None:
+            return
+        near = self._near_training(project, anchor[0])
+        if not near:
+            return  # training and serving of unrelated examples in a monorepo
+        train_sids = {s for s in project.reachable([r for ep in near for r in ep.scopes])
+                      if not project.is_test_path(split_scope(s)[0])}
+        if not self._computes(project, train_sids):
+            return
         serve_sids = {s for s in project.request_scopes | project.startup_scopes
                       if not project.is_test_path(split_scope(s)[0])}
         serve_sids |= {f"{p}::<module>" for p in project.serving_modules if not project.is_test_path(p)}
-        if not self._computes(project, train_sids) or not self._computes(project, project.request_scopes):
-            return
         train_paths = {split_scope(s)[0] for s in train_sids}
         serve_paths = {split_scope(s)[0] for s in serve_sids}
         for path in train_paths & serve_paths:
             s = project.summaries.get(path)
             if s is not None and s.functions:
                 return  # a shared project module with functions (feature code or a shared reader)
-        for sid in project.request_roots:  # prefer the handler that computes the features
-            if not project.is_test_path(split_scope(sid)[0]) and \
-                    self._computes(project, project.reachable([sid], through_imports=False)):
-                anchor = project.handler_anchor(sid)
-                break
         path, span = anchor
         yield self.finding(path, span, "training and serving both compute features but share no feature module "
                                        "and no feature store: the two copies will drift; move the feature code "
                                        "into one module imported by both (or a feature store)")
+
+    def _near_training(self, project, serve_path):
+        """Training entrypoints in the serving module's project: under its grandparent directory."""
+        base = os.path.dirname(os.path.dirname(serve_path))
+        return [ep for ep in project.training_entrypoints
+                if not project.is_test_path(ep.path) and (not base or ep.path.startswith(base + "/"))]
 
     def _computes(self, project, sids) -> bool:
         n = 0
@@ -96,8 +113,8 @@ class NoSharedFeatureDefinitions(ProjectRule):
                 if c.attr in _FEATURE_ATTRS or (c.qualname or "").rsplit(".", 1)[-1] in _FEATURE_ATTRS:
                     n += 1
             fn = project.function(sid)
-            if fn is not None:
-                n += fn.ops
+            if fn is not None and _FEATURE_FN.search(fn.name) and len(fn.fields) >= 2:
+                return True
             if n >= 2:
                 return True
         return False
