@@ -6,7 +6,7 @@ the first metric-logging call (`mlflow.log_metric(s)`, `MlflowClient.log_metric`
 `run.log`) when the same tracker never receives parameters or config anywhere on that path:
 `mlflow.log_param(s)`, `mlflow.autolog()`/`mlflow.<flavor>.autolog()`, `log_dict`, `log_artifact`,
 `wandb.init(config=...)`, `wandb.config.update(...)`, `run.config.update(...)`, `log_hyperparams`,
-W&B sweeps.
+Accelerate `init_trackers(..., config=...)`, W&B sweeps.
 
 ## Why is this bad?
 Checkpoint 2 (experiment tracking): a metric without the parameters behind it cannot be compared

@@ -122,6 +122,9 @@ def param_call(call) -> Optional[str]:
         return "wandb"
     if call.attr == "log_hyperparams":
         return "any"
+    if call.attr == "init_trackers" and (call.kwargs.get("config") is not None or len(call.args) >= 2
+                                         or call.star_kwargs):
+        return "any"  # Accelerate passes the config to every tracker it starts (wandb included)
     return None
 
 
