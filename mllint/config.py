@@ -69,7 +69,7 @@ def find_config(start: str) -> Optional[str]:
                     data = tomllib.load(fh)
                 if isinstance(data.get("tool"), dict) and "mllint" in data["tool"]:
                     return p
-            except (OSError, tomllib.TOMLDecodeError):
+            except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, invalid or too deep
                 pass
         parent = os.path.dirname(cur)
         if parent == cur:
@@ -85,6 +85,10 @@ def read_config_table(path: str) -> dict:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}")
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {path}: {exc}")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8")
+    except RecursionError:
+        raise ConfigError(f"invalid TOML in {path}: nested too deeply")
     if os.path.basename(path) == "pyproject.toml":
         table = (data.get("tool") or {}).get("mllint") or {}
     else:

@@ -170,6 +170,11 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
         f, n = _unreadable(df.path, exc.message, exc.line, exc.col)
         fr.findings.append(f)
         fr.notifications.append(n)
+    except (RecursionError, MemoryError) as exc:  # e.g. JSON/TOML nested beyond the parsers' limits
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
+        f, n = _unreadable(df.path, f"cannot parse: the file is {what} to analyse")
+        fr.findings.append(f)
+        fr.notifications.append(n)
     except Exception as exc:  # an internal error on one file never stops the scan
         n = Notification(message=f"{df.path}: internal error while reading: {type(exc).__name__}: {exc}",
                          level="error", descriptor="internal-error", path=df.path)

@@ -215,3 +215,19 @@ def test_fifo_with_cache_does_not_hang(make_repo, tmp_path):
         code, out, err = _run_with_timeout(args, str(root), timeout=60)
         got = {(f["location"]["path"], f["code"]) for f in json.loads(out)}
         assert got == {("pipe.py", "ML0000"), ("ok.py", "ML0301")}
+
+
+def test_nesting_beyond_parser_limits(make_repo):
+    root = make_repo({"deep.ipynb": "[" * 100_000 + "]" * 100_000, "ok.py": GOOD})
+    code, out, err = _run_with_timeout(["check", "--no-cache", "--output-format", "json", "."], str(root))
+    assert code == 1, err
+    got = {(f["location"]["path"], f["code"]) for f in json.loads(out)}
+    assert got == {("deep.ipynb", "ML0000"), ("ok.py", "ML0301")}
+
+
+def test_undecodable_pyproject_is_ml0000_not_a_crash(make_repo):
+    root = make_repo({"pyproject.toml": b"[tool.mllint]\nselect = ['\xff']\n", "ok.py": GOOD})
+    code, out, err = _run_with_timeout(["check", "--no-cache", "--output-format", "json", "."], str(root))
+    assert code == 1, err
+    got = {(f["location"]["path"], f["code"]) for f in json.loads(out)}
+    assert got == {("pyproject.toml", "ML0000"), ("ok.py", "ML0301")}
