@@ -6,7 +6,7 @@ and friends, polars and dask readers, `spark.read.*`, `datasets.load_dataset`) a
 shows no data validation:
 
 - no validation library: Great Expectations (`great_expectations`/`gx`), pandera, TFDV
-  (`validate_statistics`), deepchecks, Soda, whylogs constraints, Evidently test suites, pydeequ,
+  (`validate_statistics`), deepchecks, Soda, whylogs constraints, Evidently (test suites and data-quality reports), pydeequ,
   pydantic models on the training path;
 - no dbt `schema.yml` tests, no `great_expectations/` or Soda checks configuration;
 - no hand-rolled checks: an `assert` on, or an `if ...: raise` guarded by, `isna`/`isnull`,

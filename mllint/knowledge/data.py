@@ -115,7 +115,7 @@ SPARK_READ_METHODS = frozenset({"csv", "parquet", "table", "json", "orc", "load"
 
 # ----------------------------------------------------------------- validation tools
 VALIDATION_MODULES = ("great_expectations", "gx", "pandera", "tensorflow_data_validation", "deepchecks", "soda",
-                      "whylogs", "pydeequ", "evidently.test_suite", "evidently.tests", "evidently.test_preset",
+                      "whylogs", "pydeequ", "evidently",
                       "pointblank", "frictionless", "cerberus", "marshmallow", "schema", "voluptuous",
                       "dataprofiler")
 VALIDATION_FUNCTIONS = frozenset({"tensorflow_data_validation.validate_statistics",
