@@ -77,7 +77,12 @@ class NoMlIncidentRunbook(ProjectRule):
                     or (d.kind == "k8s" and d.subkind in ("PrometheusRule", "AlertmanagerConfig"))]
             if not docs:
                 return
-            path, line = docs[0].path, docs[0].line
+            d = docs[0]
+            alarms = DK.cfn_resources(d, "AWS::CloudWatch::Alarm") if d.kind == "cloudformation" else []
+            if d.kind == "cloudformation" and not alarms:
+                return
+            path, line = d.path, (alarms[0][2] if alarms else d.data.line_of("kind") if hasattr(d.data, "line_of")
+                                  else d.line)
         yield self.finding(path, (line, 1, line, 2),
                            "alerts are defined but no incident runbook covers ML failures (drift, degraded "
                            "predictions, data quality, skew); document how to confirm, roll back the model and "

@@ -314,8 +314,8 @@ def has_alerting(project: Any) -> Optional[str]:
                               "create_monitor") or (c.qualname or "").startswith(("datadog_api_client", "pagerduty",
                                                                                      "opsgenie")):
                     return f"alarm API call {path}:{c.line}"
-        rx = re.compile(r"(^|/)[^/]*(alert|alarm|monitor|alertmanager|pagerduty|opsgenie)[^/]*\.(tf|json|ya?ml|jsonnet|libsonnet|rules)$",
-                        re.I)
+        rx = re.compile(r"(^|/)[^/]*(alert|alarm|alertmanager|pagerduty|opsgenie)[^/]*\.(tf|json|ya?ml|jsonnet|libsonnet|"
+                        r"rules)$|(^|/)[^/]*(monitor|datadog)[^/]*\.tf$", re.I)
         for p in project.inventory:
             if rx.search(p) and not project.is_test_path(p):
                 return f"alerting file {p}"
@@ -446,7 +446,7 @@ DEPLOY_CMD_RE = re.compile(
     r"cloudformation\s+deploy)\b|\bsam\s+deploy\b|\bserverless\s+deploy\b|\bsls\s+deploy\b|\bcdk\s+deploy\b|"
     r"\bterraform\s+apply\b|\baz\s+(ml\s+online-(deployment|endpoint)\s+(create|update)|webapp\s+deploy|containerapp\s+update)\b|"
     r"\bbentoml\s+deploy\b|\bmlflow\s+deployments\s+(create|update)\b|\bfly\s+deploy\b|\bheroku\s+container:release\b|"
-    r"\bargocd\s+app\s+sync\b|\bseldon\s+model\s+load\b|\bkn\s+service\s+(create|update)\b")
+    r"\bargocd\s+app\s+sync\b|\banyscale\s+service\s+(rollout|deploy)\b|\bmodal\s+deploy\b|\bseldon\s+model\s+load\b|\bkn\s+service\s+(create|update)\b")
 DEPLOY_ACTION_RE = re.compile(
     r"deploy-cloudrun|amazon-ecs-deploy|k8s-deploy|webapps-deploy|aws-sam|deploy-appengine|helm-deploy|"
     r"aws-cloudformation-github-deploy|serverless|kubectl-action|azure/aks-set-context(?!x)", re.I)
