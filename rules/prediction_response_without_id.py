@@ -64,7 +64,12 @@ def _keys(node):
     """-> (keys, has_spread) of a dict literal / dict(...) call, else None."""
     if isinstance(node, ast.Dict):
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
-        return keys, any(k is None for k in node.keys) or len(keys) != len(node.keys)
+        spread = any(k is None for k in node.keys) or len(keys) != len(node.keys)
+        for v in node.values:  # nested objects: {"prediction": {"value": y, "ride_id": rid}}
+            sub = _keys(v) if isinstance(v, ast.Dict) else None
+            if sub is not None:
+                keys += sub[0]
+        return keys, spread
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
         return [k.arg for k in node.keywords if k.arg], any(k.arg is None for k in node.keywords)
     return None
@@ -119,6 +124,12 @@ class PredictionResponseWithoutId(FileRule, ProjectRule):
             fn = project.function(sid)
             if fn is None or any(MK.ID_KEY_RE.search(p) for p, _ in fn.params):
                 continue
+            local = project.summaries[path].scope_assigns.get(scope, {})
+            if any(MK.ID_KEY_RE.search(n) for n in local):
+                continue  # the handler holds an id (``ride_id = event["ride_id"]``)
+            if any(any(MK.ID_KEY_RE.search(k) for k in keys) for (p, sc, _n), (keys, _s) in dicts.items()
+                   if p == path and sc == scope):
+                continue  # an id travels in another object the handler builds
             if self._creates_id(project, sid):
                 continue
             for name, keys, spread, span in rets.get(sid, []):
