@@ -43,10 +43,14 @@ spec:
 ```
 
 ## Known limits
-KServe `RawDeployment`/`Standard` mode (no canary support) is skipped. A rollout controller that
+Files whose path names a non-production environment (`dev`, `staging`, `test`, `qa`, `local`...)
+are skipped. A CloudFormation template that shifts traffic in front of the endpoint (a SAM function with a
+canary/linear `DeploymentPreference`, a CodeDeploy deployment config) counts as a canary. KServe `RawDeployment`/`Standard` mode (no canary support) is skipped. A rollout controller that
 lives outside the repository is invisible: suppress with `# noqa: ML1801`. A first deployment to a
 fresh Vertex endpoint with `traffic_percentage=100` is flagged too.
 """
+import re
+
 from mllint.knowledge import deploy as DK
 from mllint.rule import ProjectRule, RuleMeta
 
@@ -57,8 +61,8 @@ class RolloutWithoutCanary(ProjectRule):
     def check_project(self, project):
         progressive = DK.progressive_delivery(project)
         for d in project.configs:
-            if DK.is_test(project, d.path):
-                continue
+            if DK.is_test(project, d.path) or _NON_PROD.search(d.path):
+                continue  # canaries protect production traffic; dev/staging stacks are out of scope
             if d.kind == "k8s" and d.subkind == "InferenceService":
                 yield from self._isvc(d, progressive)
             elif d.kind == "k8s" and d.subkind in ("Deployment", "StatefulSet") and DK.is_model_server(d, project):
@@ -97,6 +101,8 @@ class RolloutWithoutCanary(ProjectRule):
                       f"`canaryTrafficPercent` (e.g. 10) and promote after checking the canary")
 
     def _cfn(self, d):
+        if _template_shifts_traffic(d):
+            return
         for lid, res, line in DK.cfn_resources(d, "AWS::SageMaker::Endpoint"):
             props = DK.as_map(res.get("Properties"))
             dc = DK.as_map(props.get("DeploymentConfig"))
@@ -149,6 +155,22 @@ class RolloutWithoutCanary(ProjectRule):
                 elif split is not None and split.kind == "dict" and _split_all(split):
                     yield self.finding(path, span, "Vertex AI `traffic_split` gives one model 100% of traffic; "
                                                    "shift traffic gradually")
+
+
+_NON_PROD = re.compile(r"(^|[/_.-])(dev|development|staging|stage|stg|test|qa|sandbox|local|minikube|kind)([/_.-]|$)",
+                       re.I)
+
+
+def _template_shifts_traffic(d) -> bool:
+    """The template fronts the endpoint with gradual traffic shifting: a SAM function whose
+    `DeploymentPreference` is canary/linear (CodeDeploy), or a CodeDeploy deployment config."""
+    for _, res, _ in DK.cfn_resources(d, "AWS::Serverless::Function"):
+        pref = DK.as_map(DK.as_map(res.get("Properties")).get("DeploymentPreference"))
+        if str(pref.get("Type") or "").startswith(("Canary", "Linear")):
+            return True
+    if DK.cfn_resources(d, "AWS::CodeDeploy::DeploymentConfig"):
+        return True
+    return False
 
 
 def _is_const(val, want) -> bool:
