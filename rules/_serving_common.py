@@ -265,9 +265,17 @@ def offloaded_positions(fnode) -> set:
 # =============================================================================== project time
 
 
+def excluded_path(project, path: str) -> bool:
+    """Tests and notebooks are not serving code (a notebook's ``predict_fn`` feeds an explainer)."""
+    s = project.summaries.get(path)
+    return project.is_test_path(path) or (s is not None and s.kind == "notebook")
+
+
 def handler_sids(project) -> list:
-    from mllint.graph import split_scope
-    return [sid for sid in project.request_roots if not project.is_test_path(split_scope(sid)[0])]
+    """Request handlers, without tests, notebooks, and classes generated inside functions (a
+    framework's own service factories)."""
+    return [sid for sid in project.request_roots
+            if not excluded_path(project, path_of(sid)) and "<locals>" not in sid.partition("::")[2]]
 
 
 def class_of(project, path: str, scope: str) -> Optional[str]:
@@ -699,7 +707,7 @@ def torch_uses(project) -> list:
     out = []
     for sid in project.request_scopes:
         path, _, scope = sid.partition("::")
-        if project.is_test_path(path):
+        if excluded_path(project, path):
             continue
         s = project.summaries.get(path)
         for c, tgt in project.calls(sid):
@@ -916,6 +924,8 @@ def web_inference_handlers(project) -> list:
         s = project.summaries.get(path)
         if fn is None or s is None or not fn.decorators:
             continue
+        if any(a.kind == "const" and a.value in ("/invocations", "/ping") for d in fn.decorators for a in d.args):
+            continue  # a SageMaker container: the endpoint records latency and invocations per variant
         mods = {(i.module or "").split(".")[0] for i in s.imports}
         if mods & set(BUILTIN_METRIC_SERVERS):
             continue

@@ -65,7 +65,7 @@ class BlockingInferenceInAsyncHandler(FileRule, ProjectRule):
     def check_project(self, project):
         facts = C.facts_of(project, self.meta.code)
         for path, s in project.summaries.items():
-            if project.is_test_path(path):
+            if C.excluded_path(project, path):
                 continue
             for q, fn in s.functions.items():
                 sid = f"{path}::{q}"

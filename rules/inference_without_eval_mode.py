@@ -108,7 +108,7 @@ class InferenceWithoutEvalMode(C.TorchFacts, FileRule, ProjectRule):
         seen = set()
         for path, scope, cls, target, qual, chain_eval, span in idx["creations"]:
             sid = f"{path}::{scope}"
-            if sid not in serving or project.is_test_path(path) or chain_eval:
+            if sid not in serving or C.excluded_path(project, path) or chain_eval:
                 continue
             if canonical(qual) == "torch.hub.load":
                 continue

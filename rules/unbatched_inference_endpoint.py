@@ -92,7 +92,7 @@ class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
             list_param = any((ann or "").startswith("[]") and last(ann[2:]).lower() in ("list", "sequence")
                              for _, ann in root_fn.params)
             for sid in project.reachable([root], through_imports=False):
-                if sid in done or project.is_test_path(C.path_of(sid)):
+                if sid in done or C.excluded_path(project, C.path_of(sid)):
                     continue
                 flow = flows.get(sid)
                 if not flow:

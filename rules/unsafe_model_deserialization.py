@@ -77,7 +77,7 @@ class UnsafeModelDeserialization(ProjectRule):
             return
         pins = {}
         for path, s in project.summaries.items():
-            if project.is_test_path(path):
+            if C.excluded_path(project, path):
                 continue
             for c in s.calls:
                 sid = f"{path}::{c.scope}"
