@@ -445,6 +445,9 @@ def inference_ref(project, path: str, call, target: Optional[str], flow: Optiona
             return None
     elif call.attr in MK.INFERENCE_METHODS and call.receiver:
         ref = call.receiver
+    elif call.attr in ("run", "async_run") and call.receiver and "." in call.receiver and \
+            last(call.receiver) in MK.INFERENCE_METHODS:
+        ref = call.receiver.rsplit(".", 1)[0]  # BentoML runner: ``model.predict.run(x)``
     elif call.attr == "run" and call.receiver:
         t = canonical(type_of(project, path, call.scope, call.receiver) or "")
         if not (t.startswith(MK.SESSION_TYPES) or (not t and last(call.receiver).lower() in (
@@ -860,6 +863,24 @@ def serving_anchor(project) -> Optional[tuple]:
         if ep.kind == "serving" and ep.path in paths:
             return ep.anchor
     return project.handler_anchor(sorted(hs)[0])
+
+
+def is_get_route(fn) -> bool:
+    """A handler registered only for GET (reports, metadata): its result is not a prediction made
+    from request data."""
+    if fn is None or not fn.decorators:
+        return False
+    for d in fn.decorators:
+        meth = d.dotted.rsplit(".", 1)[-1]
+        if meth == "get":
+            continue
+        if meth == "route":
+            methods = d.kwargs.get("methods")
+            if methods is None or (methods.kind == "list" and all(
+                    v.kind == "const" and str(v.value).upper() == "GET" for v in methods.value)):
+                continue
+        return False
+    return True
 
 
 def any_call(project, pred) -> Optional[tuple]:

@@ -93,7 +93,7 @@ class NoPredictionLogging(FileRule, ProjectRule):
                     reached_by_other.add(x)
         groups = {}
         for r in roots:
-            if r in reached_by_other:
+            if r in reached_by_other or C.is_get_route(project.function(r)):
                 continue
             path, _, scope = r.partition("::")
             cls = C.class_of(project, path, scope)

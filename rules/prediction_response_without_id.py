@@ -122,7 +122,7 @@ class PredictionResponseWithoutId(FileRule, ProjectRule):
         for sid in C.inference_handlers(project):
             path, _, scope = sid.partition("::")
             fn = project.function(sid)
-            if fn is None or any(MK.ID_KEY_RE.search(p) for p, _ in fn.params):
+            if fn is None or C.is_get_route(fn) or any(MK.ID_KEY_RE.search(p) for p, _ in fn.params):
                 continue
             local = project.summaries[path].scope_assigns.get(scope, {})
             if any(MK.ID_KEY_RE.search(n) for n in local):
