@@ -3,7 +3,8 @@
 ## What it does
 Flags model-serving deploy configs with no progressive rollout:
 - a KServe `InferenceService` (serverless mode) whose `predictor` has no `canaryTrafficPercent`,
-  when no Argo Rollout, Flagger Canary, SMI TrafficSplit or weighted Istio route covers it;
+  when no Argo Rollout, Flagger Canary, SMI TrafficSplit or weighted Istio route covers it and no
+  other manifest of the same InferenceService sets a canary (the first rollout of a service needs none);
 - a model-server `Deployment` with `strategy.type: Recreate`;
 - a CloudFormation `AWS::SageMaker::Endpoint` without `DeploymentConfig.BlueGreenUpdatePolicy`
   with `TrafficRoutingConfiguration.Type` `CANARY` or `LINEAR` (or with `ALL_AT_ONCE`);
@@ -60,7 +61,12 @@ class RolloutWithoutCanary(ProjectRule):
     meta = RuleMeta(code="ML1801", level="warning", precision="high", profile="poc", tags=("deployment", "rollout"))
 
     def check_project(self, project):
-        progressive = DK.progressive_delivery(project)
+        progressive = dict(DK.progressive_delivery(project))
+        for d in project.configs:  # a service that is rolled out with a canary in another manifest
+            if d.kind == "k8s" and d.subkind == "InferenceService":
+                spec = DK.as_map(DK.as_map(d.data).get("spec"))
+                if any("canaryTrafficPercent" in DK.as_map(spec.get(c)) for c in DK.KSERVE_COMPONENTS):
+                    progressive.setdefault(DK.k8s_name(d.data), "KServe canary")
         for d in project.configs:
             if DK.is_test(project, d.path) or _NON_PROD.search(d.path):
                 continue  # canaries protect production traffic; dev/staging stacks are out of scope
