@@ -272,11 +272,21 @@ def discover(paths: list, root: str, *, excludes: Iterable[str] = (), respect_gi
             continue
         if not os.path.lexists(ap):
             continue
-        kind = classify(rel) or ("python" if os.path.isfile(ap) else None)
+        kind = classify(rel) or (_shebang_kind(ap) if "." not in rel.rsplit("/", 1)[-1] else None)
         if kind and os.path.lexists(ap):
             disc.files.append(DiscoveredFile(rel, ap, kind, True))
             disc.inventory.append(rel)
     return disc
+
+
+def _shebang_kind(path: str) -> Optional[str]:
+    """An explicitly named file without an extension: Python if its shebang says so."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.readline(200)
+    except OSError:
+        return None
+    return "python" if head.startswith(b"#!") and b"python" in head else None
 
 
 def in_requested(rel: str, requested: Optional[set]) -> bool:

@@ -205,7 +205,15 @@ class FileRule(Rule):
     def report(self, node: Any, message: str, *, level: Optional[str] = None,
                fix: Optional[Fix] = None, related: Iterable = (), span: Optional[tuple] = None,
                properties: Optional[dict] = None) -> None:
-        line, col, end_line, end_col = span or node_span(node)
+        """Report at ``node`` (or at ``span`` = (line, col, end_line, end_col) given like an ``ast``
+        node's 1-based positions, i.e. columns counting UTF-8 bytes); columns are converted to
+        characters here."""
+        if span is None:
+            line, col, end_line, end_col = self.ctx.span_of(node)
+        else:
+            line, col, end_line, end_col = span
+            col = self.ctx.char_col(line, col - 1)
+            end_col = self.ctx.char_col(end_line, end_col - 1)
         self._sink.append(RawFinding(self.meta.code, self.ctx.path, line, col, end_line, end_col,
                                      message, level, list(related), fix, properties or {}))
 

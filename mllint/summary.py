@@ -299,6 +299,25 @@ class FileContext:
         self.loop_stack: list = []
         self.guard_stack: list = []
 
+    # ---- positions
+    def char_col(self, lineno: int, byte_offset: int) -> int:
+        """1-based column in characters from an ``ast`` offset, which counts UTF-8 bytes."""
+        if byte_offset <= 0:
+            return 1
+        line = self.source.line_text(lineno) if self.source is not None else ""
+        if line.isascii():
+            return byte_offset + 1
+        return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
+
+    def span_of(self, node: ast.AST) -> tuple:
+        """(line, col, end_line, end_col) in characters, end exclusive."""
+        line = getattr(node, "lineno", 1) or 1
+        end_line = getattr(node, "end_lineno", None) or line
+        col = self.char_col(line, getattr(node, "col_offset", 0) or 0)
+        end_off = getattr(node, "end_col_offset", None)
+        end_col = self.char_col(end_line, end_off) if end_off is not None else col + 1
+        return line, col, end_line, end_col
+
     # ---- scope
     @property
     def scope(self) -> str:
@@ -715,8 +734,9 @@ def _enter_function(self: Summariser, node) -> str:
     if node.returns is not None:
         returns = ctx.qualname(node.returns) or _dotted(node.returns)
     class_name = parent.qualname if parent.kind == "class" else None
-    end_col = node.col_offset + 1 + len("async def " if isinstance(node, ast.AsyncFunctionDef) else "def ") + len(node.name)
-    info = FunctionInfo(qualname=qual, name=node.name, line=node.lineno, col=node.col_offset + 1,
+    col = ctx.char_col(node.lineno, node.col_offset)
+    end_col = col + len("async def " if isinstance(node, ast.AsyncFunctionDef) else "def ") + len(node.name)
+    info = FunctionInfo(qualname=qual, name=node.name, line=node.lineno, col=col,
                         end_line=node.end_lineno or node.lineno, is_async=isinstance(node, ast.AsyncFunctionDef),
                         decorators=decorators, params=params, class_name=class_name, returns=returns,
                         n_statements=sum(1 for _ in _statements(node.body)), def_end_col=end_col)
@@ -763,7 +783,8 @@ def _enter_class(self: Summariser, node: ast.ClassDef) -> str:
     decos = [ctx.qualname(d.func if isinstance(d, ast.Call) else d) or _dotted(d.func if isinstance(d, ast.Call) else d) or "?"
              for d in node.decorator_list]
     methods = [b.name for b in node.body if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    self.summary.classes[qual] = ClassInfo(qual, node.name, node.lineno, node.col_offset + 1, bases, decos, methods)
+    self.summary.classes[qual] = ClassInfo(qual, node.name, node.lineno, ctx.char_col(node.lineno, node.col_offset),
+                                           bases, decos, methods)
     ctx.frames.append(_Frame(qual, "class", None, node))
     return "class"
 
@@ -823,10 +844,10 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
         assigned = _dotted(parent.target)
     elif isinstance(parent, ast.withitem) and parent.optional_vars is not None:
         assigned = _dotted(parent.optional_vars)
+    line, col, end_line, end_col = ctx.span_of(node)
     info = CallInfo(
         qualname=qual, attr=attr, receiver=receiver, receiver_type=receiver_type,
-        line=node.lineno, col=node.col_offset + 1, end_line=node.end_lineno or node.lineno,
-        end_col=(node.end_col_offset or node.col_offset) + 1, scope=ctx.scope,
+        line=line, col=col, end_line=end_line, end_col=end_col, scope=ctx.scope,
         args=[_val(ctx, a, 0) for a in node.args if not isinstance(a, ast.Starred)],
         kwargs={k.arg: _val(ctx, k.value, 0) for k in node.keywords if k.arg is not None},
         star_args=any(isinstance(a, ast.Starred) for a in node.args),
@@ -927,7 +948,7 @@ def _leave_if(self: Summariser, node) -> None:
 def _enter_constant(self: Summariser, node: ast.Constant) -> None:
     v = node.value
     if isinstance(v, str) and len(v) < 2048 and v.startswith(_URI_PREFIXES):
-        self.summary.strings.append((node.lineno, node.col_offset + 1, v))
+        self.summary.strings.append((node.lineno, self.ctx.char_col(node.lineno, node.col_offset), v))
     return None
 
 

@@ -31,7 +31,7 @@ def to_json_obj(obj):
         out = {}
         for a in attr.fields(type(obj)):
             value = getattr(obj, a.name)
-            if value is None or (isinstance(value, int) and not isinstance(value, bool) and value == -1):
+            if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == -1):
                 continue
             key = a.metadata.get("schema_property_name", a.name)
             out[key] = to_json_obj(value)

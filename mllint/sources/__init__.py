@@ -98,12 +98,16 @@ class CodeSource:
     @property
     def lines(self) -> list:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            # the tokenizer's line breaks only (str.splitlines also breaks at \f, \x1c, \u2028...)
+            self._lines = _NEWLINES.split(self.text)
         return self._lines
 
     def line_text(self, line: int) -> str:
         lines = self.lines
         return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
