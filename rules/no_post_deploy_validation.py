@@ -64,8 +64,11 @@ class NoPostDeployValidation(ConfigRule):
             last_line = max(line for line, _ in steps)
             if _smoke_after(j, last_line):
                 continue
-            if any(_smoke_after(o, 0) for o in _downstream(j, jobs, stages)):
+            downstream = _downstream(j, jobs, stages)
+            if any(_smoke_after(o, 0) for o in downstream):
                 continue
+            if any(DK.deploy_steps(o) for o in downstream):
+                continue  # a later deploy job continues the rollout: judged there
             line, what = steps[-1]
             yield self.finding(doc, line, f"job `{j.id}` deploys (`{what}`) with no smoke test after it; add a "
                                           f"health/prediction check (curl, `kubectl rollout status`, smoke tests) "

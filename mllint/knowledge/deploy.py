@@ -397,6 +397,8 @@ class CIJob:
         self.commands = []  # (text, line)
         self.uses = []  # (action, line)
         if doc.kind == "github-workflow":
+            if isinstance(job.get("uses"), str):  # a reusable workflow
+                self.uses.append((job["uses"], line_of(job, "uses", line)))
             for st in as_list(job.get("steps")):
                 if not isinstance(st, dict):
                     continue
@@ -449,7 +451,8 @@ DEPLOY_CMD_RE = re.compile(
     r"\bargocd\s+app\s+sync\b|\banyscale\s+service\s+(rollout|deploy)\b|\bmodal\s+deploy\b|\bseldon\s+model\s+load\b|\bkn\s+service\s+(create|update)\b")
 DEPLOY_ACTION_RE = re.compile(
     r"deploy-cloudrun|amazon-ecs-deploy|k8s-deploy|webapps-deploy|aws-sam|deploy-appengine|helm-deploy|"
-    r"aws-cloudformation-github-deploy|serverless|kubectl-action|azure/aks-set-context(?!x)", re.I)
+    r"aws-cloudformation-github-deploy|serverless|kubectl-action|create-deployment|allocate-traffic|"
+    r"deploy-online-endpoint|sagemaker-deploy", re.I)
 NON_SERVICE_DEPLOY_RE = re.compile(r"pages|gh-deploy|mkdocs|docs|storybook|pypi|publish", re.I)
 SMOKE_RE = re.compile(
     r"\bcurl\b|\bwget\b|\bhttpie\b|\bhttp\s+(GET|POST)\b|smoke|health|readiness|liveness|\bk6\b|\bnewman\b|"
