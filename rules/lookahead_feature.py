@@ -31,7 +31,8 @@ model.fit(df[["price_mean_7d", "demand_filled"]], df["target"])
 
 ## Known limits
 Column names reached through variables (`df[col]`) are matched only when the label column is
-written the same way. `interpolate()` is not reported.
+written the same way. `interpolate()` is not reported, and neither is the `.ffill().bfill()` idiom (the back-fill only
+fills the gap before each series' first observation).
 """
 import ast
 import re
@@ -112,12 +113,23 @@ class LookaheadFeature(FileRule):
             if c is not None and self.ctx.literal(c) is True:
                 return "`rolling(center=True)` averages over future rows"
         elif attr in DK.LOOKAHEAD_FILL:
-            return f"`{attr}()` fills gaps with later values"
+            if not self._after_ffill(call):
+                return f"`{attr}()` fills gaps with later values"
         elif attr == "fillna":
             m = _kw(call, "method")
-            if m is not None and self.ctx.literal(m) in DK.LOOKAHEAD_FILL:
+            if m is not None and self.ctx.literal(m) in DK.LOOKAHEAD_FILL and not self._after_ffill(call):
                 return "`fillna(method=\"bfill\")` fills gaps with later values"
         return None
+
+    def _after_ffill(self, call):
+        """``.ffill().bfill()``: the back-fill only reaches the gap before a series' first value."""
+        inner = call.func.value
+        if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)):
+            return False
+        if inner.func.attr in ("ffill", "pad"):
+            return True
+        m = _kw(inner, "method") if inner.func.attr == "fillna" else None
+        return m is not None and self.ctx.literal(m) in ("ffill", "pad")
 
     def finish(self):
         if not self.modelling:
