@@ -53,6 +53,9 @@ def chain_root(node) -> Optional[str]:
         return None
 
 
+_MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "appendleft", "put"})
+
+
 def _pos(node) -> tuple:
     return (node.lineno, node.col_offset + 1)
 
@@ -98,6 +101,10 @@ class _Flow:
             elif not isinstance(node.func, ast.Name):
                 recv = self.expr(node.func)
             key = _pos(node)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS and args:
+                base = dotted(node.func.value)
+                if base:  # ``out.append(pred)``: the container now carries the prediction
+                    self.env[base] = self.env.get(base, set()) | args
             if isinstance(node.func, ast.Name) and node.func.id in ("print", "pprint"):
                 self.prints.add(key)
             self.calls[key] = self.calls.get(key, set()) | args | recv
