@@ -143,7 +143,8 @@ def test_shell_escape_with_backslash_continuation():
 
 def test_line_magic_with_open_brackets_and_automagics():
     raw = make([code("%timeit np.fromiter((xi for xi in x),\n", "                    dtype=x.dtype, count=len(x))\n",
-                     "pip install torchvision onnx\n", "cd data\n", "y = 1")])
+                     "pip install torchvision onnx\n", "cd data\n", "conda activate base\n",
+                     "pip if True else None\n", "y = 1")])
     src = load_notebook("nb.ipynb", raw.encode())
     assert not src.errors
-    assert src.text.split("\n")[:5] == ["", "", "", "", "y = 1"]
+    assert src.text.split("\n")[:7] == ["", "", "", "", "", "pip if True else None", "y = 1"]

@@ -37,7 +37,7 @@ def _is_magic_line(stripped: str) -> bool:
 
 
 _STRING_RE = re.compile(r"'[^'\\]*(?:\\.[^'\\]*)*'|\"[^\"\\]*(?:\\.[^\"\\]*)*\"")
-_AUTOMAGIC_RE = re.compile(r"^(pip|conda|mamba)\s+(install|uninstall|list|show|freeze)\b|^cd\s+[^=(]+$")
+_AUTOMAGIC_RE = re.compile(r"^(pip|conda|mamba)\s+(?!(if|else|and|or|not|in|is|for)\b)[a-z][\w-]*(\s|$)|^cd\s+[^=(]+$")
 
 
 def _bracket_balance(text: str) -> int:
