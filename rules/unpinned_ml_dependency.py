@@ -31,7 +31,9 @@ Or keep ranges in `pyproject.toml` and commit a lock file (`uv lock`, `poetry lo
 
 ## Known limits
 Libraries (no training or serving role) legitimately declare ranges and are not reported, nor
-are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`. A lock file (`poetry.lock`,
+are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`, nor the dependencies of a
+`pyproject.toml` with a `[build-system]` (a distributable package; its requirements files are still
+read). A lock file (`poetry.lock`,
 `uv.lock`, `Pipfile.lock`, `pdm.lock`, `conda-lock.yml`, `pixi.lock`), pip-compile output (`# via`
 annotations or `--hash`), or a pin of the same package in a requirements or constraints file of
 the same directory or a parent directory counts as pinned, and so does a compatible-release pin of
@@ -162,6 +164,8 @@ def _requirements(doc: Any):
                 yield r.name, r.specifier, r.line, r.col, r.end_col
         return
     data = doc.data if isinstance(doc.data, dict) else {}
+    if isinstance(data.get("build-system"), dict):
+        return  # a distributable package: its dependency ranges are for installers, like a library's
     proj = data.get("project") if isinstance(data.get("project"), dict) else {}
     strings = []
     deps = proj.get("dependencies")
