@@ -41,7 +41,8 @@ if __name__ == "__main__":
 
 ## Known limits
 Entry points that never seed torch are left to `unseeded-training` (ML0303). Loaders built with
-`**kwargs` are not reported.
+`**kwargs` are not reported, nor loaders in Accelerate, Lightning or Hugging Face `Trainer` flows
+(they rebuild the loader and seed its sampler themselves).
 """
 from mllint.knowledge import canonical
 from mllint.knowledge import distributed as DK
@@ -67,6 +68,8 @@ class DataloaderUnseeded(ProjectRule):
                     seeded |= TK.seeded_frameworks(c)
             if "torch" not in seeded:
                 continue
+            if any(DK.injects_sampler(c) for _, _, c, _ in calls):
+                continue  # Accelerate/Lightning/HF Trainer rebuild the loader and manage its seeding
             for path, _, call, _ in calls:
                 if canonical(call.qualname) not in DK.DATALOADERS or project.is_test_path(path):
                     continue
