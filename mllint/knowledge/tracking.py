@@ -57,6 +57,13 @@ def tracker_of_call(call) -> Optional[str]:
         if v is None or v in NO_REPORT or v == [] or v == ["none"]:
             return ""
         return "hf-report_to"
+    if call.attr == "init_trackers":
+        return "accelerate-trackers"
+    if q in ("accelerate.Accelerator", "lightning.fabric.Fabric", "lightning.Fabric"):
+        lw = call.kwargs.get("log_with", call.kwargs.get("loggers"))
+        if lw is not None and not (lw.kind == "const" and lw.value in (None, "", False)):
+            return "accelerate-trackers"
+        return None
     if q in LIGHTNING_TRAINERS:
         lg = call.kwargs.get("logger")
         if lg is not None and lg.kind == "const" and lg.value in (False, None):
