@@ -13,14 +13,16 @@ from mllint.knowledge import canonical, last
 # Importing / calling anything under these packages means an experiment tracker is in use.
 TRACKER_PACKAGES = ("mlflow", "wandb", "neptune", "neptune_client", "comet_ml", "clearml", "trains", "aim",
                     "dvclive", "sacred", "guild", "polyaxon", "tensorboardX", "mlrun", "determined",
-                    "azureml.core.Run", "azureml.mlflow")
+                    "azureml", "azure.ai.ml", "nni", "ray.tune", "ray.train", "ray.air")
+# (Azure ML jobs and designer modules are tracked by the platform; NNI and Ray Tune/Train record every
+# trial's parameters and reported metrics.)
 # Individual APIs (qualified-name prefixes) that track.
 TRACKER_APIS = (
     "torch.utils.tensorboard", "tensorflow.summary", "keras.callbacks.TensorBoard",
     "lightning.pytorch.loggers", "lightning.fabric.loggers", "ultralytics",
     "sagemaker.experiments", "google.cloud.aiplatform.start_run", "google.cloud.aiplatform.init",
     "google.cloud.aiplatform.log_metrics", "google.cloud.aiplatform.log_params",
-    "ray.air.integrations", "ray.tune.logger", "ignite.contrib.handlers.tensorboard_logger",
+    "ignite.contrib.handlers.tensorboard_logger",
     "ignite.handlers.tensorboard_logger", "accelerate.Accelerator.init_trackers",
 )
 # Trainers that report to trackers by default (HF ``report_to`` defaults to the installed
