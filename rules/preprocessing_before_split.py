@@ -185,7 +185,7 @@ class PreprocessingBeforeSplit(FileRule):
         sink = split_sink(flow, call)
         if sink is not None:
             deps, produced, name = sink
-            for lab in deps:
+            for lab in sorted(deps, key=lambda x: (x[0], x[1] if len(x) > 1 else -1)):  # earliest fit first
                 if lab[0] == "out":
                     self._report(self.events[lab[1]], call, name)
                 elif lab[0] == "in":

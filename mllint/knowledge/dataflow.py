@@ -38,12 +38,22 @@ def root_name(node: ast.AST) -> Optional[str]:
     while True:
         if isinstance(node, ast.Name):
             return node.id
+        key = _self_attr(node)
+        if key:
+            return key
         if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
             node = node.value
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             node = node.func.value
         else:
             return None
+
+
+def _self_attr(node: ast.AST) -> Optional[str]:
+    """``self.x`` (and ``cls.x``) is a variable of its own: -> 'self.x'."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        return f"{node.value.id}.{node.attr}"
+    return None
 
 
 def kwarg(call: ast.Call, name: str) -> Optional[ast.AST]:
@@ -59,6 +69,8 @@ def names_read(expr: ast.AST) -> Iterable[str]:
         n = stack.pop()
         if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store):
             yield n.id
+        elif _self_attr(n) and not isinstance(n.ctx, ast.Store):
+            yield _self_attr(n)
         elif isinstance(n, _SCOPES):
             continue
         stack.extend(ast.iter_child_nodes(n))
@@ -152,7 +164,14 @@ class Flow:
                     self.labels.pop(t.id, None)
 
     def bind(self, target: ast.AST, gen: frozenset, value: Optional[ast.AST]) -> None:
-        if isinstance(target, ast.Name):
+        if _self_attr(target):
+            self.labels[_self_attr(target)] = gen
+            q = canonical(self.ctx.qualname(value.func)) if isinstance(value, ast.Call) else ""
+            if q:
+                self.types[_self_attr(target)] = q
+            else:
+                self.types.pop(_self_attr(target), None)
+        elif isinstance(target, ast.Name):
             self.labels[target.id] = gen
             q = canonical(self.ctx.qualname(value.func)) if isinstance(value, ast.Call) else ""
             if q:
@@ -187,6 +206,10 @@ class Flow:
         if isinstance(n, ast.Name):
             if not isinstance(n.ctx, ast.Store):
                 out |= self.labels.get(n.id, EMPTY)
+            return
+        key = _self_attr(n)
+        if key and not isinstance(n.ctx, ast.Store):
+            out |= self.labels.get(key, EMPTY)
             return
         for child in ast.iter_child_nodes(n):
             self._eval(child, out)
