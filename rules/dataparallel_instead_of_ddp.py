@@ -2,7 +2,7 @@
 
 ## What it does
 Flags calls to `torch.nn.DataParallel(...)` (through any import alias, including
-`torch.nn.parallel.DataParallel`) outside test code.
+`torch.nn.parallel.DataParallel`) in code reached from a training entrypoint, outside test code.
 
 ## Why is this bad?
 Checkpoint 4 (distributed training): `DataParallel` runs one Python process that scatters each batch
@@ -15,7 +15,11 @@ more than one node.
 ```python
 import torch
 
-model = torch.nn.DataParallel(model)
+if __name__ == "__main__":
+    model = torch.nn.DataParallel(model)
+    for x, y in loader:
+        model(x).sum().backward()
+        opt.step()
 ```
 
 ## Use instead
@@ -23,23 +27,28 @@ model = torch.nn.DataParallel(model)
 import torch
 import torch.distributed as dist
 
-dist.init_process_group("nccl")
-model = torch.nn.parallel.DistributedDataParallel(model.cuda(local_rank), device_ids=[local_rank])
+if __name__ == "__main__":
+    dist.init_process_group("nccl")
+    model = torch.nn.parallel.DistributedDataParallel(model.cuda(local_rank), device_ids=[local_rank])
+    for x, y in loader:
+        model(x).sum().backward()
+        opt.step()
 ```
 
 ## Known limits
-`DataParallel` is still a reasonable quick fix on one machine for inference or a short
-experiment; the finding is a warning, suppress it there. `isinstance(m, nn.DataParallel)` checks
+`DataParallel` is still a reasonable quick fix on one machine for inference (model loaders such as
+SageMaker `model_fn` are not training code and stay silent) or a short experiment; the finding is a
+warning, suppress it there. `isinstance(m, nn.DataParallel)` checks
 are not calls and stay silent.
 """
 import ast
 
 from mllint.knowledge import canonical
 from mllint.knowledge import distributed as DK
-from mllint.rule import FileRule, RuleMeta
+from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 
-class DataparallelInsteadOfDdp(FileRule):
+class DataparallelInsteadOfDdp(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0404", level="warning", precision="very-high", profile="poc",
                     tags=("distributed",), fix="none")
 
@@ -47,8 +56,17 @@ class DataparallelInsteadOfDdp(FileRule):
         q = canonical(self.ctx.call_qualname(node))
         if q not in DK.DATA_PARALLEL or _is_test_path(self.ctx.path):
             return
-        self.report(node, "`torch.nn.DataParallel` is single-process and slower than `DistributedDataParallel`; "
-                          "launch with `torchrun` and wrap the model in `DistributedDataParallel`")
+        self.record((node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
+                     (node.end_col_offset or 0) + 1, self.ctx.scope))
+
+    def check_project(self, project):
+        for path, s in sorted(project.summaries.items()):
+            for line, col, end_line, end_col, scope in s.facts.get(self.meta.code, []):
+                if not project.is_training(path, scope):
+                    continue  # inference / model loading: DataParallel is a reasonable quick fix there
+                yield self.finding(path, (line, col, end_line, end_col),
+                                   "`torch.nn.DataParallel` is single-process and slower than `DistributedDataParallel`; "
+                                   "launch with `torchrun` and wrap the model in `DistributedDataParallel`")
 
 
 def _is_test_path(path: str) -> bool:
