@@ -522,6 +522,11 @@ class Project:
                 if fn.class_name is None and "." not in q and fn.name in ("handler", "lambda_handler") and \
                         [p for p, _ in fn.params][:2] == ["event", "context"]:
                     roots.add(sid)
+            # handlers registered by a call (add_api_route, add_url_rule, aiohttp add_post / web.post)
+            for c in s.calls:
+                h = SK.registered_handler(c)
+                if h and h in s.functions and s.functions[h].class_name is None:
+                    roots.add(scope_id(path, h))
             # classes served by framework base classes / decorators
             for cq, ci in s.classes.items():
                 req, st = self._serving_class_methods(s, path, ci)
@@ -607,6 +612,10 @@ class Project:
                 r, u = SK.SERVING_CLASS_DECORATORS[cd]
                 req |= r
                 st |= u
+        if ci.name in SK.NAMED_SERVING_CLASSES and not ci.bases:
+            r, u = SK.NAMED_SERVING_CLASSES[ci.name]
+            req |= r
+            st |= u
         return req, st
 
     def _is_guarded_singleton(self, s: ModuleSummary, fn: FunctionInfo) -> bool:

@@ -35,6 +35,33 @@ SERVING_CLASS_DECORATORS = {
     "ray.serve.deployment": ({"__call__"}, {"__init__"}),
     "bentoml.service": (set(), {"__init__"}),
 }
+# Classes recognised by name (no base class): Triton Python backend models.
+NAMED_SERVING_CLASSES = {"TritonPythonModel": ({"execute"}, {"initialize", "__init__"})}
+# Handlers registered by a call instead of a decorator: method -> (positional index, keyword) of the handler.
+REGISTRATION_METHODS = {
+    "add_api_route": (1, "endpoint"), "add_api_websocket_route": (1, "endpoint"), "add_url_rule": (2, "view_func"),
+    "add_route": (1, "handler"), "add_get": (1, "handler"), "add_post": (1, "handler"), "add_put": (1, "handler"),
+    "add_patch": (1, "handler"), "add_delete": (1, "handler"), "add_websocket_route": (1, "route"),
+}
+AIOHTTP_ROUTE_FUNCTIONS = frozenset({"aiohttp.web.get", "aiohttp.web.post", "aiohttp.web.put", "aiohttp.web.patch",
+                                     "aiohttp.web.delete", "aiohttp.web.route", "aiohttp.web.view"})
+
+
+def registered_handler(call):
+    """``app.add_api_route("/p", predict)``, ``app.add_url_rule("/p", view_func=predict)``,
+    ``app.router.add_post("/p", predict)``, ``web.post("/p", predict)`` -> 'predict' (a local name), else None."""
+    if canonical(call.qualname) in AIOHTTP_ROUTE_FUNCTIONS:
+        pos, kw = 1, "handler"
+    elif call.attr in REGISTRATION_METHODS:
+        pos, kw = REGISTRATION_METHODS[call.attr]
+    else:
+        return None
+    v = call.kwargs.get(kw) or (call.args[pos] if len(call.args) > pos else None)
+    if v is None or v.kind != "name" or "." in v.value:
+        return None
+    return v.value
+
+
 # Module-level function names that frameworks call per request / at start-up (SageMaker, TorchServe).
 SCRIPT_HANDLER_FUNCTIONS = {"input_fn", "predict_fn", "output_fn", "transform_fn"}
 SCRIPT_STARTUP_FUNCTIONS = {"model_fn"}
