@@ -1,0 +1,67 @@
+"""Repository-level evidence of the serving/monitoring rules (checkpoints 11-14): what silences an
+absence finding cannot share a fixture folder with the finding it silences, so each case is a
+small repository here."""
+import pytest
+
+from mllint.config import Settings
+from mllint.engine import scan
+
+APP = '''
+import joblib
+from fastapi import FastAPI
+
+app = FastAPI()
+model = joblib.load("model.joblib")
+
+
+@app.post("/predict")
+def predict(x: list[float]):
+    y = model.predict([x])
+    return {"y": y.tolist()}
+'''
+
+
+def _codes(root, code):
+    s = Settings(root=str(root), select=[code], jobs=1)
+    return [f for f in scan([str(root)], s).findings if f.code == code]
+
+
+@pytest.mark.parametrize("code, extra", [
+    ("ML1401", {"monitoring/drift.py": "from evidently.metric_preset import DataDriftPreset\nDataDriftPreset()\n"}),
+    ("ML1401", {"monitoring/psi.py": "def population_stability_index(a, b):\n    return 0.0\n"}),
+    ("ML1302", {"svc/metrics.py": "from prometheus_client import Histogram\nH = Histogram('prediction_score', 'x')\n"}),
+    ("ML1302", {"monitoring/quality.py": "import nannyml\nnannyml.CBPE\n"}),
+    ("ML1103", {"svc/metrics.py": "from prometheus_fastapi_instrumentator import Instrumentator\n"}),
+    ("ML1103", {"locustfile.py": "from locust import HttpUser\n"}),
+    ("ML1201", {"svc/metrics.py": "from prometheus_client import Counter\nC = Counter('predictions_total', 'x', ['model_version'])\n"}),
+    ("ML1301", {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\n"
+                                "spec:\n  predictor:\n    logger:\n      mode: all\n"}),
+])
+def test_evidence_silences(make_repo, code, extra):
+    files = {"svc/app.py": APP}
+    bare = make_repo(dict(files))
+    assert _codes(bare, code), f"{code} should fire on the bare service"
+    files.update(extra)
+    root = make_repo(files)
+    assert not _codes(root, code), f"{code} should be silenced by {list(extra)}"
+
+
+def test_monitor_schedule_in_other_file(make_repo):
+    baseline = ("from sagemaker.model_monitor import DefaultModelMonitor\n"
+                "monitor = DefaultModelMonitor(role='r', instance_count=1, instance_type='ml.m5.large')\n"
+                "monitor.suggest_baseline(baseline_dataset='s3://b/t.csv', output_s3_uri='s3://b/o')\n")
+    root = make_repo({"monitoring/baseline.py": baseline})
+    assert _codes(root, "ML1403")
+    root = make_repo({"monitoring/baseline.py": baseline,
+                      "monitoring/schedule.py": "from monitoring.baseline import monitor\n"
+                                                "monitor.create_monitoring_schedule(endpoint_input='e')\n"})
+    assert not _codes(root, "ML1403")
+
+
+def test_torch_pin_nearest_requirements(make_repo):
+    serve = ("import torch\nfrom fastapi import FastAPI\napp = FastAPI()\nnet = torch.load('n.pt')\n\n"
+             "@app.post('/p')\ndef p(x: list[float]):\n    with torch.no_grad():\n        return net(torch.tensor(x)).tolist()\n")
+    root = make_repo({"a/serve.py": serve, "a/requirements.txt": "torch==2.1.0\n",
+                      "b/serve.py": serve, "b/requirements.txt": "torch==2.7.1\n"})
+    paths = {f.location.path for f in _codes(root, "ML1002")}
+    assert paths == {"a/serve.py"}
