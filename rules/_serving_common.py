@@ -413,7 +413,24 @@ def is_model_ref(project, path: str, scope: str, ref: Optional[str]) -> bool:
             return k != "not-model"
         return False  # a known non-model type (requests.Session, a project helper...)
     name = last(ref)
-    return bool(MK.MODEL_NAME_RE.match(name)) and not MK.NOT_MODEL_NAME_RE.search(name)
+    if not (MK.MODEL_NAME_RE.match(name) and not MK.NOT_MODEL_NAME_RE.search(name)):
+        return False
+    s = project.summaries.get(path)
+    if ref.startswith("self.") and s is not None:
+        # an attribute never assigned from a call nor injected through a parameter of the same name
+        # (``self.model = lambda x: x + 5``) is not a model
+        cls = class_of(project, path, scope)
+        if cls:
+            methods = [f for q, f in s.functions.items() if f.class_name == cls]
+            assigned = any(c.assigned_to == ref for c in s.calls if (s.functions.get(c.scope) or None) in methods)
+            injected = any(p == ref[5:].lstrip("_") or p == ref[5:] for f in methods for p, _ in f.params)
+            if methods and not assigned and not injected:
+                return False
+    elif s is not None and "." not in ref:
+        v = s.scope_assigns.get(scope, {}).get(ref) or s.constants.get(ref)
+        if v is not None and v.kind == "other" and v.value == "Lambda":
+            return False  # ``model = lambda x: x``
+    return True
 
 
 def annotated_target(project, path: str, flow: Optional[dict], call) -> Optional[str]:
