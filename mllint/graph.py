@@ -196,6 +196,17 @@ class Project:
                 there = p.rsplit("/", 1)[0] if "/" in p else ""
                 if there == here:
                     return p
+            # monorepo of services with the same package names: the one whose source root holds the importer
+            rel = name.replace(".", "/")
+            owners = []
+            for p in paths:
+                for tail in (f"{rel}.py", f"{rel}/__init__.py", f"{rel}.ipynb"):
+                    if p == tail or p.endswith("/" + tail):
+                        root = p[: len(p) - len(tail)]
+                        if from_path.startswith(root):
+                            owners.append(p)
+            if len(owners) == 1:
+                return owners[0]
         return None  # ambiguous: never guess
 
     def resolve_qualname(self, qualname: str, from_path: Optional[str] = None, depth: int = 0) -> Optional[str]:
