@@ -258,13 +258,39 @@ def alert_rule_groups(doc) -> list:
     return []
 
 
+def _embedded_rule_groups(doc) -> list:
+    """(groups, line offset) of Prometheus rule files embedded in a ConfigMap's `data`."""
+    if doc.kind != "k8s" or doc.subkind != "ConfigMap":
+        return []
+    data = as_map(as_map(doc.data).get("data"))
+    out = []
+    for key, text in data.items():
+        if not isinstance(text, str) or "alert:" not in text or "groups:" not in text:
+            continue
+        try:
+            from mllint.sources.config import load_yaml_documents
+
+            parsed = load_yaml_documents(doc.path, text)
+        except Exception:
+            continue
+        offset = data.value_lines.get(key, 0) + (1 if text.endswith("\n") or "\n" in text else 0) - 1
+        for value, _ in parsed:
+            groups = as_list(as_map(value).get("groups"))
+            if groups:
+                out.append((groups, offset))
+    return out
+
+
 def alerts_of(doc) -> list:
     out = []
-    for g in alert_rule_groups(doc):
-        for r in as_list(as_map(g).get("rules")):
-            if isinstance(r, dict) and isinstance(r.get("alert"), str):
-                expr = r.get("expr")
-                out.append(Alert(doc, r, r["alert"], line_of(r, "alert"), expr if isinstance(expr, str) else str(expr or "")))
+    sources = [(alert_rule_groups(doc), 0)] + _embedded_rule_groups(doc)
+    for groups, offset in sources:
+        for g in groups:
+            for r in as_list(as_map(g).get("rules")):
+                if isinstance(r, dict) and isinstance(r.get("alert"), str):
+                    expr = r.get("expr")
+                    out.append(Alert(doc, r, r["alert"], line_of(r, "alert") + offset,
+                                     expr if isinstance(expr, str) else str(expr or "")))
     return out
 
 
@@ -299,6 +325,8 @@ def has_alerting(project: Any) -> Optional[str]:
                 return f"{d.kind} {d.path}"
             if d.kind == "k8s" and d.subkind in ("PrometheusRule", "AlertmanagerConfig", "Alertmanager"):
                 return f"{d.subkind} {d.path}"
+            if d.kind == "k8s" and d.subkind == "ConfigMap" and alerts_of(d):
+                return f"Prometheus rules in ConfigMap {d.path}"
             if d.kind == "cloudformation":
                 for res in as_map(as_map(d.data).get("Resources")).values():
                     if str(as_map(res).get("Type", "")) in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"):

@@ -187,9 +187,20 @@ def classify_yaml_doc(path: str, data: Any, hint: str) -> tuple:
     return "yaml", ""
 
 
+# Go-template actions that Prometheus/Alertmanager evaluate at alert time (`{{ $labels.x }}`,
+# `{{ $value | humanize }}`, `{{ .Labels.x }}`): such files are plain YAML, unlike Helm charts.
+_ALERT_TEMPLATE_RE = re.compile(r"\{\{-?\s*(\$|humanize|printf|\.Labels|\.Value|\.Annotations|\.CommonLabels|"
+                                r"\.CommonAnnotations|\.GroupLabels|\.Status|\.ExternalURL|reReplaceAll|toUpper|"
+                                r"toLower|title\s|with\s+\$|if\s+\$|end\s*-?\}\}|range\s+\.Alerts)")
+
+
+def _only_alert_templates(text: str) -> bool:
+    return text.count("{{") == len(_ALERT_TEMPLATE_RE.findall(text))
+
+
 def load_yaml(path: str, data: bytes, hint: str) -> list:
     text = decode_text(data)
-    if hint == "yaml" and ("{{" in text or "{%" in text):
+    if hint == "yaml" and (("{{" in text and not _only_alert_templates(text)) or "{%" in text):
         return []  # Helm/Jinja templates are not YAML until rendered
     docs = []
     for index, (value, first_line) in enumerate(load_yaml_documents(path, text)):
