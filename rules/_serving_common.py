@@ -955,7 +955,7 @@ def read_text(project, rel: str, limit: int = 200_000) -> str:
 
 
 BUILTIN_METRIC_SERVERS = ("kserve", "ts", "bentoml", "ray", "mlserver", "seldon_core", "triton_python_backend_utils",
-                          "sagemaker_inference")
+                          "sagemaker_inference", "azure.functions", "functions_framework", "modal", "aws_lambda_powertools")
 
 
 def web_inference_handlers(project) -> list:
@@ -971,8 +971,8 @@ def web_inference_handlers(project) -> list:
             continue
         if any(a.kind == "const" and a.value in ("/invocations", "/ping") for d in fn.decorators for a in d.args):
             continue  # a SageMaker container: the endpoint records latency and invocations per variant
-        mods = {(i.module or "").split(".")[0] for i in s.imports}
-        if mods & set(BUILTIN_METRIC_SERVERS):
+        mods = {i.module or "" for i in s.imports}
+        if any(m == b or m.startswith(b + ".") for m in mods for b in BUILTIN_METRIC_SERVERS):
             continue
         if any(canonical(d.qualname).startswith(("bentoml.", "ray.")) for d in fn.decorators):
             continue

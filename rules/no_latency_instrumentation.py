@@ -7,7 +7,8 @@ prometheus-fastapi-instrumentator, starlette-exporter, prometheus-flask-exporter
 instrumentation, statsd/Datadog timers) and for load-test assets (`locustfile.py`, k6 scripts,
 vegeta/hey/wrk/ab invocations, Triton perf_analyzer, ghz, pytest-benchmark). Reports once, at the
 serving entrypoint, when there is neither. Model servers that export latency metrics themselves
-(KServe, TorchServe, BentoML, Ray Serve, MLServer, Seldon, SageMaker endpoints) are not checked.
+(KServe, TorchServe, BentoML, Ray Serve, MLServer, Seldon, SageMaker endpoints, Azure
+Functions, Cloud Functions) are not checked.
 
 ## Why is this bad?
 Checkpoint 11 (serving latency): without a latency histogram nobody knows the p50/p95/p99 the
