@@ -189,13 +189,15 @@ def classify_yaml_doc(path: str, data: Any, hint: str) -> tuple:
 
 # Go-template actions that Prometheus/Alertmanager evaluate at alert time (`{{ $labels.x }}`,
 # `{{ $value | humanize }}`, `{{ .Labels.x }}`): such files are plain YAML, unlike Helm charts.
-_ALERT_TEMPLATE_RE = re.compile(r"\{\{-?\s*(\$|humanize|printf|\.Labels|\.Value|\.Annotations|\.CommonLabels|"
-                                r"\.CommonAnnotations|\.GroupLabels|\.Status|\.ExternalURL|reReplaceAll|toUpper|"
-                                r"toLower|title\s|with\s+\$|if\s+\$|end\s*-?\}\}|range\s+\.Alerts)")
+_ALERT_TEMPLATE_RE = re.compile(r"\{\{-?\s*(\$(labels|value|externalLabels|externalURL)\b|humanize|printf\s+\"|"
+                                r"\.Labels|\.Value|\.Annotations|\.CommonLabels|\.CommonAnnotations|\.GroupLabels|"
+                                r"\.Status|\.ExternalURL|reReplaceAll|toUpper|toLower|title\s|end\s*-?\}\}|"
+                                r"range\s+\.Alerts)")
+_ALERTING_RE = re.compile(r"^\s*(-\s*)?(alert|receivers)\s*:", re.M)
 
 
 def _only_alert_templates(text: str) -> bool:
-    return text.count("{{") == len(_ALERT_TEMPLATE_RE.findall(text))
+    return bool(_ALERTING_RE.search(text)) and text.count("{{") == len(_ALERT_TEMPLATE_RE.findall(text))
 
 
 def load_yaml(path: str, data: bytes, hint: str) -> list:
