@@ -80,8 +80,13 @@ class MissingResourceRequests(ConfigRule):
                 continue  # templated
             line = c.line_of("resources") if "resources" in c else c.line_of("name") if "name" in c else c.line
             what = c.get("name") or c.get("image") or "container"
-            yield self.finding(doc, line, f"model-server container `{what}` has no cpu/memory requests; set "
-                                          f"`resources.requests` sized for the model (and a GPU limit if it needs one)")
+            if doc.subkind in ("InferenceService", "SeldonDeployment"):
+                msg = (f"model-server container `{what}` sets no cpu/memory requests and gets the operator's "
+                       f"cluster-wide defaults, whatever the model's size; set `resources.requests` for this model")
+            else:
+                msg = (f"model-server container `{what}` has no cpu/memory requests; set `resources.requests` sized "
+                       f"for the model (and a GPU limit if it needs one)")
+            yield self.finding(doc, line, msg)
 
 
 def _has_sizes(res: dict) -> bool:
