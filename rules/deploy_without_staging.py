@@ -6,8 +6,8 @@ In GitHub Actions workflows, finds jobs that deploy to production (an `environme
 and follows their `needs:` chain: when no job in it targets `staging`/`stage`/`preprod`/`qa`/`uat`
 (by environment, id or name), reports at the job's `environment:` (or its key). In GitLab CI, does
 the same with `needs:` and the `stages:` order: a staging job in an earlier stage counts.
-Workflows triggered by `workflow_run` (chained after another pipeline) and environments built
-from expressions are skipped.
+Workflows triggered by `workflow_run` (chained after another pipeline), rollback workflows and jobs,
+and environments built from expressions are skipped; a chain of production jobs is reported once.
 
 ## Why is this bad?
 Checkpoint 17 (staging environment): a model that loads, serves and scores correctly on a
@@ -70,6 +70,7 @@ from mllint.knowledge import deploy as DK
 from mllint.rule import ConfigRule, RuleMeta
 
 _DEPLOY_WORD = re.compile(r"deploy|release|promot|rollout|publish|ship", re.I)
+_ROLLBACK = re.compile(r"rollback|roll-back|roll back|revert|undo", re.I)
 
 
 class DeployWithoutStaging(ConfigRule):
@@ -87,12 +88,17 @@ class DeployWithoutStaging(ConfigRule):
         stages = [str(s) for s in DK.as_list(data.get("stages"))] if doc.kind == "gitlab-ci" else []
         if any(_is_staging(j) for j in jobs) and doc.kind == "gitlab-ci" and not stages:
             return
+        wf_name = str(data.get("name") or "") + " " + doc.path.rsplit("/", 1)[-1]
+        if _ROLLBACK.search(wf_name):
+            return  # a rollback restores a version that already ran in production
         for j in jobs:
-            if not _is_prod(j):
+            if not _is_prod(j) or _ROLLBACK.search(j.label):
                 continue
             chain = _needs_chain(j, by_id)
             if any(_is_staging(by_id[n]) for n in chain if n in by_id):
                 continue
+            if any(_is_prod(by_id[n]) for n in chain if n in by_id):
+                continue  # reported at the first production job of the chain
             if doc.kind == "gitlab-ci" and j.stage in stages:
                 idx = stages.index(j.stage)
                 if any(_is_staging(o) and o.stage in stages and stages.index(o.stage) < idx for o in jobs):
