@@ -481,7 +481,7 @@ DEPLOY_ACTION_RE = re.compile(
     r"deploy-cloudrun|amazon-ecs-deploy|k8s-deploy|webapps-deploy|aws-sam|deploy-appengine|helm-deploy|"
     r"aws-cloudformation-github-deploy|serverless|kubectl-action|create-deployment|allocate-traffic|"
     r"deploy-online-endpoint|sagemaker-deploy", re.I)
-DRY_RUN_RE = re.compile(r"--dry-run|--server-dry-run|\bplan\b|--validate-only|\bkubeval\b|\bkubeconform\b", re.I)
+DRY_RUN_RE = re.compile(r"--dry-run|--server-dry-run|--validate-only|\bkubeval\b|\bkubeconform\b", re.I)
 NON_SERVICE_DEPLOY_RE = re.compile(r"pages|gh-deploy|mkdocs|docs|storybook|pypi|publish", re.I)
 SMOKE_RE = re.compile(
     r"\bcurl\b|\bwget\b|\bhttpie\b|\bhttp\s+(GET|POST)\b|smoke|health|readiness|liveness|\bk6\b|\bnewman\b|"
