@@ -47,10 +47,13 @@ spec:
 ```
 
 ## Known limits
+Canary, shadow and preview tracks (by name or label) are fixed and small by design and are skipped.
 Only autoscalers in the same repository are seen; when any autoscaler's target name is templated
 the rule stays silent. KServe serverless components without `minReplicas`/`maxReplicas` autoscale
 by default and are not flagged.
 """
+import re
+
 from mllint.knowledge import deploy as DK
 from mllint.rule import ConfigRule, RuleMeta
 
@@ -96,6 +99,9 @@ class NoHorizontalAutoscaling(ConfigRule):
             return  # templated
         if replicas == 0:
             return  # scaled to zero on purpose
+        labels = DK.as_map(DK.as_map(data.get("metadata")).get("labels"))
+        if re.search(r"canary|shadow|preview|baseline", name + " " + " ".join(str(v) for v in labels.values()), re.I):
+            return  # a canary/shadow track is small and fixed by design
         targets, unresolved = DK.scaled_targets(project)
         if unresolved or any(n == name for _, n in targets):
             return
