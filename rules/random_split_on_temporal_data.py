@@ -107,6 +107,10 @@ class RandomSplitOnTemporalData(FileRule):
     def _on_call(self, flow, call):
         q = flow.qualname(call)
         func = call.func
+        if q in DK.TIME_INDEXED_SOURCES:
+            return {TIME}
+        if isinstance(func, ast.Attribute) and func.attr == "history" and flow.type_of(func.value) == "yfinance.Ticker":
+            return {TIME}
         if q in DK.READ_FUNCTIONS:
             pdates, icol = kwarg(call, "parse_dates"), kwarg(call, "index_col")
             if pdates is not None and icol is not None:

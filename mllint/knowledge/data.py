@@ -93,6 +93,9 @@ TIME_NAME = re.compile(r"(^|_)(date|time|timestamp|datetime|ts|dt|day|month|week
                        re.I)
 DATETIME_FUNCTIONS = frozenset({"pandas.to_datetime", "pandas.DatetimeIndex", "pandas.date_range",
                                 "polars.col.str.to_datetime", "pandas.Timestamp"})
+# Readers whose frames come indexed by time (market data)
+TIME_INDEXED_SOURCES = frozenset({"yfinance.download", "pandas_datareader.DataReader", "pandas_datareader.data.DataReader",
+                                  "pandas_datareader.data.get_data_yahoo", "pandas_datareader.get_data_yahoo"})
 TIME_VARYING_METHODS = frozenset({"groupby", "rolling", "resample", "expanding", "ewm", "group_by", "group_by_dynamic"})
 ASOF_FUNCTIONS = frozenset({"pandas.merge_asof"})
 ASOF_METHODS = frozenset({"join_asof", "merge_asof"})
