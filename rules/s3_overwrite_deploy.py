@@ -7,7 +7,8 @@ Flags writes of a model artifact to an object-store key that never changes:
   `s3.Bucket(...).upload_file`; Google Cloud Storage `blob.upload_from_filename/_string/_file`;
   Azure `upload_blob(..., overwrite=True)`; `joblib.dump`/`torch.save`/`model.save` to an `s3://`
   or `gs://` URI; fsspec/s3fs/smart_open `open(uri, "wb")` and `fs.put(...)`;
-- shell scripts, GitHub Actions and GitLab CI `run`/`script` steps and Dockerfile `RUN`:
+- shell scripts, GitHub Actions and GitLab CI `run`/`script` steps, Dockerfile `RUN`, and
+  notebook `!` lines and `%%bash` cells:
   `aws s3 cp|mv|sync`, `aws s3api put-object`, `gsutil cp|mv|rsync`, `gcloud storage cp|mv|rsync`,
   `az storage blob upload --overwrite`.
 
@@ -279,6 +280,7 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
     # ------------------------------------------------------------------ Python: project phase
     def check_project(self, project: Any):
         versioned_bucket = _versioning_on(project)
+        yield from self._notebook_shell(project, versioned_bucket)
         for path, s in sorted(project.summaries.items()):
             facts = s.facts.get(self.meta.code)
             if not facts or project.is_test_path(path):
@@ -312,6 +314,31 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
                 display = display.replace(_BUCKET_HOLE, "<bucket>")
                 yield ProjectRule.finding(self, path, tuple(c["span"]), _message(display, model_src),
                                    level="note" if versioned_bucket else None)
+
+    def _notebook_shell(self, project: Any, versioned_bucket: bool):
+        """``!aws s3 cp ...`` lines and ``%%bash`` cells of notebooks."""
+        from mllint.sources.config import split_shell_commands
+
+        for path, s in sorted(project.summaries.items()):
+            if s.kind != "notebook" or not s.magics or project.is_test_path(path):
+                continue
+            for vline, text in s.magics:
+                body = text.strip()
+                if body.startswith("!"):
+                    body = body[1:]
+                elif body.startswith("%"):
+                    continue
+                if "{" in body:
+                    continue  # IPython interpolates Python expressions: not resolvable here
+                for c in split_shell_commands(body, vline):
+                    hit = _shell_write(c.argv, {})
+                    if hit is None:
+                        continue
+                    display, model_src, prefix = hit
+                    col = max(text.find(prefix[0]) + 1, 1)
+                    yield ProjectRule.finding(self, path, (vline, col, vline, len(text.rstrip()) + 1),
+                                              _message(display, model_src),
+                                              level="note" if versioned_bucket else None)
 
     # ------------------------------------------------------------------ shell, CI, Dockerfile
     def check_config(self, doc: Any, project: Any):
