@@ -2,7 +2,7 @@
 
 ## What it does
 Collects literal lists of column names (at least four strings) written in code: `FEATURES = [...]`
-constants and `df[[...]]` selections. When a list on the serving path (request handlers, what they
+constants, `df[[...]]` selections and `columns=[...]` of `pd.DataFrame(...)`/`reindex(...)`. When a list on the serving path (request handlers, what they
 call, serving modules) overlaps a training-side list by at least 80 % but is not the same
 sequence, the serving list is reported with the closest training list as related location.
 Lists defined in a module that both sides use are shared, and are never compared.
@@ -87,6 +87,14 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
         items = _str_list(node.slice)
         if items and len(set(items)) == len(items):
             self._rec(node.slice, items, "")
+
+    def visit_Call(self, node):
+        # pd.DataFrame(rows, columns=[...]) / df.reindex(columns=[...])
+        for k in node.keywords:
+            if k.arg == "columns":
+                items = _str_list(k.value)
+                if items and len(set(items)) == len(items):
+                    self._rec(k.value, items, "")
 
     def visit_Assign(self, node):
         items = _str_list(node.value)
