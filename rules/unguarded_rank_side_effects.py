@@ -3,8 +3,8 @@
 ## What it does
 In code reached from a training entrypoint that sets up plain PyTorch DDP
 (`init_process_group`/`DistributedDataParallel`), flags `torch.save`, `mlflow.log_*`/`start_run`,
-`wandb.init`/`log`/`save`, TensorBoard `SummaryWriter(...)` and `open(..., "w")` calls that no
-main-rank check guards: not inside an `if` on `rank`/`global_rank`/`is_main_process`/
+`wandb.init`/`log`/`save` and TensorBoard `SummaryWriter(...)` calls that no main-rank check
+guards: not inside an `if` (or a conditional expression, or an `and`) on `rank`/`global_rank`/`is_main_process`/
 `master_process`/`is_global_zero`..., not after an early `if rank != 0: return`, not in a function
 decorated `@rank_zero_only`, and not in a helper whose every call site is guarded. A guard on the
 *local* rank only (`local_rank == 0`, `is_local_main_process`) is reported when the script is
@@ -13,8 +13,8 @@ DVC command).
 
 ## Why is this bad?
 Checkpoint 4 (distributed training): every rank runs the same script. Unguarded, N processes write
-the same checkpoint file at once (corrupt or torn files), open N tracker runs with duplicated
-metrics, and race on log files. On a multi-node job the local rank 0 of every node does it.
+the same checkpoint file at once (corrupt or torn files) and open N tracker runs with duplicated
+metrics. On a multi-node job the local rank 0 of every node does it.
 
 ## Example
 ```python
@@ -46,7 +46,9 @@ if __name__ == "__main__":
 ```
 
 ## Known limits
-Any `if` whose test mentions a rank counts as a guard, whatever it compares. Writes whose path
+Any `if` whose test mentions a rank counts as a guard, whatever it compares. Plain file writes
+(`open(..., "w")`) are not reported: utility code writes small files from every rank on purpose
+(writability probes, config dumps), which made them noise on real DDP code. Writes whose path
 mentions the rank (`f"ckpt_rank{rank}.pt"`) are per-rank by design and stay silent. Helpers called
 from code the analysis cannot resolve are not reported. Accelerate, Lightning and HF Trainer flows
 are not analysed (no plain DDP set-up).
@@ -81,6 +83,23 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
     def visit_AsyncFunctionDef(self, node) -> None:
         self._early_exit(node)
 
+    def visit_IfExp(self, node) -> None:
+        # ``logger = Writer(...) if rank == 0 else None``: a guard CallInfo.guards cannot show
+        kind = DK.guard_kind(_tokens(node.test))
+        if kind:
+            b = node.body
+            self.record(("ifexp", b.lineno, b.col_offset + 1, b.end_lineno or b.lineno, (b.end_col_offset or 0) + 1,
+                         kind))
+
+    def visit_BoolOp(self, node) -> None:
+        # ``is_main and torch.save(...)``
+        if isinstance(node.op, ast.And) and len(node.values) >= 2:
+            kind = DK.guard_kind(_tokens(node.values[0]))
+            if kind:
+                last_v = node.values[-1]
+                self.record(("ifexp", node.values[1].lineno, node.values[1].col_offset + 1,
+                             last_v.end_lineno or last_v.lineno, (last_v.end_col_offset or 0) + 1, kind))
+
     def _early_exit(self, node) -> None:
         for stmt in node.body[:8]:
             if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], _EXITS) and not stmt.orelse:
@@ -92,9 +111,15 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
     # ------------------------------------------------------------------------ project phase
     def check_project(self, project):
         early = {}
+        inline = {}  # path -> [(start, end, kind)] spans guarded by a conditional expression
         for path, s in project.summaries.items():
-            for scope, kind, line in s.facts.get(self.meta.code, []):
-                early[f"{path}::{scope}"] = kind
+            for fact in s.facts.get(self.meta.code, []):
+                if fact[0] == "ifexp":
+                    _, l1, c1, l2, c2, kind = fact
+                    inline.setdefault(path, []).append(((l1, c1), (l2, c2), kind))
+                else:
+                    scope, kind, line = fact
+                    early[f"{path}::{scope}"] = kind
         multi = _multi_node_scripts(project)
         reported = set()
         for ep in project.training_entrypoints:
@@ -111,7 +136,8 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                 key = (path, call.line, call.col)
                 if key in reported:
                     continue
-                kind = _call_guard(call) or _scope_guard(project, sid, reach, early, memo, 0)
+                kind = _inline_guard(call, inline.get(path)) or _call_guard(call) or \
+                    _scope_guard(project, sid, reach, early, memo, 0, inline)
                 if kind == "global" or kind == "unknown":
                     continue
                 if kind == "local":
@@ -126,6 +152,19 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                 yield self.finding(path, call.span(), msg)
 
 
+def _inline_guard(call, spans):
+    if not spans:
+        return None
+    start, end = (call.line, call.col), (call.end_line, call.end_col)
+    best = None
+    for s0, s1, kind in spans:
+        if s0 <= start and end <= s1:
+            if kind == "global":
+                return "global"
+            best = kind
+    return best
+
+
 def _call_guard(call):
     best = None
     for g in call.guards:
@@ -137,7 +176,7 @@ def _call_guard(call):
     return best
 
 
-def _scope_guard(project, sid, reach, early, memo, depth):
+def _scope_guard(project, sid, reach, early, memo, depth, inline=None):
     """How the scope is guarded as a whole: 'global', 'local', None (unguarded) or 'unknown'."""
     if sid in memo:
         return memo[sid]
@@ -166,9 +205,9 @@ def _scope_guard(project, sid, reach, early, memo, depth):
         else:
             kinds = []
             for caller, c in sites:
-                k = _call_guard(c)
+                k = _inline_guard(c, (inline or {}).get(split_scope(caller)[0])) or _call_guard(c)
                 if k != "global":
-                    outer = _scope_guard(project, caller, reach, early, memo, depth + 1)
+                    outer = _scope_guard(project, caller, reach, early, memo, depth + 1, inline)
                     k = "global" if outer == "global" else (k or outer)
                 kinds.append(k)
             if any(k is None for k in kinds):

@@ -19,7 +19,8 @@ DATALOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.datalo
 SAMPLER_INJECTING_PREFIXES = (
     "accelerate.", "lightning.", "pytorch_lightning.", "transformers.Trainer", "transformers.Seq2SeqTrainer",
     "trl.", "deepspeed.", "composer.", "ignite.", "mmengine.", "mmcv.", "detectron2.", "horovod.",
-    "ray.train.", "fabric.", "catalyst.", "torchtnt.", "sentence_transformers.", "setfit.", "ultralytics.",
+    "ray.train.", "fabric.", "catalyst.", "torchtnt.", "sentence_transformers.", "setfit.", "ultralytics.YOLO", "ultralytics.models.",
+    "ultralytics.engine.",
 )
 
 
@@ -62,19 +63,18 @@ SIDE_EFFECT_FUNCTIONS = frozenset({"torch.save", "wandb.init", "wandb.log", "wan
                                    "mlflow.log_metric", "mlflow.log_metrics", "mlflow.log_param",
                                    "mlflow.log_params", "mlflow.log_dict", "mlflow.log_text",
                                    "torch.utils.tensorboard.SummaryWriter", "tensorboardX.SummaryWriter"})
-WRITE_MODES = ("w", "wb", "a", "ab", "w+", "wt", "at", "x", "xb")
 
 
 def side_effect(call) -> Optional[str]:
-    """A short name when the call writes something every rank would duplicate, else None."""
+    """A short name when the call writes a checkpoint or tracker state every rank would duplicate.
+
+    Plain ``open(..., "w")`` writes are not included: utility code (writability probes, config
+    dumps, resume helpers) writes small files from every process on purpose, and reporting them was
+    noise on real DDP code."""
     q = canonical(call.qualname)
     if q in SIDE_EFFECT_FUNCTIONS or (q.startswith("mlflow.") and last(q).startswith("log_") and
                                       q.count(".") == 1):
-        return last(q) if q != "torch.save" else "torch.save"
-    if q == "open":
-        mode = call.arg(1, "mode")
-        if mode is not None and mode.kind == "const" and isinstance(mode.value, str) and mode.value in WRITE_MODES:
-            return "open(..., %r)" % mode.value
+        return q
     return None
 
 
