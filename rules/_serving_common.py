@@ -989,3 +989,20 @@ def web_anchor(project) -> Optional[tuple]:
         if ep.kind == "serving" and ep.path in paths:
             return ep.anchor
     return project.handler_anchor(sorted(hs)[0])
+
+
+def torch_by_use(project, path: str, scope: str, ref: str) -> bool:
+    """An object of unknown type on which ``load_state_dict(...)`` is called is a torch module."""
+    s = project.summaries.get(path)
+    if s is None:
+        return False
+    cls = class_of(project, path, scope)
+    for c in s.calls:
+        if c.attr != "load_state_dict" or c.receiver != ref:
+            continue
+        if ref.startswith("self."):
+            if cls and class_of(project, path, c.scope) == cls:
+                return True
+        elif c.scope in (scope, MODULE_SCOPE):
+            return True
+    return False

@@ -2,8 +2,9 @@
 
 ## What it does
 Flags the line that builds or loads a torch `nn.Module` for serving (a project `nn.Module`
-subclass, a `torchvision.models`/`timm` factory, a pickled module from `torch.load`, or a project
-helper that returns one) when the module is then called on the request path (`model(x)`,
+subclass, a `torchvision.models`/`timm` factory, a pickled module from `torch.load`, a project
+helper that returns one, or another library's object whose weights are loaded with
+`load_state_dict`) when the module is then called on the request path (`model(x)`,
 `self.model(x)`, `model.forward(x)`) and `.eval()` / `.train(False)` is never called on it:
 not chained (`Net().to(dev).eval()`), not later on the same variable or attribute, and not inside
 the helper that returns it.
@@ -113,6 +114,8 @@ class InferenceWithoutEvalMode(C.TorchFacts, FileRule, ProjectRule):
             if canonical(qual) == "torch.hub.load":
                 continue
             kind = C.loader_kind(project, path, qual)
+            if kind is None and qual and C.torch_by_use(project, path, scope, target):
+                kind = "torch"  # a module of another library whose weights are loaded with load_state_dict
             if kind not in ("torch", "torch-pickle"):
                 continue
             if kind == "torch" and self._factory_evals(project, path, qual, idx):

@@ -3,7 +3,8 @@
 ## What it does
 Flags a call of a torch model on the request path (`model(x)`, `self.model(x)`,
 `model.forward(x)` where the model is a project `nn.Module`, a torchvision/timm model, a
-`torch.load`/`torch.jit.load` result or a Hugging Face `transformers` model) that is not inside
+`torch.load`/`torch.jit.load` result, a Hugging Face `transformers` model, or an object of another
+library on which `load_state_dict(...)` is called) that is not inside
 `with torch.no_grad():` / `with torch.inference_mode():`, and whose function is not decorated
 with `@torch.no_grad()`/`@torch.inference_mode()` nor called from a function that is (or from a
 call site inside such a block).
@@ -91,6 +92,8 @@ class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
                 path, _, scope = sid.partition("::")
                 ref = key[2]
                 k = self._kind(project, path, C.type_of(project, path, scope, ref))
+                if k is None and C.torch_by_use(project, path, scope, ref):
+                    k = "torch"
             if k not in TORCH_KINDS:
                 continue
             if C.in_no_grad(c) or C.no_grad_covered(project, sid):
