@@ -1006,3 +1006,27 @@ def torch_by_use(project, path: str, scope: str, ref: str) -> bool:
         elif c.scope in (scope, MODULE_SCOPE):
             return True
     return False
+
+
+_SM_MODEL_PARAM = {"predict_fn": 1, "transform_fn": 0}
+
+
+def sagemaker_model_qual(project, path: str, scope: str, ref: str) -> Optional[str]:
+    """SageMaker contract: ``predict_fn(data, model)`` / ``transform_fn(model, ...)`` receive what
+    ``model_fn`` returns.  -> the qualname of the model-producing call in ``model_fn``."""
+    s = project.summaries.get(path)
+    fn = s.functions.get(scope) if s else None
+    if fn is None or fn.class_name or fn.name not in _SM_MODEL_PARAM or "model_fn" not in s.functions:
+        return None
+    params = [p for p, _ in fn.params]
+    i = _SM_MODEL_PARAM[fn.name]
+    if len(params) <= i or params[i] != ref:
+        return None
+    for c, tgt in project.calls(f"{path}::model_fn"):
+        if not (c.assigned_to or c.in_return):
+            continue
+        q = c.qualname or (f"{c.receiver_type}.{c.attr}" if c.receiver_type and c.attr else None)
+        k = loader_kind(project, path, q) if q else None
+        if k and k != "not-model":
+            return q
+    return None

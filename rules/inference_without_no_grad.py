@@ -94,6 +94,8 @@ class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
                 k = self._kind(project, path, C.type_of(project, path, scope, ref))
                 if k is None and C.torch_by_use(project, path, scope, ref):
                     k = "torch"
+                if k is None:
+                    k = self._kind(project, path, C.sagemaker_model_qual(project, path, scope, ref))
             if k not in TORCH_KINDS:
                 continue
             if C.in_no_grad(c) or C.no_grad_covered(project, sid):

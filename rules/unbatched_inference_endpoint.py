@@ -150,7 +150,8 @@ class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
         key = C.creation_key(path, scope, cls, ref)
         if kinds.get(key) or kinds.get((path, "<module>", ref)):
             return True
-        return self._is_dl(project, path, C.type_of(project, path, scope, ref))
+        return self._is_dl(project, path, C.type_of(project, path, scope, ref)) or \
+            self._is_dl(project, path, C.sagemaker_model_qual(project, path, scope, ref))
 
     def _batching(self, project) -> bool:
         for path, c in project.all_calls():
