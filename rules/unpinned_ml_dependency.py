@@ -31,7 +31,8 @@ Or keep ranges in `pyproject.toml` and commit a lock file (`uv lock`, `poetry lo
 
 ## Known limits
 Libraries (no training or serving role) legitimately declare ranges and are not reported, nor
-are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`, nor the dependencies of a
+are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`, developer requirements
+(`requirements-dev.txt`, `-test`, `-docs`, `-lint` and the same optional-dependency groups), nor the dependencies of a
 `pyproject.toml` with a `[build-system]` (a distributable package; its requirements files are still
 read). A lock file (`poetry.lock`,
 `uv.lock`, `Pipfile.lock`, `pdm.lock`, `conda-lock.yml`, `pixi.lock`), pip-compile output (`# via`
@@ -66,8 +67,8 @@ class UnpinnedMlDependency(ConfigRule):
     def check_config(self, doc: Any, project: Any):
         st = self._project_state(project)
         base = _manifest_dir(doc.path)
-        if _in_non_app_dir(doc.path) or project.is_test_path(doc.path):
-            return
+        if _in_non_app_dir(doc.path) or project.is_test_path(doc.path) or _DEV_RE.search(posixpath.basename(doc.path)):
+            return  # examples, tests, and developer tooling (requirements-dev.txt) do not ship
         if _covered(base, st["locked_dirs"]):
             return
         if not any(_within(p, base) for p in st["app_paths"]):
@@ -119,6 +120,9 @@ class UnpinnedMlDependency(ConfigRule):
 
 
 # ------------------------------------------------------------------------------------ helpers
+_DEV_RE = re.compile(r"(^|[-_.])(dev|develop|test|tests|testing|lint|docs?|ci|style|typing|mypy)([-_.]|$)", re.I)
+
+
 def _dir(path: str) -> str:
     return posixpath.dirname(path)
 
@@ -173,8 +177,8 @@ def _requirements(doc: Any):
         strings += [("project", s) for s in deps if isinstance(s, str)]
     opt = proj.get("optional-dependencies")
     if isinstance(opt, dict):
-        for group in opt.values():
-            if isinstance(group, list):
+        for gname, group in opt.items():
+            if isinstance(group, list) and not _DEV_RE.search(str(gname)):
                 strings += [("project.optional-dependencies", s) for s in group if isinstance(s, str)]
     used: set = set()
     for table, s in strings:
