@@ -259,8 +259,10 @@ def _process_config(df: DiscoveredFile, data: bytes, fr: FileResult) -> None:
     elif kind == "markdown":
         docs = cfgsrc.load_markdown(df.path, data)
     elif kind == "mlproject":
+        _refuse_alias_bomb(data)
         docs = cfgsrc.load_yaml(df.path, data, "mlproject")
     else:  # YAML kinds
+        _refuse_alias_bomb(data)
         docs = cfgsrc.load_yaml(df.path, data, kind)
     fr.docs = docs
     if docs:
@@ -268,6 +270,37 @@ def _process_config(df: DiscoveredFile, data: bytes, fr: FileResult) -> None:
         fr.suppressions = parse_text(docs[0].text)
     else:
         fr.n_lines = data.count(b"\n")
+
+
+_YAML_ANCHOR_RE = re.compile(r"&([A-Za-z0-9_.-]+)")
+_YAML_ALIAS_RE = re.compile(r"(?<![\w&*])\*([A-Za-z0-9_.-]+)")
+MAX_YAML_EXPANSION = 200_000
+
+
+def _refuse_alias_bomb(data: bytes) -> None:
+    """A YAML file whose aliases expand exponentially ("billion laughs") would hang the loader:
+    estimate each anchor's expanded size from the text (anchors open a block that lasts while
+    lines are indented deeper) and refuse the file past a bound."""
+    if b"&" not in data or b"*" not in data:
+        return
+    text = data.decode("utf-8", errors="replace")
+    sizes: dict = {}
+    open_: list = []  # [indent, name, size]
+    for line in text.splitlines():
+        body = line.lstrip()
+        if not body or body.startswith("#"):
+            continue
+        indent = len(line) - len(body)
+        while open_ and indent <= open_[-1][0]:
+            _, name, size = open_.pop()
+            sizes[name] = size
+        n = sum(sizes.get(a, 1) for a in _YAML_ALIAS_RE.findall(body))
+        for entry in open_:
+            entry[2] += n
+        for name in _YAML_ANCHOR_RE.findall(body):
+            open_.append([indent, name, 1 + n])
+        if n > MAX_YAML_EXPANSION or any(e[2] > MAX_YAML_EXPANSION for e in open_):
+            raise Unreadable("YAML aliases expand too far to analyse (a 'billion laughs' file?)")
 
 
 def _rule_error(cls, path: str, exc: Exception) -> Notification:

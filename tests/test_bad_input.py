@@ -231,3 +231,18 @@ def test_undecodable_pyproject_is_ml0000_not_a_crash(make_repo):
     assert code == 1, err
     got = {(f["location"]["path"], f["code"]) for f in json.loads(out)}
     assert got == {("pyproject.toml", "ML0000"), ("ok.py", "ML0301")}
+
+
+def test_yaml_alias_bomb_is_refused_and_anchors_still_work(make_repo):
+    lol = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    prev = "a"
+    for i in range(1, 10):
+        name = chr(ord("a") + i)
+        lol.append(f"{name}: &{name} [" + ", ".join(["*" + prev] * 9) + "]")
+        prev = name
+    gitlab = (".defaults: &defaults\n  image: python:3.11\n  before_script:\n    - pip install -r requirements.txt\n"
+              "train:\n  <<: *defaults\n  script:\n    - aws s3 cp model.pkl s3://b/models/model.pkl\n")
+    root = make_repo({"conf/params.yaml": "\n".join(lol) + "\n", ".gitlab-ci.yml": gitlab, "ok.py": GOOD})
+    code, out, err = _run_with_timeout(["check", "--no-cache", "--output-format", "json", "."], str(root), timeout=60)
+    got = {(f["location"]["path"], f["code"]) for f in json.loads(out)}
+    assert got == {("conf/params.yaml", "ML0000"), ("ok.py", "ML0301"), (".gitlab-ci.yml", "ML0101")}
