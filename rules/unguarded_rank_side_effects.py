@@ -49,11 +49,14 @@ if __name__ == "__main__":
 Any `if` whose test mentions a rank counts as a guard, whatever it compares. Plain file writes
 (`open(..., "w")`) are not reported: utility code writes small files from every rank on purpose
 (writability probes, config dumps), which made them noise on real DDP code. Writes whose path
-mentions the rank (`f"ckpt_rank{rank}.pt"`) are per-rank by design and stay silent. Helpers called
+mentions the rank (`f"ckpt_rank{rank}.pt"`), and code handed its rank as a parameter (`def
+dump(trace, rank)`, a class built with `rank=`), are per-rank by design and stay silent. In Azure ML
+projects `mlflow.start_run()` on every rank attaches to the job's run and is not reported. Helpers called
 from code the analysis cannot resolve are not reported. Accelerate, Lightning and HF Trainer flows
 are not analysed (no plain DDP set-up).
 """
 import ast
+import re
 
 from mllint.graph import split_scope
 from mllint.knowledge import distributed as DK
@@ -121,6 +124,8 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                     scope, kind, line = fact
                     early[f"{path}::{scope}"] = kind
         multi = _multi_node_scripts(project)
+        # Azure ML attaches every process's ``mlflow.start_run()`` to the job's run
+        azure_ml = project.uses_module("azureml") or project.uses_module("azure.ai.ml")
         reported = set()
         for ep in project.training_entrypoints:
             reach = DK.entry_reach(project, ep)
@@ -133,6 +138,10 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                 what = DK.side_effect(call)
                 if not what or project.is_test_path(path) or DK.per_rank_target(call):
                     continue
+                if what == "mlflow.start_run" and azure_ml:
+                    continue
+                if _rank_parameterised(project, path, call.scope):
+                    continue  # code handed its rank (``def __init__(self, rank)``) is per-rank by design
                 key = (path, call.line, call.col)
                 if key in reported:
                     continue
@@ -150,6 +159,25 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                            f"`if dist.get_rank() == 0:` (or `is_main_process`)")
                 reported.add(key)
                 yield self.finding(path, call.span(), msg)
+
+
+_RANK_PARAM = re.compile(r"^(rank|local_rank|global_rank|world_rank|process_index|gpu|gpu_id|device_id)$")
+
+
+def _rank_parameterised(project, path, scope) -> bool:
+    s = project.summaries.get(path)
+    if s is None:
+        return False
+    fn = s.functions.get(scope)
+    if fn is None:
+        return False
+    if any(_RANK_PARAM.match(p) for p, _ in fn.params):
+        return True
+    if fn.class_name:
+        init = s.functions.get(f"{fn.class_name}.__init__")
+        if init is not None and any(_RANK_PARAM.match(p) for p, _ in init.params):
+            return True
+    return False
 
 
 def _inline_guard(call, spans):

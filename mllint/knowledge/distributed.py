@@ -37,24 +37,27 @@ def injects_sampler(call) -> bool:
 
 
 # ----------------------------------------------------------------------------- rank guards
-# Tokens (from ``CallInfo.guards``) of a main-process check.
-GLOBAL_RANK_TOKENS = re.compile(
-    r"\b(rank|global_rank|RANK|GLOBAL_RANK|WORLD_RANK|world_rank|ddp_rank|is_main_process|main_process|"
-    r"master_process|is_master|master|is_global_zero|is_world_process_zero|is_rank_zero|rank_zero|"
-    r"get_rank|is_main|is_primary|process_index|is_chief|gpu_rank|node_rank)\b")
-LOCAL_RANK_TOKENS = re.compile(
-    r"\b(local_rank|LOCAL_RANK|ddp_local_rank|is_local_main_process|local_process_index|is_local_master|"
-    r"is_local_process_zero|get_local_rank|gpu|gpu_id|local_gpu|device_id|local_master)\b")
+# Identifiers (from ``CallInfo.guards`` token strings) of a main-process check.  Each identifier is
+# classified on its own, so ``is_local_main_process`` is local and ``self_is_main_node`` global.
+_LOCAL_ID = re.compile(r"(local_rank|local_main|local_master|local_process|local_zero|^gpu$|gpu_id|local_gpu|"
+                       r"device_id|^LOCAL_RANK$)", re.I)
+_GLOBAL_ID = re.compile(r"(^rank$|rank$|^get_rank$|is_main|main_process|main_node|main_proc|master|rank_zero|rank0|"
+                        r"chief|leader|is_primary|global_zero|world_process_zero|process_index|is_first_process)", re.I)
 RANK_DECORATORS = re.compile(r"(rank_zero|main_process|master_only|on_main|rank0|is_main)", re.I)
 
 
 def guard_kind(guard: str) -> Optional[str]:
     """'global' for a global main-rank check, 'local' for a node-local one, else None."""
-    if GLOBAL_RANK_TOKENS.search(guard):
-        return "global"
-    if LOCAL_RANK_TOKENS.search(guard):
-        return "local"
-    return None
+    local = False
+    for ident in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", guard):
+        if _LOCAL_ID.search(ident) or ident.lower().startswith("local"):
+            if _LOCAL_ID.search(ident) or "rank" in ident.lower() or "main" in ident.lower() or \
+                    "master" in ident.lower():
+                local = True
+            continue
+        if _GLOBAL_ID.search(ident) and not ident.lower().startswith(("num_", "n_", "world_size")):
+            return "global"
+    return "local" if local else None
 
 
 # ---------------------------------------------------------------- side effects every rank repeats
