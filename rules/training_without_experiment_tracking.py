@@ -7,8 +7,8 @@ code it reaches and reports the entrypoint when none of it uses an experiment tr
 (including `autolog`), Weights & Biases, Neptune, Comet, ClearML, Aim, DVCLive, Sacred, Guild,
 Polyaxon, TensorBoard (`SummaryWriter`, `tf.summary`, the Keras `TensorBoard` callback), Lightning
 loggers, SageMaker Experiments, Vertex AI experiments, Accelerate trackers, Hugging Face
-`TrainingArguments` whose `report_to` is not `"none"`, or a `dvc.yaml` stage that runs the script and
-declares both `params:` and `metrics:`.
+`TrainingArguments` whose `report_to` is not `"none"`, or a `dvc.yaml` stage that runs the script
+with `params:` in a pipeline that declares `metrics:` (on a stage or at the top level).
 
 ## Why is this bad?
 Checkpoint 2 (experiment tracking): without a tracker the parameters, code version, data and
@@ -116,8 +116,12 @@ def _config_tracked_scripts(project) -> set:
         cmds = []
         if d.kind == "dvc":
             stages = data.get("stages")
-            for st in (stages.values() if isinstance(stages, dict) else []):
-                if isinstance(st, dict) and st.get("params") and st.get("metrics"):
+            stage_list = [st for st in (stages.values() if isinstance(stages, dict) else []) if isinstance(st, dict)]
+            # DVC experiments track a stage's params together with the pipeline's metrics: stage-level
+            # ``metrics:`` or the top-level ``metrics:`` list (dvc.yaml 3.x)
+            pipeline_metrics = bool(data.get("metrics")) or any(st.get("metrics") for st in stage_list)
+            for st in stage_list:
+                if st.get("params") and pipeline_metrics:
                     c = st.get("cmd")
                     cmds.extend(c if isinstance(c, list) else [c])
         elif d.kind == "mlproject":
