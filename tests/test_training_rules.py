@@ -58,3 +58,41 @@ def test_boosting_libraries_are_opt_in(make_repo):
     assert _codes(make_repo, {"train.py": BOOST}, "ML0305") == [("train.py", 6)]
     opt = '[tool.mllint.rules.ML0305]\nboosting-libraries = true\n'
     assert _codes(make_repo, {"train.py": BOOST, "pyproject.toml": opt}, "ML0305") == [("train.py", 5), ("train.py", 6)]
+
+
+# ---------------------------------------------------------------- knowledge helpers used by the rules
+@pytest.mark.parametrize("guard,kind", [
+    ("rank Eq 0", "global"), ("RANK In -1 0", "global"), ("dist get_rank Eq 0", "global"),
+    ("self self_is_main_node", "global"), ("master_process", "global"), ("trainer is_global_zero", "global"),
+    ("args local_rank Eq 0", "local"), ("is_local_main_process accelerator", "local"), ("self gpu_id Eq 0", "local"),
+    ("epoch save_every", None), ("num_ranks Gt 1", None),
+])
+def test_rank_guard_kind(guard, kind):
+    from mllint.knowledge.distributed import guard_kind
+    assert guard_kind(guard) == kind
+
+
+@pytest.mark.parametrize("args,unpinned", [
+    (" -q scikit-learn xgboost", ["scikit-learn", "xgboost"]),
+    (" -qr requirements.txt comet_ml", ["comet_ml"]),
+    (" -r requirements.txt", []), (" -e .", []), (" torch==2.3.1", []), (" keras_tuner~=1.4.6", []),
+    (" 'numpy<2'", ["numpy<2"]), (" --upgrade pip setuptools", []), (" {pkgs}", []),
+    (" git+https://github.com/org/repo@v1", []),
+])
+def test_unpinned_packages(args, unpinned):
+    from mllint.rules.notebook_unpinned_install import unpinned_packages
+    assert unpinned_packages(args) == unpinned
+
+
+@pytest.mark.parametrize("sql,pinned", [
+    ("SELECT * FROM t", False),
+    ("SELECT * FROM t WHERE event_date >= '2024-01-01'", True),
+    ("SELECT * FROM t WHERE created_at < %(cutoff)s", True),
+    ("SELECT * FROM `p.d.t` FOR SYSTEM_TIME AS OF TIMESTAMP '2024-06-01'", True),
+    ("SELECT * FROM t VERSION AS OF 3", True),
+    ("SELECT * FROM t AT(OFFSET => -60)", True),
+    ("SELECT * FROM t WHERE country = 'DE'", False),
+])
+def test_query_is_pinned(sql, pinned):
+    from mllint.rules.mutable_table_read import query_is_pinned
+    assert query_is_pinned(sql) is pinned
