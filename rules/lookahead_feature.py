@@ -106,6 +106,10 @@ class LookaheadFeature(FileRule):
         if attr == "shift":
             k = call.args[0] if call.args else _kw(call, "periods")
             v = self.ctx.literal(k) if k is not None else None
+            if isinstance(k, ast.UnaryOp) and isinstance(k.op, ast.USub) and isinstance(k.operand, ast.Name):
+                c = self.ctx.resolve_const(self.ctx.value(k.operand))  # shift(-HORIZON)
+                if c.kind == "const" and isinstance(c.value, int) and not isinstance(c.value, bool):
+                    v = -c.value
             if isinstance(v, int) and not isinstance(v, bool) and v < 0:
                 return f"`shift({v})` reads {-v} row(s) ahead"
         elif attr == "rolling":
