@@ -4,8 +4,9 @@
 Flags, in code reachable from a request handler (FastAPI/Flask routes, KServe/MLServer/TorchServe
 `predict`, SageMaker `predict_fn`, Lambda handlers ...): `fit`/`fit_transform`/`partial_fit` of
 scalers, imputers, encoders, selectors, vectorisers and decompositions, Keras
-`Tokenizer.fit_on_texts`, `pd.get_dummies`, and `pd.qcut` / `pd.cut(bins=<int>)`, which bin by the
-request's own statistics.
+`Tokenizer.fit_on_texts`, `pd.get_dummies`, `pd.qcut` / `pd.cut(bins=<int>)`, which bin by the
+request's own statistics, and normalisation by the request batch's statistics
+(`(x - x.mean()) / x.std()`, `(x - x.min()) / (x.max() - x.min())`).
 
 ## Why is this bad?
 Checkpoint 5 (training-serving consistency): the model was trained on features scaled, encoded and
@@ -50,6 +51,7 @@ services. A fit guarded by a parameter (`if fit: scaler.fit(df)`) is treated as 
 branch. A transformer whose type cannot be resolved counts only when its variable is named like
 one (`scaler`, `encoder`, `vectorizer`, `tokenizer` ...).
 """
+import ast
 import re
 
 from mllint.graph import split_scope
@@ -57,15 +59,41 @@ from mllint.knowledge import canonical, last
 from mllint.knowledge import data as DK
 from mllint.knowledge import serving as SK
 from mllint.knowledge import training as TK
-from mllint.rule import ProjectRule, RuleMeta
+from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 _NAMED_TRANSFORMER = re.compile(r"(scaler|encoder|vectori[sz]er|tokeni[sz]er|imputer|normali[sz]er|binarizer|"
                                 r"discreti[sz]er|selector|pca|svd)$", re.I)
 _TRAINING_NAME = re.compile(r"(train|fit|update|learn|refresh|retrain|calibrat)", re.I)
 
 
-class FitAtInference(ProjectRule):
+_BATCH_STATS = frozenset({"mean", "std", "min", "max", "median", "var"})
+
+
+def _stat_root(node):
+    """``x.mean()`` / ``np.std(x)`` -> the dotted name of ``x``; else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _BATCH_STATS:
+        if node.args and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy", "torch"):
+            return ast.unparse(node.args[0])
+        if not node.args or node.func.attr not in ("min", "max"):
+            return ast.unparse(node.func.value)
+    return None
+
+
+class FitAtInference(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0502", level="warning", precision="high", tags=("training-serving-skew", "serving"))
+
+    def visit_BinOp(self, node):
+        # (x - x.mean()) / x.std()  or  (x - x.min()) / (x.max() - x.min()): scaling by the batch's statistics
+        if not isinstance(node.op, ast.Div) or not isinstance(node.left, ast.BinOp) or \
+                not isinstance(node.left.op, ast.Sub):
+            return
+        x = ast.unparse(node.left.left)
+        if _stat_root(node.left.right) != x:
+            return
+        den = [n for n in ast.walk(node.right) if isinstance(n, ast.Call)]
+        if den and all(_stat_root(n) == x for n in den):
+            self.record((self.ctx.scope, node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
+                         (node.end_col_offset or node.col_offset) + 1))
 
     def check_project(self, project):
         for sid in sorted(project.request_scopes):
@@ -79,6 +107,12 @@ class FitAtInference(ProjectRule):
             if any(TK.is_training_call(c) and not self._is_preprocessor(c) for c in calls):
                 continue  # an online-learning handler
             params = {p for p, _ in fn.params} if fn is not None else set()
+            s = project.summaries.get(path)
+            for f in (s.facts.get(self.meta.code, []) if s is not None else []):
+                if f[0] == scope:
+                    yield self.finding(path, f[1:], "normalising by the request batch's own mean/std (or min/max) on "
+                                                    "the serving path: the features no longer match training; use "
+                                                    "the statistics saved at training time")
             for c in calls:
                 what = self._what(c)
                 if what is None:
