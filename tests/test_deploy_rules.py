@@ -1,0 +1,56 @@
+"""Behaviour of ML0101 and ML0302 that one fixture folder cannot show: project-wide switches
+(bucket versioning, lock files at the root, library vs application)."""
+from __future__ import annotations
+
+import json
+
+from conftest import run_cli
+
+UPLOAD = 'import boto3\n\ns3 = boto3.client("s3")\ns3.upload_file("model.pkl", "b", "churn/model.pkl")\n'
+TRAIN = ("from sklearn.linear_model import LogisticRegression\n\nif __name__ == '__main__':\n"
+         "    LogisticRegression().fit([[0], [1]], [0, 1])\n")
+
+
+def scan(repo, *codes):
+    code, out, err = run_cli(["check", "--no-cache", "--output-format", "json", "--select", ",".join(codes), "."],
+                             cwd=str(repo))
+    assert code in (0, 1), err
+    return json.loads(out)
+
+
+def test_ml0101_is_a_warning_then_a_note_with_bucket_versioning(make_repo):
+    repo = make_repo({"publish.py": UPLOAD})
+    [f] = scan(repo, "ML0101")
+    assert f["level"] == "warning" and "churn/model.pkl" in f["message"]
+    (repo / "infra.py").write_text('import boto3\nboto3.client("s3").put_bucket_versioning(Bucket="b", '
+                                   'VersioningConfiguration={"Status": "Enabled"})\n')
+    [f] = scan(repo, "ML0101")
+    assert f["level"] == "note"
+
+
+def test_ml0101_resolves_constants_imported_from_project_modules(make_repo):
+    repo = make_repo({"pkg/__init__.py": "", "pkg/keys.py": 'MODEL_KEY = "serving/current.onnx"\n',
+                      "pkg/publish.py": 'import boto3\nfrom pkg.keys import MODEL_KEY\n\n'
+                                        's3 = boto3.client("s3")\ns3.upload_file("m.onnx", "b", MODEL_KEY)\n'})
+    [f] = scan(repo, "ML0101")
+    assert f["location"]["path"] == "pkg/publish.py" and "serving/current.onnx" in f["message"]
+
+
+def test_ml0302_lock_file_at_the_root_covers_subprojects(make_repo):
+    files = {"svc/requirements.txt": "torch>=2\n", "svc/train.py": TRAIN}
+    repo = make_repo(files)
+    assert [f["location"]["path"] for f in scan(repo, "ML0302")] == ["svc/requirements.txt"]
+    (repo / "uv.lock").write_text("version = 1\n")
+    assert scan(repo, "ML0302") == []
+
+
+def test_ml0302_needs_an_application(make_repo):
+    repo = make_repo({"requirements.txt": "torch>=2\n", "lib/util.py": "def f():\n    return 1\n"})
+    assert scan(repo, "ML0302") == []
+    (repo / "Dockerfile").write_text("FROM python:3.11\nCOPY . /app\n")
+    assert len(scan(repo, "ML0302")) == 1
+
+
+def test_ml0302_hashes_make_a_lock(make_repo):
+    repo = make_repo({"requirements.txt": "torch>=2 --hash=sha256:abc\n", "train.py": TRAIN})
+    assert scan(repo, "ML0302") == []
