@@ -6,7 +6,9 @@ Flags, in code reachable from a request handler (FastAPI/Flask routes, KServe/ML
 scalers, imputers, encoders, selectors, vectorisers and decompositions, Keras
 `Tokenizer.fit_on_texts`, `pd.get_dummies`, `pd.qcut` / `pd.cut(bins=<int>)`, which bin by the
 request's own statistics, and normalisation by the request batch's statistics
-(`(x - x.mean()) / x.std()`, `(x - x.min()) / (x.max() - x.min())`).
+(`(x - x.mean()) / x.std()`, `(x - x.min()) / (x.max() - x.min())`) in pandas/polars modules
+(per-image or per-signal standardisation in modules using torch, PIL, OpenCV, librosa ... is a
+per-sample operation and is not reported).
 
 ## Why is this bad?
 Checkpoint 5 (training-serving consistency): the model was trained on features scaled, encoded and
@@ -66,6 +68,8 @@ _NAMED_TRANSFORMER = re.compile(r"(scaler|encoder|vectori[sz]er|tokeni[sz]er|imp
 _TRAINING_NAME = re.compile(r"(train|fit|update|learn|refresh|retrain|calibrat)", re.I)
 
 
+_PER_SAMPLE_LIBS = frozenset({"torch", "torchvision", "torchaudio", "PIL", "cv2", "librosa", "tensorflow", "keras",
+                              "skimage", "imageio", "soundfile", "scipy"})
 _BATCH_STATS = frozenset({"mean", "std", "min", "max", "median", "var"})
 
 
@@ -87,6 +91,9 @@ class FitAtInference(FileRule, ProjectRule):
         if not isinstance(node.op, ast.Div) or not isinstance(node.left, ast.BinOp) or \
                 not isinstance(node.left.op, ast.Sub):
             return
+        roots = {q.split(".")[0] for q in self.ctx.summary.aliases.values()}
+        if "pandas" not in roots and "polars" not in roots or roots & _PER_SAMPLE_LIBS:
+            return  # per-image / per-signal standardisation is per sample, not per batch
         x = ast.unparse(node.left.left)
         if _stat_root(node.left.right) != x:
             return
