@@ -58,6 +58,27 @@ def find_root(start: str) -> str:
         probe = parent
 
 
+def vcs_root(root: str) -> str:
+    """The enclosing git checkout (GitHub reads SARIF/annotation paths relative to it), else ``root``."""
+    probe = os.path.abspath(root)
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return os.path.abspath(root)
+        probe = parent
+
+
+def repo_path(root: str, rel: str) -> str:
+    """``rel`` (relative to the project root) made relative to the git checkout."""
+    top = vcs_root(root)
+    if top == os.path.abspath(root):
+        return rel
+    prefix = os.path.relpath(os.path.abspath(root), top).replace(os.sep, "/")
+    return f"{prefix}/{rel}"
+
+
 def has_project_marker(root: str) -> bool:
     return os.path.exists(os.path.join(root, ".git")) or os.path.isfile(os.path.join(root, "pyproject.toml"))
 

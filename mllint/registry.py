@@ -73,9 +73,12 @@ def expand_selector(sel: str) -> tuple:
     if r is not None:
         return {r.meta.code}, True
     up = s.upper()
-    if up.startswith("ML") and up[2:].isdigit():
+    if up.startswith("ML") and up[2:].isdigit() and len(up) <= 6:
         codes = {r.meta.code for r in rules if r.meta.code.startswith(up)}
-        if codes or len(up) < 6:
+        # a prefix must name checkpoints that exist (ML0..ML2, ML00..ML20) even if no rule matches yet
+        cp_digits = up[2:4]
+        valid = len(cp_digits) < 2 or 0 <= int(cp_digits) <= 20
+        if codes or (valid and len(up) < 6):
             return codes, False
     raise RuleLoadError(f"unknown rule selector: {sel!r}")
 

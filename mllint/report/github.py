@@ -19,10 +19,12 @@ def escape_property(s: str) -> str:
 
 
 def render_github(result) -> str:
+    from mllint.discovery import repo_path
+
     out = []
     for f in result.findings:
         loc = f.location
-        props = [f"title={escape_property(f'mllint ({f.code})')}", f"file={escape_property(loc.path)}",
+        props = [f"title={escape_property(f'mllint ({f.code})')}", f"file={escape_property(repo_path(result.root, loc.path))}",
                  f"line={loc.line}"]
         if loc.end_line == loc.line:
             props.append(f"col={loc.col}")

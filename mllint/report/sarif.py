@@ -157,12 +157,20 @@ def build_log(result, *, category: str = None, include_suppressed: bool = False,
                                  f"run; the most severe were kept."), level="warning",
             descriptor=ReportingDescriptorReference(id="results-truncated")))
     hashes = _FileHashes(result.root)
+    # GitHub resolves %SRCROOT% to the checkout: paths are made relative to the git root
+    from mllint.discovery import repo_path, vcs_root
+
+    top = vcs_root(result.root)
+
+    def uri(path: str) -> str:
+        return _uri(repo_path(result.root, path))
+
     results = []
     for f in findings:
         if f.code not in index:
             continue
         loc = f.location
-        phys = PhysicalLocation(artifact_location=ArtifactLocation(uri=_uri(loc.path), uri_base_id="%SRCROOT%"),
+        phys = PhysicalLocation(artifact_location=ArtifactLocation(uri=uri(loc.path), uri_base_id="%SRCROOT%"),
                                 region=_region(loc))
         msg = f.message
         if loc.cell is not None:
@@ -170,7 +178,7 @@ def build_log(result, *, category: str = None, include_suppressed: bool = False,
         related = []
         for i, r in enumerate(f.related, start=1):
             related.append(Location(id=i, physical_location=PhysicalLocation(
-                artifact_location=ArtifactLocation(uri=_uri(r.path), uri_base_id="%SRCROOT%"), region=_region(r)),
+                artifact_location=ArtifactLocation(uri=uri(r.path), uri_base_id="%SRCROOT%"), region=_region(r)),
                 message=Message(text=r.message or "related location")))
         if related and "](" not in msg:
             msg = msg.rstrip(".") + ". See " + ", ".join(f"[{r.message.text if r.message else 'related'}]({r.id})"
@@ -187,7 +195,7 @@ def build_log(result, *, category: str = None, include_suppressed: bool = False,
         if f.fix is not None and f.fix.edits:
             fixes = [Fix(description=Message(text=f.fix.title + ("" if f.fix.safe else " (unsafe)")),
                          artifact_changes=[ArtifactChange(
-                             artifact_location=ArtifactLocation(uri=_uri(loc.path), uri_base_id="%SRCROOT%"),
+                             artifact_location=ArtifactLocation(uri=uri(loc.path), uri_base_id="%SRCROOT%"),
                              replacements=[Replacement(
                                  deleted_region=_region(_EditLoc(e)),
                                  inserted_content=ArtifactContent(text=e.content)) for e in f.fix.edits])])]
@@ -201,7 +209,7 @@ def build_log(result, *, category: str = None, include_suppressed: bool = False,
         loc = None
         if n.path:
             loc = [Location(physical_location=PhysicalLocation(
-                artifact_location=ArtifactLocation(uri=_uri(n.path), uri_base_id="%SRCROOT%"),
+                artifact_location=ArtifactLocation(uri=uri(n.path), uri_base_id="%SRCROOT%"),
                 region=_Region1(n.line or 1)))]
         note = Notification(message=Message(text=n.message), level=n.level if n.level in ("note", "warning", "error") else "error",
                             descriptor=ReportingDescriptorReference(id=n.descriptor or "internal-error"), locations=loc)
@@ -211,7 +219,7 @@ def build_log(result, *, category: str = None, include_suppressed: bool = False,
                     for n in getattr(result, "config_notifications", [])]
     invocation = Invocation(execution_successful=True, tool_execution_notifications=exec_notes or None,
                             tool_configuration_notifications=config_notes or None)
-    root_uri = "file://" + quote(os.path.abspath(result.root).replace(os.sep, "/").rstrip("/") + "/", safe="/-_.~:")
+    root_uri = "file://" + quote(top.replace(os.sep, "/").rstrip("/") + "/", safe="/-_.~:")
     run = Run(
         tool=Tool(driver=ToolComponent(name="mllint", version=__version__, semantic_version=__version__,
                                        information_uri=INFORMATION_URI, rules=descriptors)),

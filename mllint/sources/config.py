@@ -71,13 +71,26 @@ def _loader():
     return _yaml_loader
 
 
-def _convert(node, yaml, constructor) -> Any:
+def _convert(node, yaml, constructor, memo=None) -> Any:
+    """Composed node -> YMap/YList/scalar.  Aliased nodes are converted once (``memo``), so
+    alias-heavy documents ("billion laughs") stay linear."""
+    if memo is None:
+        memo = {}
+    key_id = id(node)
+    if key_id in memo:
+        return memo[key_id]
+    out = _convert_node(node, yaml, constructor, memo)
+    memo[key_id] = out
+    return out
+
+
+def _convert_node(node, yaml, constructor, memo) -> Any:
     if isinstance(node, yaml.MappingNode):
         m = YMap()
         m.line = node.start_mark.line + 1
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
-                merged = _convert(vnode, yaml, constructor)
+                merged = _convert(vnode, yaml, constructor, memo)
                 for item in merged if isinstance(merged, list) else [merged]:
                     if isinstance(item, YMap):
                         for k, v in item.items():
@@ -85,12 +98,12 @@ def _convert(node, yaml, constructor) -> Any:
                             m.key_lines.setdefault(k, item.key_lines.get(k, m.line))
                             m.value_lines.setdefault(k, item.value_lines.get(k, m.line))
                 continue
-            key = _convert(knode, yaml, constructor)
+            key = _convert(knode, yaml, constructor, memo)
             try:
                 hash(key)
             except TypeError:
                 key = str(key)
-            m[key] = _convert(vnode, yaml, constructor)
+            m[key] = _convert(vnode, yaml, constructor, memo)
             m.key_lines[key] = knode.start_mark.line + 1
             m.value_lines[key] = vnode.start_mark.line + 1
         return m
@@ -98,7 +111,7 @@ def _convert(node, yaml, constructor) -> Any:
         l = YList()
         l.line = node.start_mark.line + 1
         for item in node.value:
-            l.append(_convert(item, yaml, constructor))
+            l.append(_convert(item, yaml, constructor, memo))
             l.item_lines.append(item.start_mark.line + 1)
         return l
     # scalar
