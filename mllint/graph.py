@@ -252,9 +252,9 @@ class Project:
                     return r
         return None
 
-    def _class_ref(self, qualname: str, from_path: str) -> Optional[tuple]:
+    def _class_ref(self, qualname: str, from_path: str, depth: int = 0) -> Optional[tuple]:
         """A dotted class name -> (path, class qualname) in the project."""
-        if not qualname:
+        if not qualname or depth > 8:  # re-export cycles (a.X -> b.X -> a.X) end here
             return None
         parts = qualname.split(".")
         for i in range(len(parts) - 1, 0, -1):
@@ -267,7 +267,8 @@ class Project:
             head = parts[i]
             s = self.summaries[path]
             if head in s.aliases:
-                return self._class_ref(s.aliases[head] + "".join("." + x for x in parts[i + 1:]), path)
+                target = s.aliases[head] + "".join("." + x for x in parts[i + 1:])
+                return None if target == qualname else self._class_ref(target, path, depth + 1)
             return None
         return None
 
@@ -285,6 +286,16 @@ class Project:
             ref = self._class_ref(call.receiver_type, path)
             if ref:
                 return self._class_method(ref[0], ref[1], call.attr)
+        if not call.attr and not call.qualname and call.receiver and "." not in call.receiver:
+            # a function defined inside an enclosing function: ``def main(): def step(): ...; step()``
+            scope = call.scope
+            while scope not in ("<module>", "<main>"):
+                q = f"{scope}.<locals>.{call.receiver}"
+                if q in s.functions:
+                    return scope_id(path, q)
+                if ".<locals>." not in scope:
+                    break
+                scope = scope.rsplit(".<locals>.", 1)[0]
         return None
 
     def _resolve_calls(self) -> None:
@@ -412,6 +423,17 @@ class Project:
                         if path and func in self.summaries[path].functions:
                             eps.append(Entrypoint("project-script", path, [scope_id(path, func)], f"{d.path}",
                                                   self.summaries[path].functions[func].line))
+        # Scripts without a main guard (``python train.py`` running top-level code, e.g. nanoGPT):
+        # a module that trains at its top level and that no other project module imports.
+        imported = {b.split("::", 1)[0] for a, b, k in self._g.edges(data="kind") if k == "imports"}
+        for path, s in self.summaries.items():
+            if s.kind != "python" or s.main_line or path in imported or s.is_package:
+                continue
+            if any(c.scope == MODULE_SCOPE and TK.is_training_call(c) for c in s.calls) or any(
+                    c.scope == MODULE_SCOPE and self.resolve_call(path, c) and
+                    any(TK.is_training_call(x) for x, _ in self.scope_calls.get(self.resolve_call(path, c), ()))
+                    for c in s.calls):
+                eps.append(Entrypoint("script", path, [scope_id(path, MODULE_SCOPE)], line=1))
         # dedupe by (path, kind-agnostic roots)
         seen = {}
         for ep in eps:

@@ -103,3 +103,23 @@ def test_graph_command_shows_entrypoints(repo_root):
     assert code == 0 and out.startswith("flowchart LR") and "train entry" in out and "handlers" in out
     code, out, _ = run_cli(["graph", "fixtures/rules/duplicated_feature_logic", "--output-format", "dot"], cwd=repo_root)
     assert out.startswith("digraph mllint {") and "->" in out
+
+
+def test_nested_functions_scripts_and_reexport_cycles(make_repo):
+    root = make_repo({
+        "train.py": ("import torch\nfrom torch import nn\n\nmodel = nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+                     "for _ in range(3):\n    model(torch.ones(1, 2)).sum().backward()\n    opt.step()\n"),
+        "loop.py": ("def main():\n    def step(batch):\n        return helper(batch)\n    step(1)\n\n"
+                    "def helper(b):\n    return b\n\nif __name__ == '__main__':\n    main()\n"),
+        "a.py": "from b import Thing\n", "b.py": "from a import Thing\n",
+        "use.py": "from a import Thing\n\nt = Thing()\nt.run()\n",
+        "amp.py": ("import torch\nscaler = torch.cuda.amp.GradScaler()\n\ndef fit(opt, loss):\n    scaler.scale(loss).backward()\n"
+                   "    scaler.step(opt)\n\nif __name__ == '__main__':\n    fit(None, None)\n"),
+    })
+    p = project_of(root)
+    kinds = {(e.kind, e.path): e.training for e in p.entrypoints}
+    assert kinds.get(("script", "train.py")) is True  # top-level training script, no main guard
+    edges = {(a, b) for a, b, k in p.graph.edges(data="kind") if k == "calls"}
+    assert ("loop.py::main", "loop.py::main.<locals>.step") in edges
+    assert ("loop.py::main.<locals>.step", "loop.py::helper") in edges
+    assert kinds.get(("main", "amp.py")) is True  # AMP scaler.step(optimizer) is a training step

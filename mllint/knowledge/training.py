@@ -44,6 +44,9 @@ def is_training_call(call) -> bool:
                                                       "apex.optimizers.", "timm.optim."))
             or (call.receiver and ("optim" in last(call.receiver).lower() or last(call.receiver).lower() in ("opt", "sgd", "adam")))):
         return True  # optimizer.step(): a training loop (``.backward()`` alone is also used to profile)
+    if attr == "step" and call.args and (canonical(call.receiver_type).endswith("GradScaler") or
+                                         (call.receiver and "scaler" in last(call.receiver).lower())):
+        return True  # AMP: scaler.step(optimizer)
     return False
 
 
