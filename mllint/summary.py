@@ -300,6 +300,11 @@ class FileContext:
         self.guard_stack: list = []
 
     # ---- module facts for begin() gates
+    def text_has(self, *needles: str) -> bool:
+        """Cheap gate: does the analysed source text contain any of these substrings?"""
+        text = self.source.text if self.source is not None else ""
+        return any(n in text for n in needles)
+
     def imports_any(self, prefixes) -> bool:
         """Does this module import any of these packages/modules (prefix match on the dotted name)?"""
         for imp in self.summary.imports:

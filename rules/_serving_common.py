@@ -222,7 +222,21 @@ def _target_names(t) -> list:
 
 
 def function_flow(fnode, ctx=None) -> dict:
-    """Picklable data flow facts of one function (see module docstring)."""
+    """Picklable data flow facts of one function (see module docstring).  Memoised per node for
+    the duration of the walk: several rules ask for the same function's flow."""
+    if ctx is not None:
+        cache = ctx.__dict__.setdefault("_function_flow_cache", {})
+        key = id(fnode)
+        hit = cache.get(key)
+        if hit is not None and hit[0] is fnode:
+            return hit[1]
+        out = _function_flow(fnode, ctx)
+        cache[key] = (fnode, out)
+        return out
+    return _function_flow(fnode, ctx)
+
+
+def _function_flow(fnode, ctx=None) -> dict:
     f = _Flow(fnode)
     f.stmts(fnode.body)
     ann = {}

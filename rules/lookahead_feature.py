@@ -52,6 +52,7 @@ class LookaheadFeature(FileRule):
         self.candidates = []  # (call node, target key, what)
         self.labels = set()  # column names used as the label
         self.modelling = False
+        return self.ctx.text_has("shift(", "rolling(", "bfill", "backfill", "method=")
 
     # -------------------------------------------------------------- what is the label
     def visit_Call(self, node):

@@ -47,6 +47,7 @@ class OversamplingBeforeSplit(FileRule):
 
     def begin(self):
         self.module = None
+        return self.ctx.text_has("fit_resample", ".flow(", "resample(") and self.ctx.text_has("train_test_split", "random_split", "cross_val", "Fold", "Split(", "LeaveOne", "LeaveP", "SearchCV")
 
     def visit_Module(self, node):
         self.module = node

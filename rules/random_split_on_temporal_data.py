@@ -55,6 +55,7 @@ class RandomSplitOnTemporalData(FileRule):
     def begin(self):
         self.module = None
         self.time_cols = set()
+        return self.ctx.text_has("train_test_split", "random_split", "cross_val", "Fold", "Split(", "LeaveOne", "LeaveP", "SearchCV")
 
     def visit_Module(self, node):
         self.module = node

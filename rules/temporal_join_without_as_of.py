@@ -58,6 +58,8 @@ class TemporalJoinWithoutAsOf(FileRule):
 
     def begin(self):
         self.module = None
+        # the right-hand table must come from a group-by to be reported
+        return self.ctx.text_has("merge(", ".join(", "join_asof", "merge_asof") and self.ctx.text_has("groupby", "group_by")
 
     def visit_Module(self, node):
         self.module = node
