@@ -85,6 +85,7 @@ class Cache:
         salt = f"{__version__}|{code_stamp()}|{rules}|{settings.fingerprint()}"
         c = cls(directory, salt)
         c.modules = cfg.modules
+        c.cfg = cfg
         try:
             _ensure_dir(directory)
             os.makedirs(os.path.join(directory, __version__), exist_ok=True)
@@ -96,7 +97,8 @@ class Cache:
         mod = self.modules.get(df.path, ("", False)) if hasattr(self, "modules") else ("", False)
         h = hashlib.blake2b(digest_size=16)
         h.update(self.salt.encode())
-        h.update(f"|{df.path}|{df.kind}|{mod[0]}|{mod[1]}|".encode())
+        serving = self.cfg.maybe_serving(df.path) if getattr(self, "cfg", None) is not None else True
+        h.update(f"|{df.path}|{df.kind}|{mod[0]}|{mod[1]}|{serving}|".encode())
         h.update(data)
         return h.hexdigest()
 

@@ -26,6 +26,7 @@ from mllint.suppress import Suppressions, parse_text
 UNREADABLE = "ML0000"
 UNREADABLE_NAME = "unreadable-file"
 PARALLEL_MIN_FILES = 48
+PRESCAN_MIN_FILES = 40  # below this, every module gets every analysis (nothing to save)
 PARALLEL_MIN_BYTES = 1_500_000
 
 
@@ -114,6 +115,10 @@ class WorkerConfig:
     rule_options: dict
     keep_text: bool = False
     settings: Any = None
+    serving_paths: Optional[set] = None  # modules that can hold request-path code (None: all)
+
+    def maybe_serving(self, path: str) -> bool:
+        return self.serving_paths is None or path in self.serving_paths
 
 
 _WORKER: Optional[WorkerConfig] = None
@@ -231,7 +236,7 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileRe
     sink: list = []
     try:
         summary, errors = summarise(tree, df.path, module, df.kind, src, rules, sink, is_package=is_pkg,
-                                    settings=cfg.settings)
+                                    settings=cfg.settings, maybe_serving=cfg.maybe_serving(df.path))
     except RecursionError:
         raise Unreadable("cannot analyse: the code is nested too deeply")
     fr.summary = summary
@@ -380,6 +385,13 @@ def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: 
     modules = module_names([f.path for f in disc.files], disc.inventory)
     cfg = WorkerConfig(root=root, modules=modules, file_rules=file_rules, rule_options=settings.rule_options,
                        keep_text=keep_text, settings=None)
+    code_files = [f for f in disc.files if f.kind in ("python", "notebook")]
+    t = time.perf_counter()
+    if len(code_files) >= PRESCAN_MIN_FILES:
+        from mllint.prescan import serving_candidates
+
+        cfg.serving_paths = serving_candidates(code_files, modules, lambda df: _read_text(df, overlays))
+    timings["prescan"] = time.perf_counter() - t
 
     t = time.perf_counter()
     results = _run_files(disc.files, cfg, settings, overlays or {}, use_cache)
@@ -525,6 +537,17 @@ def _regular_small(p: str) -> bool:
         return os.path.isfile(p) and os.path.getsize(p) <= MAX_BYTES
     except OSError:
         return False
+
+
+def _read_text(df, overlays) -> Optional[str]:
+    if overlays and df.path in overlays:
+        return overlays[df.path]
+    try:
+        with open(df.abspath, "rb") as fh:
+            data = fh.read(MAX_BYTES)
+        return data.decode("utf-8", "replace")
+    except OSError:
+        return None
 
 
 def _size(p: str) -> int:

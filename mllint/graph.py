@@ -496,6 +496,15 @@ class Project:
 
     # -- roles ------------------------------------------------------------------
     def reachable(self, roots: Iterable[str], *, through_imports: bool = True) -> set:
+        """Scope ids reachable from ``roots`` (memoised; a fresh set is returned)."""
+        roots = tuple(roots)
+        key = (roots, through_imports)
+        cache = self.__dict__.setdefault("_reach_memo", {})
+        if key not in cache:
+            cache[key] = frozenset(self._reachable(roots, through_imports))
+        return set(cache[key])
+
+    def _reachable(self, roots, through_imports: bool) -> set:
         g = self._g
         seen = set()
         q = deque(r for r in roots if r in g)

@@ -293,6 +293,9 @@ class FileContext:
         self.path = summary.path
         self.module = summary.module
         self.settings = settings
+        # False when the pre-scan proved no serving module imports this one: request-path code
+        # cannot live here, and serving rules skip it (FileRule.begin() returns False)
+        self.maybe_serving = True
         self.parents: list = []  # ancestors of the node being visited, outermost first
         self.frames: list = []
         self.with_stack: list = []
@@ -1063,9 +1066,10 @@ _LEAVE = {
 
 
 def summarise(tree: ast.Module, path: str, module: str, kind: str, source: Any, rules: list, sink: list,
-              *, is_package: bool = False, settings: Any = None) -> tuple:
+              *, is_package: bool = False, settings: Any = None, maybe_serving: bool = True) -> tuple:
     """-> (ModuleSummary, [(rule, exception)])."""
     s = Summariser(path, module, kind, source, rules, sink, is_package=is_package, settings=settings)
+    s.ctx.maybe_serving = maybe_serving
     summary = s.run(tree)
     summary.n_lines = len(source.lines) if source is not None else 0
     if kind == "notebook" and source is not None:

@@ -59,6 +59,10 @@ from mllint.rules import _serving_common as C
 class BlockingInferenceInAsyncHandler(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0902", level="warning", precision="high", tags=("serving", "performance"))
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def leave_AsyncFunctionDef(self, node) -> None:
         self.record((self.ctx.scope, frozenset(C.offloaded_positions(node))))
 

@@ -86,6 +86,10 @@ def _stat_root(node):
 class FitAtInference(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0502", level="warning", precision="high", tags=("training-serving-skew", "serving"))
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def visit_BinOp(self, node):
         # (x - x.mean()) / x.std()  or  (x - x.min()) / (x.max() - x.min()): scaling by the batch's statistics
         if not isinstance(node.op, ast.Div) or not isinstance(node.left, ast.BinOp) or \

@@ -95,6 +95,10 @@ class InferenceWithoutEvalMode(C.TorchFacts, FileRule, ProjectRule):
     meta = RuleMeta(code="ML1102", level="warning", precision="high", tags=("serving", "correctness"),
                     fix="safe")
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def check_project(self, project):
         idx = C.torch_index(project, self.meta.code)
         serving = project.request_scopes | project.startup_scopes

@@ -66,6 +66,10 @@ class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
     meta = RuleMeta(code="ML1101", level="warning", precision="high", tags=("serving", "performance"),
                     fix="unsafe")
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def check_project(self, project):
         for path, c in project.all_calls():
             q = canonical(c.qualname)

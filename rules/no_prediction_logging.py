@@ -75,6 +75,10 @@ class NoPredictionLogging(FileRule, ProjectRule):
     meta = RuleMeta(code="ML1301", level="warning", precision="medium", profile="production",
                     tags=("serving", "monitoring"))
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def leave_FunctionDef(self, node) -> None:
         self.record((self.ctx.scope, C.function_flow(node, self.ctx)))
 

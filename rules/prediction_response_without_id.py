@@ -78,6 +78,10 @@ def _keys(node):
 class PredictionResponseWithoutId(FileRule, ProjectRule):
     meta = RuleMeta(code="ML1501", level="note", precision="medium", tags=("monitoring", "ground-truth"))
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def visit_Assign(self, node) -> None:
         if not self.ctx.function or len(node.targets) != 1:
             return

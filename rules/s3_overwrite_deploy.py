@@ -75,10 +75,14 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
                     config_kinds=("shell", "github-workflow", "gitlab-ci", "dockerfile"))
 
     # ------------------------------------------------------------------ Python: the walk
-    def begin(self) -> None:
+    def begin(self):
         self._factories: dict = {}  # (scope, dotted target) -> ast.Call that produced it
         self._assign_counts: dict = {}  # (scope, name) -> number of bindings
         self._cands: list = []
+        # object-store writes need a storage SDK, a URI, or a notebook shell line
+        return bool(self.ctx.imports_any(("boto3", "botocore", "google.cloud", "azure", "fsspec", "s3fs", "gcsfs",
+                                          "adlfs", "smart_open", "cloudpathlib", "minio"))
+                    or self.ctx.text_has("://") or getattr(self.ctx.source, "magics", None))
 
     def _bind(self, target: ast.AST, value: Optional[ast.AST]) -> None:
         scope = self.ctx.scope

@@ -75,6 +75,10 @@ REJECTS = ("flask.abort", "werkzeug.exceptions.abort", "fastapi.HTTPException", 
 class ServingInputUnvalidated(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0701", level="warning", precision="high", tags=("serving", "data-quality"))
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def leave_FunctionDef(self, node) -> None:
         self.record((self.ctx.scope, C.function_flow(node, self.ctx)))
 

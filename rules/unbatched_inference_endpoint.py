@@ -66,6 +66,10 @@ DL_PREFIXES = ("transformers.", "sentence_transformers.", "ultralytics.", "whisp
 class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
     meta = RuleMeta(code="ML0903", level="warning", precision="medium", tags=("serving", "performance"))
 
+    def begin(self):
+        # request-path code can only live in modules that a serving module imports (pre-scan)
+        return self.ctx.maybe_serving
+
     def leave_FunctionDef(self, node) -> None:
         self.record(("flow", self.ctx.scope, C.function_flow(node, self.ctx)))
 
