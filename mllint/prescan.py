@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 
 SERVING_MARKERS = re.compile(
-    r"\b(fastapi|flask|starlette|bentoml|kserve|mlserver|litestar|sanic|tornado|aiohttp|quart|falcon|"
-    r"seldon_core|ts\.torch_handler|functions_framework|triton_python_backend_utils|TritonPythonModel|"
-    r"mlflow\.pyfunc|PythonModel|ray\s+import\s+serve|ray\.serve|serve\.deployment|grpc|robyn|"
-    r"def\s+(?:model_fn|input_fn|predict_fn|output_fn|transform_fn|handler|lambda_handler)\s*\()")
+    r"^[ \t]*(?:from|import)[ \t]+(?:fastapi|flask|starlette|bentoml|kserve|mlserver|litestar|sanic|tornado|aiohttp|"
+    r"quart|falcon|seldon_core|ts\.torch_handler|functions_framework|triton_python_backend_utils|ray\.serve|ray[ \t]+"
+    r"import[ \t]+serve|grpc|robyn|mlflow\.pyfunc|mlflow[ \t]+import[ \t]+pyfunc|sagemaker_inference|azureml|"
+    r"aws_lambda_powertools)\b"
+    r"|^[ \t]*(?:async[ \t]+)?def[ \t]+(?:model_fn|input_fn|predict_fn|output_fn|transform_fn|handler|lambda_handler|"
+    r"execute)[ \t]*\(|\bPythonModel\b|\bTritonPythonModel\b", re.M)
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^\n#]*)|import[ \t]+([^\n#]+))", re.M)
 
 
