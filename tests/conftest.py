@@ -8,6 +8,11 @@ FIXTURES = os.path.join(ROOT, "fixtures")
 SHARED_SCHEMA = os.path.join(ROOT, "tests", "data", "sarif-schema-2.1.0.json")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-snapshots", action="store_true", default=False,
+                     help="rewrite tests/snapshots/*.json from the current findings")
+
+
 @pytest.fixture
 def repo_root():
     return ROOT
