@@ -423,6 +423,32 @@ class Project:
                         if path and func in self.summaries[path].functions:
                             eps.append(Entrypoint("project-script", path, [scope_id(path, func)], f"{d.path}",
                                                   self.summaries[path].functions[func].line))
+        # Pipeline steps declared in Python with a plain script path: SageMaker estimators and
+        # processors (``entry_point=``/``code=``), Vertex custom jobs (``script_path=``), Airflow
+        # ``BashOperator(bash_command="python x.py")``, Kubeflow/Argo container commands.
+        for path, s in self.summaries.items():
+            base = path.rsplit("/", 1)[0] if "/" in path else ""
+            for c in s.calls:
+                for key in _STEP_SCRIPT_KWARGS:
+                    v = c.kwargs.get(key)
+                    if v is not None and v.kind == "const" and isinstance(v.value, str) and v.value.endswith(".py"):
+                        src_dir = c.kwargs.get("source_dir")
+                        sd = src_dir.value if src_dir is not None and src_dir.kind == "const" and isinstance(src_dir.value, str) else ""
+                        script = f"{sd.rstrip('/')}/{v.value}" if sd else v.value
+                        ep = self._script_entry(script, "pipeline-step", f"{path}:{c.line}", c.line, base) or \
+                            self._script_entry(script, "pipeline-step", f"{path}:{c.line}", c.line, "")
+                        if ep:
+                            eps.append(ep)
+                for key in _STEP_COMMAND_KWARGS:
+                    v = c.kwargs.get(key)
+                    if v is None:
+                        continue
+                    if v.kind == "const" and isinstance(v.value, str):
+                        for argv, _ in _split_cmd(v.value, c.line):
+                            eps.extend(self.entries_from_command(argv, "pipeline-step", f"{path}:{c.line}", c.line, ""))
+                    elif v.kind == "list" and all(x.kind == "const" and isinstance(x.value, str) for x in v.value):
+                        eps.extend(self.entries_from_command([x.value for x in v.value], "pipeline-step",
+                                                             f"{path}:{c.line}", c.line, ""))
         # Scripts without a main guard (``python train.py`` running top-level code, e.g. nanoGPT):
         # a module that trains at its top level and that no other project module imports.
         imported = {b.split("::", 1)[0] for a, b, k in self._g.edges(data="kind") if k == "imports"}
@@ -770,6 +796,10 @@ class Project:
             if mp and attr in self.summaries[mp].constants:
                 return self.const_value(mp, MODULE_SCOPE, self.summaries[mp].constants[attr], depth + 1)
         return val
+
+
+_STEP_SCRIPT_KWARGS = ("entry_point", "code", "script", "script_path", "python_file", "source_file", "main_script")
+_STEP_COMMAND_KWARGS = ("bash_command", "command", "cmds", "arguments")
 
 
 def _class_of_scope(s: ModuleSummary, scope: str) -> Optional[str]:

@@ -123,3 +123,18 @@ def test_nested_functions_scripts_and_reexport_cycles(make_repo):
     assert ("loop.py::main", "loop.py::main.<locals>.step") in edges
     assert ("loop.py::main.<locals>.step", "loop.py::helper") in edges
     assert kinds.get(("main", "amp.py")) is True  # AMP scaler.step(optimizer) is a training step
+
+
+def test_pipeline_step_scripts_are_entrypoints(make_repo):
+    root = make_repo({
+        "pipeline.py": ("from sagemaker.pytorch import PyTorch\nfrom airflow.operators.bash import BashOperator\n\n"
+                        "est = PyTorch(entry_point='train.py', source_dir='src', role='r')\n"
+                        "t = BashOperator(task_id='eval', bash_command='python jobs/evaluate.py --day {{ ds }}')\n"),
+        "src/train.py": "from sklearn.linear_model import LinearRegression\nLinearRegression().fit([[1]], [1])\n",
+        "jobs/evaluate.py": "print('eval')\n",
+    })
+    p = project_of(root)
+    got = {(e.kind, e.path) for e in p.entrypoints}
+    assert ("pipeline-step", "src/train.py") in got
+    assert ("pipeline-step", "jobs/evaluate.py") in got
+    assert any(e.path == "src/train.py" and e.training for e in p.entrypoints)
