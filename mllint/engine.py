@@ -376,6 +376,14 @@ def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: 
     root = settings.root
     disc = discover(paths, root, excludes=settings.excludes(), respect_gitignore=settings.respect_gitignore,
                     force_exclude=settings.force_exclude)
+    if overlays:
+        # editor buffers the client declared analysable (e.g. an extension-less Python script)
+        known = {f.path for f in disc.files}
+        for rel in overlays:
+            if rel not in known and disc.requested is not None and rel in disc.requested:
+                from mllint.discovery import classify
+
+                disc.files.append(DiscoveredFile(rel, os.path.join(root, rel), classify(rel) or "python", True))
     timings["discover"] = time.perf_counter() - t
 
     profile = settings.profile or "production"

@@ -139,9 +139,6 @@ async def test_open_buffer_overrides_disk_and_every_open_document_is_published(c
     await wait_diagnostics(client, uri_b, lambda d: len(d) == 0)
 
 
-@pytest.mark.xfail(reason="core bug: node_span (mllint/rule.py) reports ast's UTF-8 byte offsets as code-point "
-                          "columns, so a non-ASCII character before a finding shifts it; the LSP conversion itself "
-                          "is covered by test_position_units", strict=False)
 async def test_utf16_columns(client: LanguageClient, project):
     # two astral-plane characters before the call: 2 code points, 4 UTF-16 code units
     text = "from sklearn.model_selection import train_test_split\n\nx = ('😀😀', train_test_split([1], [2]))\n"
