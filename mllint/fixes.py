@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from mllint.finding import Edit, Fix
+from mllint.summary import dotted
 
 MAX_PASSES = 10
 SEED_NAMES = ("SEED", "RANDOM_STATE", "RANDOM_SEED")
@@ -335,15 +336,6 @@ def segment(doc: Doc, node) -> str:
 
 
 # ------------------------------------------------------------------------- ast helpers
-def dotted(node) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _parents(tree) -> dict:

@@ -204,7 +204,8 @@ _K = 5  # k-gram length for body fingerprints
 _WINDOW = 4  # winnowing window
 
 
-def _dotted(node: ast.AST) -> Optional[str]:
+def dotted(node: ast.AST) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None (shared by rules and fixers)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -213,6 +214,9 @@ def _dotted(node: ast.AST) -> Optional[str]:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
+
+
+_dotted = dotted
 
 
 def _guard_tokens(test: ast.AST) -> str:

@@ -16,19 +16,11 @@ from mllint.knowledge import canonical, last
 from mllint.knowledge import monitoring as MK
 from mllint.knowledge import serving as SK
 from mllint.summary import MODULE_SCOPE
+from mllint.summary import dotted
 
 # =============================================================================== walk time
 
 
-def dotted(node) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def chain_root(node) -> Optional[str]:

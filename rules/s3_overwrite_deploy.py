@@ -65,6 +65,7 @@ from mllint.knowledge import canonical
 from mllint.knowledge import storage as SK
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RuleMeta, node_span
 from mllint.summary import MODULE_SCOPE, Val
+from mllint.summary import dotted as _dotted
 
 _VERSIONED = object()  # a key that carries a version placeholder
 _BUCKET_HOLE = "\x00bucket\x00"  # an unresolved placeholder that names the bucket
@@ -380,15 +381,6 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
 
 
 # ---------------------------------------------------------------------------- Python helpers
-def _dotted(node: ast.AST) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _clientish(expr: ast.AST) -> bool:

@@ -16,20 +16,12 @@ import ast
 from typing import Callable, Iterable, Optional
 
 from mllint.knowledge import canonical
+from mllint.summary import dotted
 
 EMPTY: frozenset = frozenset()
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def dotted(node: ast.AST) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def root_name(node: ast.AST) -> Optional[str]:
