@@ -511,6 +511,7 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
         if cache is not None and _regular_small(df.abspath):  # a FIFO or a huge file is never opened
             hit = cache.get(df)
             if hit is not None:
+                hit.timings = (0.0, 0.0)  # nothing was loaded or summarised this run
                 results[i] = hit
                 continue
         todo.append(i)
