@@ -103,8 +103,8 @@ class UnseededTraining(ProjectRule):
             rel = [Location(e.path, e.call.line, e.call.col, e.call.end_line, e.call.end_col,
                             message=f"first unseeded use of {', '.join(sorted(e.frameworks))}: {e.call.qualname or e.call.attr}")
                    for e in events]
-            if notebook:
-                # a notebook has no main block: anchor at the cell that leads to the first use
+            if notebook or ep.kind == "script":
+                # no main block: anchor at the line that leads to the first use
                 anchor = e0.call if e0.path == ep.path else (e0.via or e0.call)
                 path, span = (ep.path, anchor.span()) if anchor is not e0.call or e0.path == ep.path else (e0.path, e0.call.span())
                 if e0.path == ep.path:

@@ -56,6 +56,28 @@ from mllint.knowledge import versioning as V
 from mllint.rule import ProjectRule, RuleMeta
 
 
+_WRITE_ATTRS = frozenset({"to_csv", "to_parquet", "to_json", "to_feather", "to_excel", "to_pickle", "to_hdf",
+                          "write_csv", "write_parquet", "write_ndjson", "save", "savez", "savez_compressed", "savetxt",
+                          "dump", "write_text", "write_bytes"})
+
+
+def _written_by_project(project, text: str) -> bool:
+    """The project writes this literal path itself (an output read back, e.g. a submission file)."""
+    cache = project.__dict__.setdefault("_ml0304_written", None)
+    if cache is None:
+        cache = set()
+        for path, s in project.summaries.items():
+            for c in s.calls:
+                if c.attr in _WRITE_ATTRS or (c.qualname == "open" and len(c.args) > 1 and c.args[1].kind == "const"
+                                              and isinstance(c.args[1].value, str) and "w" in c.args[1].value):
+                    for v in c.args[:2]:
+                        vv = project.const_value(path, c.scope, v)
+                        if vv.kind == "const" and isinstance(vv.value, str):
+                            cache.add(vv.value.lstrip("./"))
+        project.__dict__["_ml0304_written"] = cache
+    return text.lstrip("./") in cache
+
+
 class UnversionedDataPath(ProjectRule):
     meta = RuleMeta(code="ML0304", level="warning", precision="high", tags=("reproducibility", "data"))
 
@@ -154,8 +176,12 @@ class UnversionedDataPath(ProjectRule):
             return None
         if not low.endswith(IO.DATA_EXTENSIONS) and "data/" not in low:
             return None
+        if text.startswith(".."):
+            return None  # relative to a parent of the working directory (e.g. Kaggle's ../input mount): unknowable
         cands = V.path_candidates(path, text, project.tops)
-        if any(tracked.versioned(c) for c in cands):
+        if not cands:
+            return None
+        if any(tracked.versioned(c) for c in cands) or _written_by_project(project, text):
             return None
         return (f"`{reader}` reads `{text}`, a local data file that is not committed and not tracked by DVC or Git "
                 f"LFS; track it (`dvc add {text}`) so the training data is versioned with the code")
