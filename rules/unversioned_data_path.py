@@ -68,8 +68,9 @@ def _written_by_project(project, text: str) -> bool:
         cache = set()
         for path, s in project.summaries.items():
             for c in s.calls:
-                if c.attr in _WRITE_ATTRS or (c.qualname == "open" and len(c.args) > 1 and c.args[1].kind == "const"
-                                              and isinstance(c.args[1].value, str) and "w" in c.args[1].value):
+                writer = (c.qualname or "").rsplit(".", 1)[-1] in ("TFRecordWriter", "ParquetWriter", "ZipFile", "ExcelWriter")
+                if writer or c.attr in _WRITE_ATTRS or (c.qualname == "open" and len(c.args) > 1 and c.args[1].kind == "const"
+                                                        and isinstance(c.args[1].value, str) and "w" in c.args[1].value):
                     for v in c.args[:2]:
                         vv = project.const_value(path, c.scope, v)
                         if vv.kind == "const" and isinstance(vv.value, str):
