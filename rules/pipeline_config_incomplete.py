@@ -98,14 +98,17 @@ class PipelineConfigIncomplete(ConfigRule):
                 continue
             if script.endswith(".py"):
                 path = posixpath.normpath(posixpath.join(wdir, script))
+                candidates = [path]
             else:
-                path = posixpath.normpath(posixpath.join(wdir, script.replace(".", "/") + ".py"))
-                if path not in project.inventory_set and not any(p.endswith("/" + script.replace(".", "/") + ".py")
-                                                                   for p in project.inventory):
+                rel = script.replace(".", "/") + ".py"
+                path = posixpath.normpath(posixpath.join(wdir, rel))
+                # ``python -m pkg.mod`` runs the module wherever it sits on the path (src/ layouts)
+                candidates = [p for p in project.inventory if p == path or p.endswith("/" + rel)]
+                if not candidates:
                     continue  # an installed module, not project code
             if path.startswith("..") or (script.endswith(".py") and path not in project.inventory_set):
                 continue  # outside the analysed tree, or a generated script
-            if any(path == d or path.startswith(d.rstrip("/") + "/") or d == "." for d in deps):
+            if any(c == d or c.startswith(d.rstrip("/") + "/") or d == "." for c in candidates for d in deps):
                 continue
             if not script.endswith(".py") and any(d.rstrip("/").endswith(script.split(".")[0]) for d in deps):
                 continue  # the package directory is a dependency

@@ -138,3 +138,11 @@ def test_pipeline_step_scripts_are_entrypoints(make_repo):
     assert ("pipeline-step", "src/train.py") in got
     assert ("pipeline-step", "jobs/evaluate.py") in got
     assert any(e.path == "src/train.py" and e.training for e in p.entrypoints)
+
+
+def test_ray_trainer_fit_without_arguments_is_training(make_repo):
+    root = make_repo({"train_ray.py": ("from ray.train.torch import TorchTrainer\n\ndef main():\n"
+                                       "    trainer = TorchTrainer(lambda cfg: None)\n    trainer.fit()\n\n"
+                                       "if __name__ == '__main__':\n    main()\n")})
+    p = project_of(root)
+    assert [e.path for e in p.training_entrypoints] == ["train_ray.py"]

@@ -14,7 +14,7 @@ TRAIN_FUNCTIONS = frozenset({
 # Methods that train when called on (almost) anything; the receiver's type refines it.
 TRAIN_METHODS = frozenset({"fit", "fit_generator", "train_on_batch", "partial_fit"})
 # Methods that train only on known trainer types (Trainer.train, not dataset.train).
-TRAINER_TYPES_TRAIN = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "trl.", "setfit.",
+TRAINER_TYPES_TRAIN = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "trl.", "setfit.", "ray.train.",
                        "sentence_transformers.", "ultralytics.YOLO", "lightning.pytorch.Trainer",
                        "pytorch_lightning.Trainer", "lightning.Trainer", "accelerate.Accelerator")
 # Preprocessing ``fit`` is not model training.
@@ -27,6 +27,9 @@ def is_training_call(call) -> bool:
     if q in TRAIN_FUNCTIONS:
         return True
     attr = call.attr
+    if attr == "fit" and not (call.args or call.kwargs) and call.receiver_type and \
+            canonical(call.receiver_type).startswith(TRAINER_TYPES_TRAIN):
+        return True  # Ray Train / trainer objects configured at construction: ``trainer.fit()``
     if attr in TRAIN_METHODS:
         rt = canonical(call.receiver_type)
         if rt and rt.startswith(TRANSFORMER_PREFIXES):
