@@ -856,39 +856,96 @@ def seed_effect(call: CallInfo, resolved: Optional[str]) -> frozenset:
     return frozenset()
 
 
+def _compress(events: list) -> list:
+    """Keep, in order, only events that bring a (kind, framework) pair not seen before: the first
+    seed and the first use of each framework are all that ``_unseeded`` and ``seeded_frameworks``
+    read, and concatenating compressed lists keeps that property."""
+    seen: set = set()
+    out = []
+    for e in events:
+        new = {(e.kind, fw) for fw in e.frameworks} - seen
+        if new:
+            seen |= new
+            out.append(e)
+    return out
+
+
+def _seed_inputs(calls: list) -> set:
+    """Dotted names passed to seed setters in a scope: ``s = random.randint(...); random.seed(s)``
+    draws a seed (and usually logs it); that draw is not unseeded randomness."""
+    out = set()
+    for call, tgt in calls:
+        if seed_effect(call, tgt):
+            for v in list(call.args[:1]) + [call.kwargs[k] for k in ("seed", "s") if k in call.kwargs]:
+                if v.kind == "name":
+                    out.add(v.value)
+    return out
+
+
+def _consumes(call, seed_inputs: set):
+    fw = TK.randomness_framework(call)
+    if fw and call.assigned_to and call.assigned_to in seed_inputs:
+        return None
+    return fw
+
+
+def _scope_events(project: "Project", sid: str, memo: dict, active: set, depth: int = 0) -> list:
+    """Compressed seed/consume events of running scope ``sid`` (callees inlined at their call
+    sites, imported modules' top level first).  Memoised per scope for the whole project."""
+    if sid in memo:
+        return memo[sid]
+    if sid in active or depth > 60:
+        return []  # recursion: the outer visit already accounts for this scope
+    active.add(sid)
+    path, scope = split_scope(sid)
+    events: list = []
+    if scope == MODULE_SCOPE:
+        for _, tgt, kind in sorted(project._g.out_edges(sid, data="kind"), key=lambda e: e[1]):
+            if kind == "imports":
+                events.extend(_scope_events(project, tgt, memo, active, depth + 1))
+    calls = sorted(project.calls(sid), key=lambda ct: (ct[0].line, ct[0].col))
+    seed_inputs = _seed_inputs(calls)
+    for call, tgt in calls:
+        if tgt is not None and tgt in project.functions:
+            events.extend(_scope_events(project, tgt, memo, active, depth + 1))
+        eff = seed_effect(call, tgt)
+        if eff:
+            events.append(SeedEvent("seed", eff, path, call))
+        fw = _consumes(call, seed_inputs)
+        if fw:
+            events.append(SeedEvent("consume", frozenset({fw}), path, call))
+    active.discard(sid)
+    out = _compress(events)
+    memo[sid] = out
+    return out
+
+
 def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
     """Seed setters and randomness consumers in (approximate) execution order from an entrypoint:
     imported project modules' top level first, then the module top level, then the main block; a
-    call into a project function is followed at the call site (each function once)."""
+    call into a project function is followed at the call site.  Events from the entrypoint's own
+    scopes carry ``via``: the call in the entrypoint that led to them."""
+    memo = project.__dict__.setdefault("_seed_scope_memo", {})
     events: list = []
-    visited: set = set()
-
-    roots = set(ep.scopes)
-
-    def visit(sid: str, depth: int = 0, via: Optional[CallInfo] = None) -> None:
-        if sid in visited or depth > 60:
-            return
-        visited.add(sid)
-        path, scope = split_scope(sid)
+    for root in ep.scopes:
+        path, scope = split_scope(root)
         if scope == MODULE_SCOPE:
-            for _, tgt, kind in sorted(project._g.out_edges(sid, data="kind"), key=lambda e: e[1]):
+            for _, tgt, kind in sorted(project._g.out_edges(root, data="kind"), key=lambda e: e[1]):
                 if kind == "imports":
-                    visit(tgt, depth + 1, via)
-        calls = sorted(project.calls(sid), key=lambda ct: (ct[0].line, ct[0].col))
+                    events.extend(_scope_events(project, tgt, memo, set()))
+        calls = sorted(project.calls(root), key=lambda ct: (ct[0].line, ct[0].col))
+        seed_inputs = _seed_inputs(calls)
         for call, tgt in calls:
-            here = call if sid in roots else via
-            if tgt is not None and tgt in project.functions:
-                visit(tgt, depth + 1, here)
+            if tgt is not None and tgt in project.functions and tgt not in ep.scopes:
+                for e in _scope_events(project, tgt, memo, {root}):
+                    events.append(SeedEvent(e.kind, e.frameworks, e.path, e.call, call))
             eff = seed_effect(call, tgt)
             if eff:
-                events.append(SeedEvent("seed", eff, path, call, here))
-            fw = TK.randomness_framework(call)
+                events.append(SeedEvent("seed", eff, path, call, call))
+            fw = _consumes(call, seed_inputs)
             if fw:
-                events.append(SeedEvent("consume", frozenset({fw}), path, call, here))
-
-    for root in ep.scopes:
-        visit(root)
-    return events
+                events.append(SeedEvent("consume", frozenset({fw}), path, call, call))
+    return _compress(events)
 
 
 def _unseeded(events: list) -> dict:

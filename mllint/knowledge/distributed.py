@@ -101,7 +101,18 @@ def entry_reach(project, ep) -> set:
 
 
 def reach_calls(project, reach) -> list:
-    """[(path, scope id, CallInfo, target)] for every call made in the reached scopes."""
+    """[(path, scope id, CallInfo, target)] for every call made in the reached scopes (memoised for
+    the cached reach sets of ``entry_reach``)."""
+    cache = project.__dict__.setdefault("_ml04_calls", {})
+    hit = cache.get(id(reach))
+    if hit is not None and hit[0] is reach:
+        return hit[1]
+    out = _reach_calls(project, reach)
+    cache[id(reach)] = (reach, out)
+    return out
+
+
+def _reach_calls(project, reach) -> list:
     out = []
     for sid in sorted(reach):
         path = sid.partition("::")[0]
