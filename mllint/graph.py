@@ -171,7 +171,11 @@ class Project:
 
     # -- module resolution -------------------------------------------------------
     def module_path(self, name: str, from_path: Optional[str] = None) -> Optional[str]:
-        key = (name, from_path)
+        paths = self.modules.get(name)
+        if paths and len(paths) == 1:
+            return paths[0]
+        # only an ambiguous name depends on where it is imported from
+        key = (name, from_path) if paths else name
         cache = self.__dict__.setdefault("_mp_cache", {})
         if key not in cache:
             cache[key] = self._module_path(name, from_path)
@@ -764,13 +768,18 @@ class Project:
 
     def uses_module(self, prefix: str) -> bool:
         """Does any analysed module import ``prefix`` (a top-level package or a dotted module)?"""
-        for s in self.summaries.values():
-            for imp in s.imports:
-                m = imp.module or ""
-                full = f"{m}.{imp.name}" if imp.name else m
-                if m == prefix or m.startswith(prefix + ".") or full == prefix or full.startswith(prefix + "."):
-                    return True
-        return False
+        index = self.__dict__.get("_import_prefixes")
+        if index is None:
+            index = set()
+            for s in self.summaries.values():
+                for imp in s.imports:
+                    m = imp.module or ""
+                    for full in (m, f"{m}.{imp.name}" if imp.name and m else (imp.name or "")):
+                        parts = full.split(".") if full else []
+                        for i in range(1, len(parts) + 1):
+                            index.add(".".join(parts[:i]))
+            self.__dict__["_import_prefixes"] = index
+        return prefix in index
 
     def const_value(self, path: str, scope: str, val: Any, depth: int = 0) -> Any:
         """Resolve a ``Val`` through local assignments, module constants and constants imported from
