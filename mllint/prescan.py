@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import re
 
-SERVING_MARKERS = re.compile(
-    r"^[ \t]*(?:from|import)[ \t]+(?:fastapi|flask|starlette|bentoml|kserve|mlserver|litestar|sanic|tornado|aiohttp|"
-    r"quart|falcon|seldon_core|ts\.torch_handler|functions_framework|triton_python_backend_utils|ray\.serve|ray[ \t]+"
-    r"import[ \t]+serve|grpc|robyn|mlflow\.pyfunc|mlflow[ \t]+import[ \t]+pyfunc|sagemaker_inference|azureml|"
-    r"aws_lambda_powertools)\b"
-    r"|^[ \t]*(?:async[ \t]+)?def[ \t]+(?:model_fn|input_fn|predict_fn|output_fn|transform_fn|handler|lambda_handler|"
-    r"execute)[ \t]*\(|\bPythonModel\b|\bTritonPythonModel\b", re.M)
+# Serving frameworks (by imported module) and handler signatures that make a module a serving seed.
+SERVING_MODULES = ("fastapi", "flask", "starlette", "bentoml", "kserve", "mlserver", "litestar", "sanic", "tornado",
+                   "aiohttp", "quart", "falcon", "seldon_core", "ts.torch_handler", "functions_framework",
+                   "triton_python_backend_utils", "ray.serve", "grpc", "robyn", "mlflow.pyfunc", "sagemaker_inference",
+                   "azureml", "aws_lambda_powertools")
+_HANDLER_DEF = re.compile(r"def[ \t]+(?:model_fn|input_fn|predict_fn|output_fn|transform_fn|handler|lambda_handler)"
+                          r"[ \t]*\(")
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^\n#]*)|import[ \t]+([^\n#]+))", re.M)
+
+
+def is_serving_seed(text: str, imports: set) -> bool:
+    for imp in imports:
+        for m in SERVING_MODULES:
+            if imp == m or imp.startswith(m + "."):
+                return True
+    return "PythonModel" in text or ("def" in text and _HANDLER_DEF.search(text) is not None)
 
 
 def _imports(text: str, module: str, is_pkg: bool) -> set:
@@ -53,6 +61,7 @@ def serving_candidates(files: list, modules: dict, read) -> set:
     for path, (name, _) in modules.items():
         by_name.setdefault(name, []).append(path)
     texts: dict = {}
+    imports: dict = {}
     seeds = set()
     for df in files:
         if df.kind not in ("python", "notebook"):
@@ -62,7 +71,9 @@ def serving_candidates(files: list, modules: dict, read) -> set:
             seeds.add(df.path)  # unreadable here: do not skip anything for it
             continue
         texts[df.path] = text
-        if SERVING_MARKERS.search(text):
+        name, is_pkg = modules.get(df.path, ("", False))
+        imports[df.path] = _imports(text, name, is_pkg) if "import" in text else set()
+        if is_serving_seed(text, imports[df.path]):
             seeds.add(df.path)
     if not seeds:
         return set()
@@ -73,12 +84,10 @@ def serving_candidates(files: list, modules: dict, read) -> set:
         if path in out:
             continue
         out.add(path)
-        text = texts.get(path)
-        if text is None:
+        if path not in imports:
             continue
-        name, is_pkg = modules.get(path, ("", False))
         here = path.rsplit("/", 1)[0] if "/" in path else ""
-        for imp in _imports(text, name, is_pkg):
+        for imp in imports[path]:
             parts = imp.split(".")
             # the module itself, its packages, and a sibling script module of the same name
             for i in range(len(parts), 0, -1):
