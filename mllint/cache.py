@@ -105,9 +105,10 @@ class Cache:
     def _path(self, key: str) -> str:
         return os.path.join(self.dir, __version__, key[:2], key + ".pkl")
 
-    def get(self, df):
-        if not self.enabled:
-            return None
+    def key_for(self, df):
+        """The entry key of a file (reads and hashes its content), or None if unreadable."""
+        if df.path in self._digests:
+            return self._digests[df.path]
         try:
             with open(df.abspath, "rb") as fh:
                 data = fh.read()
@@ -115,6 +116,14 @@ class Cache:
             return None
         key = self._key(df, data)
         self._digests[df.path] = key
+        return key
+
+    def get(self, df):
+        if not self.enabled:
+            return None
+        key = self.key_for(df)
+        if key is None:
+            return None
         try:
             with open(self._path(key), "rb") as fh:
                 fr = pickle.load(fh)
@@ -145,6 +154,27 @@ class Cache:
                 os.unlink(tmp)  # type: ignore[possibly-undefined]
             except Exception:
                 pass
+
+    # -- whole-scan results: when no file and no setting changed, the project phase is skipped
+    def load_result(self, key: str):
+        try:
+            with open(os.path.join(self.dir, __version__, "scan", key + ".pkl"), "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # missing or corrupt: compute
+            return None
+
+    def save_result(self, key: str, payload) -> None:
+        if not self.enabled:
+            return
+        target = os.path.join(self.dir, __version__, "scan", key + ".pkl")
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+        except Exception:
+            pass
 
     def close(self) -> None:
         pass

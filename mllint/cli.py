@@ -214,7 +214,8 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
                          exit_non_zero_on_fix=exit_non_zero_on_fix, add_noqa=add_noqa,
                          output_format=output_format or "full", quiet=quiet, silent=silent, exit_zero=exit_zero,
                          overlays=overlays)
-    result = scan(list(paths), settings, overlays=overlays, use_cache=use_cache)
+    result = scan(list(paths), settings, overlays=overlays, use_cache=use_cache,
+                  result_cache=use_cache and not overlays)
     if write_baseline:  # before --baseline, so that the file records every current finding
         from mllint.baseline import write_baseline as wb
 

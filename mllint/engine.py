@@ -366,9 +366,11 @@ def choose_jobs(settings: Settings, files: list) -> int:
 
 
 def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: Optional[dict] = None,
-         use_cache: bool = False) -> ScanResult:
+         use_cache: bool = False, result_cache: bool = False) -> ScanResult:
     """Run the whole pipeline.  ``overlays`` maps repository-relative paths to in-memory text
-    (editor buffers) that replace the file on disk."""
+    (editor buffers) that replace the file on disk.  ``result_cache`` (``mllint check``) also reuses
+    the final findings when no file, no other path and no setting changed; the result then has no
+    ``project`` and only light ``files`` (callers that need the graph do not ask for it)."""
     from mllint import registry
 
     timings: dict = {}
@@ -402,7 +404,18 @@ def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: 
     timings["prescan"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    results = _run_files(disc.files, cfg, settings, overlays or {}, use_cache)
+    scan_key = None
+    if use_cache and result_cache and not overlays and not keep_text:
+        from mllint.cache import Cache
+
+        cache = Cache.open(settings, cfg)
+        scan_key = _scan_key(cache, disc, settings, cfg)
+        payload = cache.load_result(scan_key) if scan_key else None
+        if payload is not None:
+            timings["files_wall"] = time.perf_counter() - t
+            return _result_from_payload(payload, root, disc, timings)
+    results = _run_files(disc.files, cfg, settings, overlays or {}, use_cache,
+                         cache=cache if scan_key else None)
     timings["load"] = sum(r.timings[0] for r in results)
     timings["summarise"] = sum(r.timings[1] for r in results)
     timings["files_wall"] = time.perf_counter() - t
@@ -472,8 +485,58 @@ def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: 
 
     mark_fixable(findings, root)
     rules_enabled = [c for c in project_selected]
-    return ScanResult(root=root, findings=findings, notifications=notifications, rules=rules_enabled,
-                      files=results, project=project, timings=timings, suppressed=suppressed, discovery=disc)
+    result = ScanResult(root=root, findings=findings, notifications=notifications, rules=rules_enabled,
+                        files=results, project=project, timings=timings, suppressed=suppressed, discovery=disc)
+    if scan_key:
+        cache.save_result(scan_key, {
+            "findings": findings, "suppressed": suppressed, "notifications": notifications,
+            "rules": [c.meta.code for c in rules_enabled],
+            "files": [(r.path, r.kind, r.n_lines) for r in results]})
+    return result
+
+
+def _scan_key(cache, disc, settings, cfg) -> Optional[str]:
+    """Everything the findings depend on: every analysed file's entry key, every other path (and its
+    size and mtime: presence of lock files, runbooks, .dvc pointers; .gitattributes content), the
+    settings and the request."""
+    import json as _json
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(cache.salt.encode())
+    analysed = set()
+    for df in sorted(disc.files, key=lambda f: f.path):
+        if not _regular_small(df.abspath):
+            return None  # FIFOs, huge files: no whole-scan cache
+        key = cache.key_for(df)
+        if key is None:
+            return None
+        analysed.add(df.path)
+        h.update(f"{df.path}={key};".encode())
+    for rel in sorted(disc.inventory):
+        if rel in analysed:
+            continue
+        try:
+            st = os.stat(os.path.join(disc.root, rel))
+        except OSError:
+            continue
+        h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns};".encode())
+    h.update(_json.dumps({
+        "select": settings.select, "ignore": settings.ignore, "extend_select": settings.extend_select,
+        "pfi": settings.per_file_ignores, "profile": settings.profile, "options": settings.rule_options,
+        "requested": sorted(disc.requested) if disc.requested is not None else None,
+        "tops": disc.tops, "serving": sorted(cfg.serving_paths) if cfg.serving_paths is not None else None,
+    }, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _result_from_payload(payload: dict, root: str, disc, timings: dict) -> ScanResult:
+    from mllint import registry
+
+    by_code = registry.by_code()
+    rules = [by_code[c] for c in payload["rules"] if c in by_code]
+    files = [FileResult(path=p, kind=k, n_lines=n) for p, k, n in payload["files"]]
+    return ScanResult(root=root, findings=payload["findings"], notifications=payload["notifications"], rules=rules,
+                      files=files, project=None, timings=timings, suppressed=payload["suppressed"], discovery=disc)
 
 
 def _dedupe(findings: list) -> list:
@@ -495,9 +558,9 @@ def _finalize_project(raw: RawFinding, cls, by_path: dict, notifications: list) 
     finalize(raw, cls, fr)
 
 
-def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dict, use_cache: bool) -> list:
-    cache = None
-    if use_cache:
+def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dict, use_cache: bool,
+               cache=None) -> list:
+    if use_cache and cache is None:
         from mllint.cache import Cache
 
         cache = Cache.open(settings, cfg)

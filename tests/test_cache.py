@@ -90,3 +90,42 @@ def test_parallel_pool_gives_identical_results(repo_root, monkeypatch):
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
     parallel = run(2)
     assert serial == parallel and len(serial) > 20
+
+
+def test_whole_scan_result_cache(make_repo, tmp_path, monkeypatch):
+    """`mllint check` reuses its final findings when nothing changed, and recomputes when a file,
+    another path or a setting changes."""
+    import mllint.engine as engine
+
+    root = make_repo({"train.py": SPLIT, "deploy.sh": "echo hi\n"})
+    cache = tmp_path / "cache"
+
+    def run(**kw):
+        s = Settings(root=str(root), jobs=1, cache_dir=str(cache), **kw)
+        res = scan([str(root)], s, use_cache=True, result_cache=True)
+        return [(f.code, f.location.path, f.location.line, f.message) for f in res.findings], res
+
+    first, res1 = run()
+    assert res1.project is not None and first
+    calls = []
+    real = engine.Project.build if hasattr(engine, "Project") else None
+    from mllint import graph
+
+    orig = graph.Project.build
+
+    def spy(*a, **k):
+        calls.append(1)
+        return orig(*a, **k)
+
+    monkeypatch.setattr(graph.Project, "build", classmethod(lambda cls, *a, **k: spy(*a, **k)))
+    second, res2 = run()
+    assert second == first and res2.project is None and calls == []  # served from the whole-scan cache
+    assert res2.n_lines == res1.n_lines and res2.n_files == res1.n_files
+    (root / "RUNBOOK.md").write_text("# Deploy\n")  # another path appears: recompute
+    third, res3 = run()
+    assert res3.project is not None and calls == [1] and third == first
+    fourth, res4 = run(ignore=["ML0301"])  # a setting changes: recompute
+    assert fourth == [] and res4.project is not None
+    (root / "train.py").write_text(SPLIT + "b = 1\n")  # a file changes: recompute
+    fifth, res5 = run()
+    assert res5.project is not None and fifth == first
