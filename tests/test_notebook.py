@@ -148,3 +148,18 @@ def test_line_magic_with_open_brackets_and_automagics():
     src = load_notebook("nb.ipynb", raw.encode())
     assert not src.errors
     assert src.text.split("\n")[:7] == ["", "", "", "", "", "pip if True else None", "y = 1"]
+
+
+def test_databricks_language_cells_are_not_python():
+    import json
+
+    from mllint.sources.notebook import load_notebook
+
+    nb = {"cells": [{"cell_type": "code", "source": ["%sql\n", "SELECT a,\n", "  SUM(b) OVER (PARTITION BY a) FROM t\n"],
+                     "metadata": {}, "outputs": []},
+                    {"cell_type": "code", "source": ["%md\n", "# Title\n"], "metadata": {}, "outputs": []},
+                    {"cell_type": "code", "source": ["import pandas as pd\n"], "metadata": {}, "outputs": []}],
+          "nbformat": 4, "metadata": {}}
+    src = load_notebook("db.ipynb", json.dumps(nb).encode())
+    assert src.errors == []
+    assert "SELECT" not in src.text and "import pandas as pd" in src.text

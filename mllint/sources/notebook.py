@@ -13,6 +13,8 @@ from typing import Optional
 
 from mllint.sources import CodeSource, LineMap, LoadError, Unreadable, decode_text
 
+# Databricks notebooks: a cell whose first line is one of these is written in that language.
+DATABRICKS_LANGUAGE_MAGICS = {"%sql", "%scala", "%r", "%sh", "%fs", "%md", "%md-sandbox"}
 # Cell magics whose body is still Python.
 PY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "memit", "tensorflow_version"}
 
@@ -133,6 +135,9 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
         if lines and lines[0].lstrip().startswith("%%"):
             magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].lstrip()[2:].strip() else ""
             body_is_python = magic in PY_CELL_MAGICS
+        elif lines and lines[0].strip().split(None, 1)[0:1] and \
+                lines[0].strip().split(None, 1)[0] in DATABRICKS_LANGUAGE_MAGICS:
+            body_is_python = False  # Databricks: a first-line %sql/%scala/%sh/%md makes the cell that language
         continued = False  # the previous line was a magic or shell escape ending in a backslash
         depth = 0  # open brackets of a line magic (IPython reads on until they close)
         for i, text in enumerate(lines):
