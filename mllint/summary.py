@@ -226,7 +226,8 @@ def _guard_tokens(test: ast.AST) -> str:
             toks.append(n.id)
         elif isinstance(n, ast.Attribute):
             toks.append(n.attr)
-        elif isinstance(n, ast.Constant) and isinstance(n.value, (int, str)) and not isinstance(n.value, bool):
+        elif isinstance(n, ast.Constant) and (n.value is None or (isinstance(n.value, (int, str))
+                                                                 and not isinstance(n.value, bool))):
             toks.append(repr(n.value))
         elif isinstance(n, ast.Compare):
             toks.extend(type(o).__name__ for o in n.ops)
