@@ -310,8 +310,11 @@ class Project:
                 tgt = self.resolve_call(path, c)
                 self.scope_calls[src].append((c, tgt))
                 if tgt and tgt in self.functions:
+                    lazy = is_lazy_call(c)
                     if not g.has_edge(src, tgt):
-                        g.add_edge(src, tgt, kind="calls", line=c.line)
+                        g.add_edge(src, tgt, kind="calls", line=c.line, lazy=lazy)
+                    elif not lazy:
+                        g._succ[src][tgt]["lazy"] = False  # one eager call makes the edge eager
                     self.callers[tgt].add(src)
             # import edges: importing a module runs its top level
             for imp in s.imports:
@@ -549,6 +552,23 @@ class Project:
                     q.append(m)
         return seen
 
+    def _request_reach(self, roots, cached: set) -> set:
+        """What runs per request: call edges from the handlers, not expanding through cached
+        functions (``lru_cache``, guarded singletons) or lazily guarded calls (``if x is None:``,
+        ``if key not in cache:``), whose callees run once."""
+        g = self._g
+        seen = set(r for r in roots if r in g)
+        q = deque(seen)
+        while q:
+            n = q.popleft()
+            if n in cached and n not in roots:
+                continue
+            for m, attrs in g._succ.get(n, {}).items():
+                if attrs.get("kind") == "calls" and not attrs.get("lazy") and m not in seen:
+                    seen.add(m)
+                    q.append(m)
+        return seen
+
     def _compute_roles(self) -> None:
         # training: entrypoints whose reachable code trains
         train_scopes_direct = set()
@@ -610,7 +630,7 @@ class Project:
                         startup.add(sid)
         self.request_roots = sorted(roots)
         self.cached_scopes = cached
-        request = self.reachable(roots, through_imports=False)
+        request = self._request_reach(roots, cached)
         self.serving_modules = {split_scope(r)[0] for r in roots}
         # the start-up path: serving modules' top level (and what it imports/calls), start-up hooks
         startup_roots = set(startup) | {scope_id(p, MODULE_SCOPE) for p in self.serving_modules
@@ -809,6 +829,11 @@ class Project:
 
 _STEP_SCRIPT_KWARGS = ("entry_point", "code", "script", "script_path", "python_file", "source_file", "main_script")
 _STEP_COMMAND_KWARGS = ("bash_command", "command", "cmds", "arguments")
+
+
+def is_lazy_call(call: CallInfo) -> bool:
+    """A call under an ``if x is None:`` / ``if key not in cache:`` guard: lazy initialisation."""
+    return any("None" in g or "NotIn" in g for g in call.guards)
 
 
 def _class_of_scope(s: ModuleSummary, scope: str) -> Optional[str]:

@@ -46,7 +46,9 @@ Loads in start-up hooks (module top level, FastAPI `lifespan`/`on_event("startup
 `load`, TorchServe `initialize`, SageMaker `model_fn`, `__init__` of served classes), in
 `functools.lru_cache`/`cache` functions and behind a `global`/`is None` singleton guard are fine.
 Per-tenant model selection should use an LRU cache; suppress the finding where loading per request
-is intended.
+is intended. Handlers whose name starts with load, reload, activate, deploy, train... (`activate_model`) are
+admin actions and are not reported. Code behind a lazy guard (`if x is None:`, `if key not in
+cache:`) or reached only through a cached function runs once and is not on the per-request path.
 """
 from mllint.finding import Location
 from mllint.graph import split_scope
@@ -54,8 +56,15 @@ from mllint.knowledge import serving as SK
 from mllint.rule import ProjectRule, RuleMeta
 
 
+from mllint.graph import is_lazy_call
+
+# Handlers whose purpose is to (re)load a model: an admin action, not a prediction request.
+_LOADING_ENDPOINT = ("load", "reload", "activate", "refresh", "deploy", "switch", "promote", "register", "warm",
+                     "train", "upload", "rollback")
+
+
 def is_lazy_guarded(call) -> bool:
-    return any("None" in g or g.startswith("Not ") or g == "Not" for g in call.guards)
+    return is_lazy_call(call) or any(g.startswith("Not ") or g == "Not" for g in call.guards)
 
 
 class ModelLoadedPerRequest(ProjectRule):
@@ -75,6 +84,9 @@ class ModelLoadedPerRequest(ProjectRule):
                 if not SK.is_model_loader(call) or is_lazy_guarded(call):
                     continue
                 root = self._root_for(project, sid, reach_by_root)
+                root_fn = project.function(root) if root else None
+                if root_fn is not None and root_fn.name.lower().lstrip("_").split("_")[0] in _LOADING_ENDPOINT:
+                    continue  # e.g. POST /models/{id}/activate: loading is the point of the request
                 related = []
                 where = ""
                 if root is not None:
