@@ -145,7 +145,7 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                 key = (path, call.line, call.col)
                 if key in reported:
                     continue
-                kind = _inline_guard(call, inline.get(path)) or _call_guard(call) or \
+                kind = _inline_guard(call, inline.get(path)) or _call_guard_in(project, sid, call) or \
                     _scope_guard(project, sid, reach, early, memo, 0, inline)
                 if kind == "global" or kind == "unknown":
                     continue
@@ -193,7 +193,35 @@ def _inline_guard(call, spans):
     return best
 
 
+def _rank_assigned(project, sid) -> set:
+    """Names a scope assigns from calls made under a main-rank guard (``if is_primary(args):
+    saver = CheckpointSaver(...)``): later uses (``if saver is not None:``, ``saver.save(...)``)
+    only happen on that rank."""
+    cache = project.__dict__.setdefault("_ml0403_rank_assigned", {})
+    if sid not in cache:
+        cache[sid] = {c.assigned_to for c, _ in project.calls(sid)
+                      if c.assigned_to and _plain_call_guard(c) == "global"}
+    return cache[sid]
+
+
+def _call_guard_in(project, sid, call):
+    k = _plain_call_guard(call)
+    if k == "global":
+        return k
+    names = _rank_assigned(project, sid)
+    if names:
+        toks = {t for g in call.guards for t in g.split()}
+        recv = (call.receiver or "").split(".")[0]
+        if names & toks or recv in names or (call.receiver or "") in names:
+            return "global"
+    return k
+
+
 def _call_guard(call):
+    return _plain_call_guard(call)
+
+
+def _plain_call_guard(call):
     best = None
     for g in call.guards:
         k = DK.guard_kind(g)
@@ -233,7 +261,7 @@ def _scope_guard(project, sid, reach, early, memo, depth, inline=None):
         else:
             kinds = []
             for caller, c in sites:
-                k = _inline_guard(c, (inline or {}).get(split_scope(caller)[0])) or _call_guard(c)
+                k = _inline_guard(c, (inline or {}).get(split_scope(caller)[0])) or _call_guard_in(project, caller, c)
                 if k != "global":
                     outer = _scope_guard(project, caller, reach, early, memo, depth + 1, inline)
                     k = "global" if outer == "global" else (k or outer)
