@@ -9,6 +9,7 @@ import sys
 import click
 
 from mllint import __version__
+from mllint.cli_options import scan_options
 
 
 class MllintError(click.ClickException):
@@ -31,25 +32,7 @@ def _csv(values) -> list:
     return out
 
 
-def common_options(f):
-    opts = [
-        click.option("--select", multiple=True, help="Rule codes, prefixes (ML03), names or ALL to enable."),
-        click.option("--ignore", multiple=True, help="Rule codes, prefixes or names to disable."),
-        click.option("--extend-select", multiple=True, help="Enable these in addition to the selected rules."),
-        click.option("--per-file-ignores", multiple=True, help="PATTERN:CODES, e.g. 'tests/*:ML03'."),
-        click.option("--config", "config", multiple=True,
-                     help="A config file, or a TOML `key = value` override (repeatable)."),
-        click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
-        click.option("--exclude", multiple=True, help="Paths/globs to exclude (replaces the configured list)."),
-        click.option("--extend-exclude", multiple=True, help="Paths/globs to exclude in addition."),
-        click.option("--force-exclude", is_flag=True, help="Apply excludes even to paths named on the command line."),
-        click.option("--respect-gitignore/--no-respect-gitignore", default=None, help="Honour .gitignore files."),
-        click.option("--profile", type=click.Choice(["poc", "production", "strict"]), default=None,
-                     help="Rule profile (default: production when serving or deploy code exists, else poc)."),
-    ]
-    for o in reversed(opts):
-        f = o(f)
-    return f
+common_options = scan_options("Rule profile (default: production when serving or deploy code exists, else poc).")
 
 
 def load(paths, select, ignore, extend_select, per_file_ignores, config, isolated, exclude, extend_exclude,
