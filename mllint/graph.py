@@ -530,12 +530,14 @@ class Project:
     # -- roles ------------------------------------------------------------------
     def reachable(self, roots: Iterable[str], *, through_imports: bool = True) -> set:
         """Scope ids reachable from ``roots`` (memoised; a fresh set is returned)."""
-        roots = tuple(roots)
+        return set(self._reach_frozen(tuple(roots), through_imports))
+
+    def _reach_frozen(self, roots: tuple, through_imports: bool = True) -> frozenset:
         key = (roots, through_imports)
         cache = self.__dict__.setdefault("_reach_memo", {})
         if key not in cache:
             cache[key] = frozenset(self._reachable(roots, through_imports))
-        return set(cache[key])
+        return cache[key]
 
     def _reachable(self, roots, through_imports: bool) -> set:
         g = self._g
@@ -722,6 +724,32 @@ class Project:
                                  "Canary", "HorizontalPodAutoscaler", "ScaledObject", "ServingRuntime",
                                  "RayService", "VirtualService", "PrometheusRule", "Service", "Ingress")
         return d.kind in ("cloudformation",)
+
+    # ------------------------------------------------------------------ seeds
+    def seed_trace(self, ep: Entrypoint) -> list:
+        """Seed setters and randomness consumers in execution order from an entrypoint."""
+        cache = self.__dict__.setdefault("_seed_traces", {})
+        key = (ep.path, tuple(ep.scopes))
+        if key not in cache:
+            cache[key] = _project_seed_trace(self, ep)
+        return cache[key]
+
+    def unseeded_consumers(self, ep: Entrypoint) -> dict:
+        """framework -> first randomness consumer reached before any seed for that framework."""
+        return _unseeded(self.seed_trace(ep))
+
+    def seeded_frameworks(self, ep: Entrypoint) -> frozenset:
+        """Frameworks seeded anywhere reachable from the entrypoint (order-insensitive)."""
+        out: set = set()
+        for e in self.seed_trace(ep):
+            if e.kind == "seed":
+                out |= e.frameworks
+        return frozenset(out)
+
+    def entrypoints_reaching(self, path: str, scope: str) -> list:
+        """Training entrypoints whose reachable code includes this scope."""
+        sid = scope_id(path, scope)
+        return [ep for ep in self.training_entrypoints if sid in self._reach_frozen(tuple(ep.scopes))]
 
     # ------------------------------------------------------------------ queries
     @property
@@ -994,44 +1022,3 @@ def _unseeded(events: list) -> dict:
                 if fw not in seeded and fw not in first:
                     first[fw] = e
     return first
-
-
-def _attach_seed_api() -> None:
-    def seed_trace(self, ep: Entrypoint) -> list:
-        cache = self.__dict__.setdefault("_seed_traces", {})
-        key = (ep.path, tuple(ep.scopes))
-        if key not in cache:
-            cache[key] = _project_seed_trace(self, ep)
-        return cache[key]
-
-    def unseeded_consumers(self, ep: Entrypoint) -> dict:
-        """framework -> first randomness consumer reached before any seed for that framework."""
-        return _unseeded(self.seed_trace(ep))
-
-    def seeded_frameworks(self, ep: Entrypoint) -> frozenset:
-        """Frameworks seeded anywhere reachable from the entrypoint (order-insensitive)."""
-        out: set = set()
-        for e in self.seed_trace(ep):
-            if e.kind == "seed":
-                out |= e.frameworks
-        return frozenset(out)
-
-    def entrypoints_reaching(self, path: str, scope: str) -> list:
-        sid = scope_id(path, scope)
-        cache = self.__dict__.setdefault("_reach_cache", {})
-        out = []
-        for ep in self.training_entrypoints:
-            key = (ep.path, tuple(ep.scopes))
-            if key not in cache:
-                cache[key] = self.reachable(ep.scopes)
-            if sid in cache[key]:
-                out.append(ep)
-        return out
-
-    Project.seed_trace = seed_trace
-    Project.unseeded_consumers = unseeded_consumers
-    Project.seeded_frameworks = seeded_frameworks
-    Project.entrypoints_reaching = entrypoints_reaching
-
-
-_attach_seed_api()
