@@ -172,16 +172,6 @@ class RawFinding:
     properties: dict = field(default_factory=dict)
 
 
-def node_span(node: Any) -> tuple:
-    """(line, col, end_line, end_col), 1-based columns, from an ``ast`` node."""
-    line = getattr(node, "lineno", 1) or 1
-    col = (getattr(node, "col_offset", 0) or 0) + 1
-    end_line = getattr(node, "end_lineno", None) or line
-    end_off = getattr(node, "end_col_offset", None)
-    end_col = end_off + 1 if end_off is not None else col + 1
-    return line, col, end_line, end_col
-
-
 class FileRule(Rule):
     """Visits the stdlib ``ast`` of one Python module or notebook.
 
@@ -253,6 +243,6 @@ class ProjectRule(Rule):
 
 __all__ = [
     "RuleMeta", "RuleDoc", "Rule", "FileRule", "ConfigRule", "ProjectRule", "RawFinding",
-    "node_span", "parse_doc", "strip_markdown", "CATEGORIES", "CHECKPOINT_NAMES", "PROFILES",
+    "parse_doc", "strip_markdown", "CATEGORIES", "CHECKPOINT_NAMES", "PROFILES",
     "Location", "Fix", "ast",
 ]

@@ -63,7 +63,7 @@ from typing import Any, Optional
 
 from mllint.knowledge import canonical
 from mllint.knowledge import storage as SK
-from mllint.rule import ConfigRule, FileRule, ProjectRule, RuleMeta, node_span
+from mllint.rule import ConfigRule, FileRule, ProjectRule, RuleMeta
 from mllint.summary import MODULE_SCOPE, Val
 from mllint.summary import dotted as _dotted
 
@@ -267,7 +267,7 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
         if key is None:
             return
         self._cands.append({
-            "span": node_span(node), "scope": self.ctx.scope, "mode": mode, "api": api,
+            "span": self.ctx.span_of(node), "scope": self.ctx.scope, "mode": mode, "api": api,
             "key": self.ctx.value(key), "sources": [self.ctx.value(s) for s in sources if s is not None],
         })
 
