@@ -110,6 +110,7 @@ class Project:
         self.summaries: dict = {r.path: r.summary for r in results if r.summary is not None}
         self.configs: list = [d for r in results for d in r.docs]
         self.file_results = {r.path: r for r in results}
+        self.overlays: dict = {}  # editor buffers that replaced files on disk (set by the engine)
         # Adjacency kept in plain dicts (importing networkx costs ~0.5 s, felt in pre-commit and
         # editors); ``project.graph`` builds the networkx DiGraph on first use.
         self._g = _Graph()
@@ -770,6 +771,35 @@ class Project:
 
     def function(self, sid: str) -> Optional[FunctionInfo]:
         return self.functions.get(sid)
+
+    def analysed_text(self, path: str) -> Optional[str]:
+        """The text the walk analysed for a code file (the virtual module of a notebook), read again
+        for analyses that only a few modules need (the serving data flow of request-path
+        functions).  None when the file changed since it was summarised or cannot be read: callers
+        then stay silent."""
+        import hashlib
+
+        from mllint.sources import Unreadable, decode
+
+        fr = self.file_results.get(path)
+        if fr is None or fr.summary is None:
+            return None
+        try:
+            if path in self.overlays:
+                data = self.overlays[path].encode("utf-8")
+            else:
+                from mllint.engine import read_bytes
+
+                data = read_bytes(os.path.join(self.root, path))
+            if fr.digest and hashlib.blake2b(data, digest_size=16).hexdigest() != fr.digest:
+                return None
+            if fr.kind == "notebook":
+                from mllint.sources.notebook import load_notebook
+
+                return load_notebook(path, data).text
+            return decode(data)
+        except (Unreadable, OSError, ValueError):
+            return None
 
     def summary(self, path: str) -> Optional[ModuleSummary]:
         return self.summaries.get(path)

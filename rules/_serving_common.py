@@ -1,10 +1,12 @@
 """Shared helpers of the serving and monitoring rules (checkpoints 7, 9-15).  Not a rule (the
 registry skips modules starting with ``_``).
 
-Two halves:
-* walk time: ``function_flow(ctx, node)`` - an intra-procedural data flow of one function: for
-  every call, the origins (call results, parameters, request attributes) whose values reach its
-  arguments; and the origins reaching ``return``.  Recorded as picklable facts.
+* ``flow_of(project, sid)`` - an intra-procedural data flow of one function: for every call, the
+  origins (call results, parameters, request attributes) whose values reach its arguments; and the
+  origins reaching ``return``.  Computed on demand, at project time, for the few functions on a
+  request path: their module is parsed again (``Project.analysed_text``), so the per-file walk of
+  every other module pays nothing for it and summaries carry no flow facts.
+* walk time: ``TorchFacts``, model creations/aliases/``.eval()`` calls recorded once per module.
 * project time: model references, inference calls, handlers, reachability helpers.
 """
 from __future__ import annotations
@@ -18,10 +20,7 @@ from mllint.knowledge import serving as SK
 from mllint.summary import MODULE_SCOPE
 from mllint.summary import dotted
 
-# =============================================================================== walk time
-
-
-
+# =============================================================================== data flow
 
 def chain_root(node) -> Optional[str]:
     """``self.model.to(d).eval`` -> ``self.model``: the dotted base under method calls."""
@@ -213,22 +212,9 @@ def _target_names(t) -> list:
     return []
 
 
-def function_flow(fnode, ctx=None) -> dict:
-    """Picklable data flow facts of one function (see module docstring).  Memoised per node for
-    the duration of the walk: several rules ask for the same function's flow."""
-    if ctx is not None:
-        cache = ctx.__dict__.setdefault("_function_flow_cache", {})
-        key = id(fnode)
-        hit = cache.get(key)
-        if hit is not None and hit[0] is fnode:
-            return hit[1]
-        out = _function_flow(fnode, ctx)
-        cache[key] = (fnode, out)
-        return out
-    return _function_flow(fnode, ctx)
-
-
 def _function_flow(fnode, ctx=None) -> dict:
+    """``ctx`` resolves annotation names (``qualname(node)``): a walk's FileContext or a
+    ``_Resolver`` built from the module summary."""
     f = _Flow(fnode)
     f.stmts(fnode.body)
     ann = {}
@@ -273,6 +259,140 @@ def offloaded_positions(fnode) -> set:
                 for k in n.keywords:
                     mark(k.value)
     return out
+
+
+# ============================================================ per-function facts, on demand
+class _Resolver:
+    """Resolves names as the walk does for a function: its (and its enclosing functions') local
+    imports, then module imports, top-level definitions and builtins; a local variable or
+    parameter of the function shadows them (None)."""
+
+    def __init__(self, summary, scope: str):
+        self.module = summary.module
+        self.top = summary.top_level_names
+        self.aliases = dict(summary.aliases)
+        self.locals = summary.scope_assigns.get(scope, {})
+        for imp in summary.imports:
+            if imp.scope == MODULE_SCOPE or not (scope == imp.scope or scope.startswith(imp.scope + ".")):
+                continue
+            if imp.name is None:
+                head = imp.module.split(".")[0]
+                self.aliases[imp.asname] = head if imp.asname == head else imp.module
+            elif imp.name != "*":
+                self.aliases[imp.asname] = f"{imp.module}.{imp.name}" if imp.module else imp.name
+
+    def qualname(self, node) -> Optional[str]:
+        d = dotted(node)
+        if d is None:
+            return None
+        head, _, rest = d.partition(".")
+        if head in self.locals:
+            return None
+        if head in self.aliases:
+            base = self.aliases[head]
+        elif head in self.top:
+            base = f"{self.module}.{head}"
+        elif head in _BUILTIN_NAMES:
+            base = head
+        else:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+
+_BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
+_AST_KEEP = 8  # parsed modules kept at once (flows are memoised; trees are not)
+
+
+def function_nodes(tree) -> dict:
+    """{scope qualname: FunctionDef node}, qualified exactly as the summary names functions
+    (``Class.method``, ``outer.<locals>.inner``; the last definition of a name wins)."""
+    out: dict = {}
+    stack = [(tree, "module", "")]
+    while stack:
+        node, kind, qual = stack.pop()
+        children = []
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if kind == "function":
+                    q = f"{qual}.<locals>.{child.name}"
+                elif kind == "class":
+                    q = f"{qual}.{child.name}"
+                else:
+                    q = child.name
+                children.append((child, "class" if isinstance(child, ast.ClassDef) else "function", q))
+            else:
+                children.append((child, kind, qual))
+        for item in reversed(children):
+            stack.append(item)
+        if kind == "function" and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[qual] = node
+    return out
+
+
+def _module_functions(project, path: str) -> Optional[dict]:
+    lru = memo(project, "ast")
+    if path in lru:
+        lru[path] = lru.pop(path)
+        return lru[path]
+    nodes = None
+    text = project.analysed_text(path)
+    if text is not None:
+        try:
+            nodes = function_nodes(ast.parse(text))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            nodes = None
+    lru[path] = nodes
+    while len(lru) > _AST_KEEP:
+        lru.pop(next(iter(lru)))
+    return nodes
+
+
+def function_node(project, sid: str):
+    """The ``ast`` node of a project function, parsed again on demand (None if unavailable)."""
+    path, _, scope = sid.partition("::")
+    nodes = _module_functions(project, path)
+    return nodes.get(scope) if nodes else None
+
+
+def flow_of(project, sid: str) -> Optional[dict]:
+    """The data flow facts of one function (memoised), or None when its source is unavailable."""
+    m = memo(project, "flow")
+    if sid in m:
+        return m[sid]
+    out = None
+    fnode = function_node(project, sid)
+    s = project.summaries.get(path_of(sid))
+    if fnode is not None and s is not None:
+        try:
+            out = _function_flow(fnode, _Resolver(s, sid.partition("::")[2]))
+        except RecursionError:
+            out = None
+    m[sid] = out
+    return out
+
+
+class Flows:
+    """``flows.get(sid)``: the data flow of a function, computed on first use."""
+
+    def __init__(self, project):
+        self.project = project
+
+    def get(self, sid: str, default=None):
+        v = flow_of(self.project, sid)
+        return default if v is None else v
+
+
+def flows(project) -> Flows:
+    return Flows(project)
+
+
+def offloaded(project, sid: str) -> frozenset:
+    """``offloaded_positions`` of a function, memoised."""
+    m = memo(project, "offloaded")
+    if sid not in m:
+        fnode = function_node(project, sid)
+        m[sid] = frozenset(offloaded_positions(fnode)) if fnode is not None else None
+    return m[sid]
 
 
 # =============================================================================== project time
@@ -513,18 +633,6 @@ def performs_inference(project, sid: str) -> bool:
     return m[sid]
 
 
-def facts_of(project, code: str) -> dict:
-    """{scope id: fact} for facts recorded as (scope, fact) by a rule's walk."""
-    m = memo(project, "facts:" + code)
-    if not m:
-        for path, s in project.summaries.items():
-            for item in s.facts.get(code, []):
-                if isinstance(item, tuple) and len(item) == 2:
-                    m[f"{path}::{item[0]}"] = item[1]
-        m["__done__"] = True
-    return m
-
-
 def call_at(project, sid: str, pos: tuple):
     for c, tgt in project.calls(sid):
         if (c.line, c.col) == pos:
@@ -632,11 +740,21 @@ def _is_eval_call(node) -> bool:
     return False
 
 
+TORCH_FACTS = "torch"  # summary.facts key shared by every TorchFacts rule
+
+
 class TorchFacts:
-    """Walk-time recorder of model creations, aliases and ``.eval()`` calls (mixin for FileRules)."""
+    """Walk-time recorder of model creations, aliases and ``.eval()`` calls (mixin for FileRules).
+    Several rules mix it in; the first one active in a module records for all of them."""
+
+    def _owner(self) -> bool:
+        return self.ctx.__dict__.setdefault("_torch_facts_owner", self) is self
+
+    def _put(self, value) -> None:
+        self.ctx.summary.facts.setdefault(TORCH_FACTS, []).append(value)
 
     def visit_Assign(self, node) -> None:
-        if len(node.targets) != 1:
+        if len(node.targets) != 1 or not self._owner():
             return
         target = dotted(node.targets[0])
         if not target:
@@ -656,30 +774,30 @@ class TorchFacts:
                     q = f"{bt}.{value.func.attr}"
             if q is None and isinstance(value.func, ast.Name):
                 q = None
-            self.record(("c", ctx.scope, ctx.class_name, target, q, chain_eval,
+            self._put(("c", ctx.scope, ctx.class_name, target, q, chain_eval,
                          (node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
                           (node.end_col_offset or node.col_offset) + 1)))
         elif isinstance(value, (ast.Name, ast.Attribute)):
             src = dotted(value)
             if src:
-                self.record(("a", ctx.scope, ctx.class_name, target, src, chain_eval))
+                self._put(("a", ctx.scope, ctx.class_name, target, src, chain_eval))
 
     def visit_Call(self, node) -> None:
-        if _is_eval_call(node):
+        if _is_eval_call(node) and self._owner():
             root = chain_root(node.func.value)
             if root:
-                self.record(("e", self.ctx.scope, self.ctx.class_name, root))
+                self._put(("e", self.ctx.scope, self.ctx.class_name, root))
 
 
-def torch_index(project, code: str) -> dict:
+def torch_index(project, code: str = TORCH_FACTS) -> dict:
     """Per rule code: {'creations': [(path, scope, cls, target, qual, chain_eval, span)],
     'aliases': [...], 'evals': {(path, cls or scope, root)} , 'eval_scopes': {sid}}."""
-    m = memo(project, "torch:" + code)
+    m = memo(project, "torch")
     if m:
         return m
     creations, aliases, evals, eval_scopes = [], [], set(), set()
     for path, s in project.summaries.items():
-        for item in s.facts.get(code, []):
+        for item in s.facts.get(TORCH_FACTS, []):
             if not isinstance(item, tuple):
                 continue
             if item[0] == "c":

@@ -51,23 +51,15 @@ factory returning one) or, when that is unknown, by its name (`model`, `clf`, `*
 `session`...). Awaited calls are assumed to be asynchronous clients. An async handler that does
 nothing else could also become a plain `def`.
 """
-from mllint.rule import FileRule, ProjectRule, RuleMeta
+from mllint.rule import ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C
 
 
-class BlockingInferenceInAsyncHandler(FileRule, ProjectRule):
+class BlockingInferenceInAsyncHandler(ProjectRule):
     meta = RuleMeta(code="ML0902", level="warning", precision="high", tags=("serving", "performance"))
 
-    def begin(self):
-        # request-path code can only live in modules that a serving module imports (pre-scan)
-        return self.ctx.maybe_serving
-
-    def leave_AsyncFunctionDef(self, node) -> None:
-        self.record((self.ctx.scope, frozenset(C.offloaded_positions(node))))
-
     def check_project(self, project):
-        facts = C.facts_of(project, self.meta.code)
         for path, s in project.summaries.items():
             if C.excluded_path(project, path):
                 continue
@@ -75,24 +67,32 @@ class BlockingInferenceInAsyncHandler(FileRule, ProjectRule):
                 sid = f"{path}::{q}"
                 if not fn.is_async or sid not in project.request_scopes:
                     continue
-                offl = facts.get(sid, frozenset())
+                offl = None  # calls offloaded to a thread: parsed on demand, only when something would be reported
                 for c, tgt in project.calls(sid):
-                    if c.awaited or (c.line, c.col) in offl:
+                    if c.awaited:
                         continue
                     ref = C.inference_ref(project, path, c, tgt)
+                    tf = None
+                    if not ref:
+                        if not tgt:
+                            continue
+                        tf = project.function(tgt)
+                        if tf is None or tf.is_async or tf.name == "__init__" or not C.performs_inference(project, tgt):
+                            continue
+                    if offl is None:
+                        offl = C.offloaded(project, sid)
+                        if offl is None:
+                            break  # source unavailable: stay silent
+                    if (c.line, c.col) in offl:
+                        continue
                     if ref:
                         what = f"`{ref}.{c.attr}(...)`" if c.attr and not c.receiver == "self" else f"`{ref}(...)`"
                         yield self.finding(path, c.span(),
                                            f"synchronous inference {what} blocks the event loop of async handler "
                                            f"`{fn.name}`; run it with `await run_in_threadpool(...)`/"
                                            f"`asyncio.to_thread(...)` or make the handler a plain `def`")
-                        continue
-                    if tgt:
-                        tf = project.function(tgt)
-                        if tf is None or tf.is_async or tf.name == "__init__":
-                            continue
-                        if C.performs_inference(project, tgt):
-                            yield self.finding(path, c.span(),
-                                               f"`{tf.name}` runs model inference synchronously and blocks the event "
-                                               f"loop of async handler `{fn.name}`; call it through "
-                                               f"`run_in_threadpool`/`asyncio.to_thread`")
+                    else:
+                        yield self.finding(path, c.span(),
+                                           f"`{tf.name}` runs model inference synchronously and blocks the event "
+                                           f"loop of async handler `{fn.name}`; call it through "
+                                           f"`run_in_threadpool`/`asyncio.to_thread`")

@@ -64,29 +64,20 @@ Logging done by a gateway or sidecar that the repository does not configure is i
 logger/sink call that receives the prediction (or a helper that logs and receives it) counts; the
 rule does not check what is logged.
 """
-from mllint.rule import FileRule, ProjectRule, RuleMeta
+from mllint.rule import ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C
 
 OUTPUT_METHODS = ("postprocess", "post_process", "output_fn", "transform_output", "_postprocess")
 
 
-class NoPredictionLogging(FileRule, ProjectRule):
+class NoPredictionLogging(ProjectRule):
     meta = RuleMeta(code="ML1301", level="warning", precision="medium", profile="production",
                     tags=("serving", "monitoring"))
 
-    def begin(self):
-        # request-path code can only live in modules that a serving module imports (pre-scan)
-        return self.ctx.maybe_serving
-
-    def leave_FunctionDef(self, node) -> None:
-        self.record((self.ctx.scope, C.function_flow(node, self.ctx)))
-
-    leave_AsyncFunctionDef = leave_FunctionDef
-
     def check_project(self, project):
         capture = C.payload_capture_scopes(project)
-        flows = C.facts_of(project, self.meta.code)
+        flows = C.flows(project)
         roots = C.handler_sids(project)
         root_set = set(roots)
         # a handler called from another handler is checked with its caller

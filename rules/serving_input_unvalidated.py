@@ -62,7 +62,7 @@ not flagged: their shape is fixed by the serving protocol. Casting fields one by
 """
 from mllint.knowledge import canonical, last
 from mllint.knowledge import monitoring as MK
-from mllint.rule import FileRule, ProjectRule, RuleMeta
+from mllint.rule import ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C
 
@@ -72,20 +72,11 @@ REJECTS = ("flask.abort", "werkzeug.exceptions.abort", "fastapi.HTTPException", 
            "HTTPBadRequest", "UnprocessableEntity")
 
 
-class ServingInputUnvalidated(FileRule, ProjectRule):
+class ServingInputUnvalidated(ProjectRule):
     meta = RuleMeta(code="ML0701", level="warning", precision="high", tags=("serving", "data-quality"))
 
-    def begin(self):
-        # request-path code can only live in modules that a serving module imports (pre-scan)
-        return self.ctx.maybe_serving
-
-    def leave_FunctionDef(self, node) -> None:
-        self.record((self.ctx.scope, C.function_flow(node, self.ctx)))
-
-    leave_AsyncFunctionDef = leave_FunctionDef
-
     def check_project(self, project):
-        flows = C.facts_of(project, self.meta.code)
+        flows = C.flows(project)
         for sid in C.handler_sids(project):
             path, _, scope = sid.partition("::")
             fn = project.function(sid)

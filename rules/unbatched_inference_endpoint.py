@@ -70,17 +70,8 @@ class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
         # request-path code can only live in modules that a serving module imports (pre-scan)
         return self.ctx.maybe_serving
 
-    def leave_FunctionDef(self, node) -> None:
-        self.record(("flow", self.ctx.scope, C.function_flow(node, self.ctx)))
-
-    leave_AsyncFunctionDef = leave_FunctionDef
-
     def check_project(self, project):
-        flows = {}
-        for path, s in project.summaries.items():
-            for item in s.facts.get(self.meta.code, []):
-                if isinstance(item, tuple) and item[0] == "flow":
-                    flows[f"{path}::{item[1]}"] = item[2]
+        flows = C.flows(project)
         idx = C.torch_index(project, self.meta.code)
         kinds = {}
         for path, scope, cls, target, qual, chain_eval, span in idx["creations"]:
