@@ -509,6 +509,24 @@ def rule_profile() -> dict:
     return dict(_RULE_PROFILE)
 
 
+_HOOK_NAMES: dict = {}
+
+
+def _hook_names(cls) -> list:
+    """[(attribute, node type name, is_leave)] of a rule class's ``visit_*``/``leave_*`` hooks."""
+    out = _HOOK_NAMES.get(cls)
+    if out is None:
+        out = [(a, a[6:], a.startswith("leave_")) for a in dir(cls) if a.startswith(("visit_", "leave_"))]
+        _HOOK_NAMES[cls] = out
+    return out
+
+
+_DEF_NAMES = frozenset({"FunctionDef", "AsyncFunctionDef", "ClassDef"})
+_Name = ast.Name
+_Module = ast.Module
+_AST = ast.AST
+
+
 class Summariser:
     """Builds a ModuleSummary and dispatches nodes to FileRules in the same walk."""
 
@@ -523,11 +541,11 @@ class Summariser:
         profile = _RULE_PROFILE if _PROFILE_RULES else None
         for rule in rules:
             rule.bind(self.ctx, sink)
-            for attr in dir(type(rule)):
-                if attr.startswith("visit_"):
-                    self.enter.setdefault(attr[6:], []).append(_timed(getattr(rule, attr), rule, profile))
-                elif attr.startswith("leave_"):
-                    self.leave.setdefault(attr[6:], []).append(_timed(getattr(rule, attr), rule, profile))
+            for attr, node_type, is_leave in _hook_names(type(rule)):
+                table = self.leave if is_leave else self.enter
+                table.setdefault(node_type, []).append(_timed(getattr(rule, attr), rule, profile))
+        self._specs: dict = {}  # node class -> dispatch spec (built after begin() gates)
+        self._name_fast = False
         self.errors: list = []  # (rule, exception)
         self._block: Optional[_Frame] = None
         self._blocks: dict = {}
@@ -598,6 +616,9 @@ class Summariser:
                     table[k] = [h for h in table[k] if id(h.__self__) in keep]
                     if not table[k]:
                         del table[k]
+        self._specs = {}
+        # ``Name`` leaves (a third of all nodes) are tokenised inline when nothing hooks them
+        self._name_fast = "Name" not in self.enter and "Name" not in self.leave and "Name" not in _ENTER
         self._walk(tree)
         for rule in active:
             self._safe(rule, rule.finish)
@@ -619,45 +640,66 @@ class Summariser:
             self.errors.append((rule, exc))
 
     # -- the walk
+    def _spec(self, cls) -> tuple:
+        tname = cls.__name__
+        spec = (tname, _CHILD_FIELDS.get(cls) or _child_fields(cls), _ENTER.get(tname), self.enter.get(tname),
+                self.leave.get(tname), issubclass(cls, ast.stmt))
+        self._specs[cls] = spec
+        return spec
+
     def _walk(self, node: ast.AST) -> None:
         ctx = self.ctx
-        tname = type(node).__name__
+        tname, fields, handler, hooks, lhooks, is_stmt = self._specs.get(node.__class__) or self._spec(node.__class__)
         frame = ctx.frames[-1]
+        kind = frame.kind
         # normalised token stream for clone fingerprints (functions, and top-level blocks)
-        if frame.kind == "function":
-            self._token(frame, node, tname)
-        elif frame.kind in ("module", "main"):
+        if kind == "function":
+            self._token(frame, node, tname, is_stmt)
+        elif kind != "class":  # module or main
             parents = ctx.parents
-            if parents and type(parents[-1]).__name__ == "Module" and isinstance(node, ast.stmt):
-                self._block = self._block_for(node, frame.kind)
-            if self._block is not None and tname not in ("FunctionDef", "AsyncFunctionDef", "ClassDef"):
-                self._token(self._block, node, tname)
-        handler = _ENTER.get(tname)
-        pushed = handler(self, node) if handler else None
-        hooks = self.enter.get(tname)
+            if is_stmt and parents and parents[-1].__class__ is _Module:
+                self._block = self._block_for(node, kind)
+            if self._block is not None and tname not in _DEF_NAMES:
+                self._token(self._block, node, tname, is_stmt)
+        pushed = handler(self, node) if handler is not None else None
         if hooks:
             for h in hooks:
                 try:
                     h(node)
                 except Exception as exc:
                     self.errors.append((h.__self__, exc))
-        ctx.parents.append(node)
-        if tname == "If" and frame.kind == "module" and _is_main_guard(node):
+        parents = ctx.parents
+        parents.append(node)
+        if tname == "If" and kind == "module" and _is_main_guard(node):
             self._block = None
             self._walk_main(node)
         else:
-            for name in _CHILD_FIELDS.get(type(node)) or _child_fields(type(node)):
-                value = getattr(node, name, None)
+            walk = self._walk
+            name_fast = self._name_fast
+            cur = ctx.frames[-1]
+            in_fn = cur.kind == "function"
+            in_cls = cur.kind == "class"
+            for fname in fields:
+                value = getattr(node, fname, None)
                 if value is None:
                     continue
-                if isinstance(value, list):
+                if value.__class__ is list:
                     for item in value:
-                        if isinstance(item, ast.AST):
-                            self._walk(item)
-                elif isinstance(value, ast.AST):
-                    self._walk(value)
-        ctx.parents.pop()
-        lhooks = self.leave.get(tname)
+                        if item.__class__ is _Name and name_fast:
+                            if in_fn:
+                                cur.tokens.append("N")
+                            elif not in_cls and self._block is not None:
+                                self._block.tokens.append("N")
+                        elif isinstance(item, _AST):
+                            walk(item)
+                elif value.__class__ is _Name and name_fast:
+                    if in_fn:
+                        cur.tokens.append("N")
+                    elif not in_cls and self._block is not None:
+                        self._block.tokens.append("N")
+                elif isinstance(value, _AST):
+                    walk(value)
+        parents.pop()
         if lhooks:
             for h in lhooks:
                 try:
@@ -706,11 +748,11 @@ class Summariser:
         for stmt in node.orelse:
             self._walk(stmt)
 
-    def _token(self, frame: _Frame, node: ast.AST, tname: str) -> None:
+    def _token(self, frame: _Frame, node: ast.AST, tname: str, is_stmt: bool) -> None:
         """Normalised tokens: local names -> N, numbers -> C, field accesses (``df["a"]``,
         ``row["a"]``, ``row.get("a")``, ``req.a``) -> F:a, method/function attributes kept."""
         t = frame.tokens
-        if isinstance(node, ast.stmt):
+        if is_stmt:
             t.append("|")
         if frame.skip is not None and id(node) == frame.skip:
             frame.skip = None
