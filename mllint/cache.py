@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import pickle
 import tempfile
 from typing import Optional
@@ -82,7 +83,8 @@ class Cache:
     def open(cls, settings, cfg) -> "Cache":
         directory = settings.cache_dir or os.environ.get("MLLINT_CACHE_DIR") or default_cache_dir(settings.root)
         rules = ",".join(sorted(c.meta.code for c in cfg.file_rules))
-        salt = f"{__version__}|{code_stamp()}|{rules}|{settings.fingerprint()}"
+        # the interpreter version too: pickles and the clone fingerprints (tuple hashes) depend on it
+        salt = f"{__version__}|{code_stamp()}|{sys.version_info[:3]}|{rules}|{settings.fingerprint()}"
         c = cls(directory, salt)
         c.modules = cfg.modules
         c.cfg = cfg

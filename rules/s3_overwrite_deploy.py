@@ -67,6 +67,8 @@ from mllint.rule import ConfigRule, FileRule, ProjectRule, RuleMeta
 from mllint.summary import MODULE_SCOPE, Val
 from mllint.summary import dotted as _dotted
 
+# an object-store URI in the module text (an https:// URL in a docstring is not one)
+_SCHEME_NEEDLES = tuple(SK.OBJECT_STORE_SCHEMES) + tuple(x.upper() for x in SK.OBJECT_STORE_SCHEMES)
 _VERSIONED = object()  # a key that carries a version placeholder
 _BUCKET_HOLE = "\x00bucket\x00"  # an unresolved placeholder that names the bucket
 
@@ -83,7 +85,7 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
         # object-store writes need a storage SDK, a URI, or a notebook shell line
         return bool(self.ctx.imports_any(("boto3", "botocore", "google.cloud", "azure", "fsspec", "s3fs", "gcsfs",
                                           "adlfs", "smart_open", "cloudpathlib", "minio"))
-                    or self.ctx.text_has("://") or getattr(self.ctx.source, "magics", None))
+                    or self.ctx.text_has(*_SCHEME_NEEDLES) or getattr(self.ctx.source, "magics", None))
 
     def _bind(self, target: ast.AST, value: Optional[ast.AST]) -> None:
         scope = self.ctx.scope
