@@ -541,18 +541,16 @@ class Project:
         return cache[key]
 
     def _reachable(self, roots, through_imports: bool) -> set:
-        g = self._g
-        seen = set()
-        q = deque(r for r in roots if r in g)
-        seen.update(q)
-        while q:
-            n = q.popleft()
-            for _, m, kind in g.out_edges(n, data="kind"):
-                if kind == "imports" and not through_imports:
-                    continue
-                if kind in ("calls", "imports", "runs") and m not in seen:
-                    seen.add(m)
-                    q.append(m)
+        succ = self._g._succ
+        kinds = ("calls", "imports", "runs") if through_imports else ("calls", "runs")
+        seen = set(r for r in roots if r in succ)
+        stack = list(seen)
+        pop, push, add = stack.pop, stack.append, seen.add
+        while stack:
+            for m, attrs in succ[pop()].items():
+                if m not in seen and attrs.get("kind") in kinds:
+                    add(m)
+                    push(m)
         return seen
 
     def _request_reach(self, roots, cached: set) -> set:

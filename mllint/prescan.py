@@ -14,7 +14,7 @@ import re
 SERVING_MODULES = ("fastapi", "flask", "starlette", "bentoml", "kserve", "mlserver", "litestar", "sanic", "tornado",
                    "aiohttp", "quart", "falcon", "seldon_core", "ts.torch_handler", "functions_framework",
                    "triton_python_backend_utils", "ray.serve", "grpc", "robyn", "mlflow.pyfunc", "sagemaker_inference",
-                   "azureml", "aws_lambda_powertools")
+                   "azureml", "azure.functions", "aws_lambda_powertools")
 _HANDLER_DEF = re.compile(r"def[ \t]+(?:model_fn|input_fn|predict_fn|output_fn|transform_fn|handler|lambda_handler)"
                           r"[ \t]*\(")
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^\n#]*)|import[ \t]+([^\n#]+))", re.M)

@@ -52,6 +52,24 @@ class Val:
         return None
 
 
+class _NoKwargs(dict):
+    """The one shared, immutable ``kwargs`` of every call without keyword arguments (most calls):
+    one object instead of an empty dict per call, in memory and in pickles."""
+
+    __slots__ = ()
+
+    def _immutable(self, *a, **k):
+        raise TypeError("CallInfo.kwargs of a call without keywords is immutable")
+
+    __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _immutable
+
+    def __reduce__(self):
+        return "NO_KWARGS"  # unpickles as this module's singleton
+
+
+NO_KWARGS = _NoKwargs()
+
+
 @dataclass(slots=True)
 class CallInfo:
     qualname: Optional[str]  # resolved dotted name of the callee (imports resolved), else None
@@ -63,8 +81,8 @@ class CallInfo:
     end_line: int
     end_col: int
     scope: str  # enclosing function qualname, MODULE_SCOPE or MAIN_SCOPE
-    args: list  # list[Val]
-    kwargs: dict  # name -> Val
+    args: tuple  # tuple[Val] (positional, starred ones left out)
+    kwargs: dict  # name -> Val (NO_KWARGS, shared and immutable, when there are none)
     star_args: bool = False  # *args present
     star_kwargs: bool = False  # **kwargs present
     contexts: tuple = ()  # qualnames (or dotted sources) of enclosing ``with`` items, innermost last
@@ -202,6 +220,15 @@ _TRANSFORM_ATTRS = frozenset({
     "floor", "ceil", "clip_lower", "clip_upper", "to_datetime", "minimum", "maximum",
 })
 _K = 5  # k-gram length for body fingerprints
+# Only code that looks like feature engineering is fingerprinted (ML0501 compares nothing else):
+# at least this many statements, distinct field names and data-transformation operations.
+CLONE_MIN_STATEMENTS = 3
+CLONE_MIN_FIELDS = 3
+CLONE_MIN_OPS = 2
+
+
+def _clone_candidate(n_statements: int, fields: set, ops: int) -> bool:
+    return n_statements >= CLONE_MIN_STATEMENTS and len(fields) >= CLONE_MIN_FIELDS and ops >= CLONE_MIN_OPS
 _WINDOW = 4  # winnowing window
 
 
@@ -675,9 +702,11 @@ class Summariser:
         s.scope_assigns.setdefault(MODULE_SCOPE, {}).update(module_frame.assigns)
         s.var_types.setdefault(MODULE_SCOPE, {}).update(module_frame.types)
         for name, b in self._blocks.items():
+            cand = _clone_candidate(b.nstmts, b.fields, b.ops)
             s.blocks.append(BlockInfo(name=name, scope=MAIN_SCOPE if name == "<main>" else MODULE_SCOPE,
                                       line=b.first, end_line=b.last, n_statements=b.nstmts,
-                                      fingerprint=_winnow(b.tokens), fields=frozenset(b.fields), ops=b.ops))
+                                      fingerprint=_winnow(b.tokens) if cand else frozenset(),
+                                      fields=frozenset(b.fields) if cand else frozenset(), ops=b.ops))
         for i, c in enumerate(s.calls):
             c.index = i
         return s
@@ -946,8 +975,9 @@ def _statements(body: list):
 def _leave_function(self: Summariser, node) -> None:
     frame = self.ctx.frames.pop()
     info: FunctionInfo = frame.info
-    info.fingerprint = _winnow(frame.tokens)
-    info.fields = frozenset(frame.fields)
+    if _clone_candidate(info.n_statements, frame.fields, frame.ops):
+        info.fingerprint = _winnow(frame.tokens)
+        info.fields = frozenset(frame.fields)
     info.ops = frame.ops
     info.globals_written = tuple(sorted(frame.globals))
     if frame.assigns:
@@ -1030,8 +1060,9 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
     info = CallInfo(
         qualname=qual, attr=attr, receiver=receiver, receiver_type=receiver_type,
         line=line, col=col, end_line=end_line, end_col=end_col, scope=ctx.scope,
-        args=[_val(ctx, a, 0) for a in node.args if not isinstance(a, ast.Starred)],
-        kwargs={k.arg: _val(ctx, k.value, 0) for k in node.keywords if k.arg is not None},
+        args=tuple([_val(ctx, a, 0) for a in node.args if a.__class__ is not ast.Starred]) if node.args else (),
+        kwargs={k.arg: _val(ctx, k.value, 0) for k in node.keywords if k.arg is not None} if node.keywords
+        else NO_KWARGS,
         star_args=any(isinstance(a, ast.Starred) for a in node.args),
         star_kwargs=any(k.arg is None for k in node.keywords),
         contexts=tuple(ctx.with_stack), loops=tuple(ctx.loop_stack), guards=tuple(ctx.guard_stack),

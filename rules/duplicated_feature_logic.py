@@ -88,10 +88,12 @@ a function reachable from both training and serving is the shared definition and
 """
 from mllint.finding import Location
 from mllint.rule import ProjectRule, RuleMeta
+from mllint.summary import CLONE_MIN_FIELDS, CLONE_MIN_OPS, CLONE_MIN_STATEMENTS
 
-MIN_STATEMENTS = 3
-MIN_FIELDS = 3
-MIN_OPS = 2
+# the summariser fingerprints only code above these thresholds (one definition, in summary.py)
+MIN_STATEMENTS = CLONE_MIN_STATEMENTS
+MIN_FIELDS = CLONE_MIN_FIELDS
+MIN_OPS = CLONE_MIN_OPS
 MIN_HASHES = 4
 
 

@@ -67,9 +67,23 @@ class TrackingMetricsWithoutParams(FileRule, ProjectRule):
                 self.record("wandb-config")
 
     # ------------------------------------------------------------------------------- project
+    @staticmethod
+    def _scope_info(project, sid: str, path: str) -> tuple:
+        metrics, params = [], set()
+        test = project.is_test_path(path)
+        for call, _ in project.calls(sid):
+            m = TR.metric_call(call)
+            if m and not test:
+                metrics.append((m, call))
+            p = TR.param_call(call)
+            if p:
+                params.add(p)
+        return metrics, frozenset(params)
+
     def check_project(self, project):
         mlproject = any(d.kind == "mlproject" for d in project.configs)
         reported = set()
+        per_scope: dict = {}  # sid -> ([(tracker, call)] metric calls, {tracker} params): entrypoints share scopes
         for ep in project.training_entrypoints:
             if project.is_test_path(ep.path):
                 continue
@@ -77,19 +91,18 @@ class TrackingMetricsWithoutParams(FileRule, ProjectRule):
             metrics = {}
             params = set()
             paths = set()
-            for sid in sorted(reach):
+            for sid in reach:
                 path = sid.partition("::")[0]
                 paths.add(path)
-                for call, _ in project.calls(sid):
-                    m = TR.metric_call(call)
-                    if m and not project.is_test_path(path):
-                        prev = metrics.get(m)
-                        cand = (path != ep.path, path, call.line, call.col, call)
-                        if prev is None or cand[:4] < prev[:4]:
-                            metrics[m] = cand
-                    p = TR.param_call(call)
-                    if p:
-                        params.add(p)
+                info = per_scope.get(sid)
+                if info is None:
+                    info = per_scope[sid] = self._scope_info(project, sid, path)
+                for m, call in info[0]:
+                    prev = metrics.get(m)
+                    cand = (path != ep.path, path, call.line, call.col, call)
+                    if prev is None or cand[:4] < prev[:4]:
+                        metrics[m] = cand
+                params |= info[1]
             if any(project.summaries[p].facts.get(self.meta.code) for p in paths if p in project.summaries):
                 params.add("wandb")
             if mlproject:

@@ -35,8 +35,22 @@ LIGHTNING_TRAINERS = ("lightning.pytorch.Trainer", "lightning.Trainer", "lightni
 NO_REPORT = ("none", "")
 
 
+_PREFIX_SETS: dict = {}
+
+
 def _starts(q: str, prefixes) -> bool:
-    return any(q == p or q.startswith(p + ".") for p in prefixes)
+    """Is ``q`` one of the dotted ``prefixes`` or inside one (``a.b`` matches ``a`` and ``a.b``)?"""
+    ps = _PREFIX_SETS.get(id(prefixes))
+    if ps is None:
+        ps = _PREFIX_SETS[id(prefixes)] = (prefixes, frozenset(prefixes))
+    if q in ps[1]:
+        return True
+    i = q.find(".")
+    while i > 0:
+        if q[:i] in ps[1]:
+            return True
+        i = q.find(".", i + 1)
+    return False
 
 
 def tracker_of_call(call) -> Optional[str]:
