@@ -1374,6 +1374,8 @@ def mark_fixable(findings: list, root: str, result=None) -> None:
             except Exception:
                 continue
         f.fix = Fix(title=fx.title, safe=fx.safe, edits=[])
+    if ctx is not None:
+        ctx._versions = None  # Context <-> VersionResolver: no reference cycle left behind by a scan
 
 
 # ---------------------------------------------------------------- computing candidates

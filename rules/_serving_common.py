@@ -748,7 +748,8 @@ class TorchFacts:
     Several rules mix it in; the first one active in a module records for all of them."""
 
     def _owner(self) -> bool:
-        return self.ctx.__dict__.setdefault("_torch_facts_owner", self) is self
+        # the rule's id, not the rule: ctx -> rule -> ctx would be a reference cycle
+        return self.ctx.__dict__.setdefault("_torch_facts_owner", id(self)) == id(self)
 
     def _put(self, value) -> None:
         self.ctx.summary.facts.setdefault(TORCH_FACTS, []).append(value)
