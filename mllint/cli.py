@@ -124,12 +124,6 @@ def check(paths, output_format, output_file, statistics, exit_zero, quiet, silen
           exit_non_zero_on_fix, add_noqa, watch, baseline, write_baseline, stdin_filename, timings=False, **opts):
     """Scan PATHS (default: the current directory) and report findings."""
     opts["_timings"] = timings
-    if not watch:
-        # A one-shot run: the cyclic collector stays off to the end (a scan makes no cyclic garbage;
-        # turning it back on would walk the whole heap once, about 0.8 s on a large repository).
-        import gc
-
-        gc.disable()
     try:
         code = _check(paths, output_format, output_file, statistics, exit_zero, quiet, silent, sarif_category,
                       include_suppressed, no_cache, cache_dir, jobs, show_files, show_settings, fix, unsafe_fixes, diff,
