@@ -100,27 +100,46 @@ def entry_reach(project, ep) -> set:
     return cache[key]
 
 
-def reach_calls(project, reach) -> list:
-    """[(path, scope id, CallInfo, target)] for every call made in the reached scopes (memoised for
-    the cached reach sets of ``entry_reach``)."""
+class ReachCalls:
+    """``(path, scope id, CallInfo, target)`` for every call made in a set of reached scopes, in a
+    stable order.  Iterated on demand rather than stored: the reaches of a repository's training
+    entrypoints overlap heavily, and lists of them cost tens of MB on a large repository."""
+
+    __slots__ = ("project", "sids", "ddp")
+
+    def __init__(self, project, reach):
+        self.project = project
+        self.sids = sorted(reach)
+        self.ddp = None  # ddp_flow(), computed once
+
+    def __iter__(self):
+        calls = self.project.calls
+        for sid in self.sids:
+            path = sid.partition("::")[0]
+            for call, tgt in calls(sid):
+                yield path, sid, call, tgt
+
+
+def reach_calls(project, reach) -> ReachCalls:
+    """The calls made in the reached scopes (shared by the distributed rules for the cached reach
+    sets of ``entry_reach``)."""
     cache = project.__dict__.setdefault("_ml04_calls", {})
     hit = cache.get(id(reach))
     if hit is not None and hit[0] is reach:
         return hit[1]
-    out = _reach_calls(project, reach)
+    out = ReachCalls(project, reach)
     cache[id(reach)] = (reach, out)
-    return out
-
-
-def _reach_calls(project, reach) -> list:
-    out = []
-    for sid in sorted(reach):
-        path = sid.partition("::")[0]
-        for call, tgt in project.calls(sid):
-            out.append((path, sid, call, tgt))
     return out
 
 
 def ddp_flow(calls) -> bool:
     """Plain torch DDP (not Accelerate/Lightning/HF Trainer, which handle samplers and ranks)."""
+    if isinstance(calls, ReachCalls):
+        if calls.ddp is None:
+            calls.ddp = _ddp_flow(calls)
+        return calls.ddp
+    return _ddp_flow(calls)
+
+
+def _ddp_flow(calls) -> bool:
     return any(is_ddp_setup(c) for _, _, c, _ in calls) and not any(injects_sampler(c) for _, _, c, _ in calls)
