@@ -105,18 +105,20 @@ class ReachCalls:
     stable order.  Iterated on demand rather than stored: the reaches of a repository's training
     entrypoints overlap heavily, and lists of them cost tens of MB on a large repository."""
 
-    __slots__ = ("project", "sids", "ddp")
+    __slots__ = ("scope_calls", "sids", "ddp")
 
     def __init__(self, project, reach):
-        self.project = project
+        # the project's scope -> calls table, not the project: this object lives in the project's
+        # memo, and a reference back would be a cycle
+        self.scope_calls = project.scope_calls
         self.sids = sorted(reach)
         self.ddp = None  # ddp_flow(), computed once
 
     def __iter__(self):
-        calls = self.project.calls
+        get = self.scope_calls.get
         for sid in self.sids:
             path = sid.partition("::")[0]
-            for call, tgt in calls(sid):
+            for call, tgt in get(sid, ()):
                 yield path, sid, call, tgt
 
 
