@@ -5,7 +5,8 @@
 
 For every target it prints: files and non-blank Python lines read; wall time of a cold scan
 (no cache), a warm scan (cache filled, nothing changed) and a scan after touching one file;
-peak memory (RSS summed over the process tree, sampled every 10 ms); lines per second; the
+peak memory (RSS and PSS summed over the process tree, sampled every 10 ms: RSS counts pages a
+forked worker shares with the parent in every process, PSS splits them); lines per second; the
 ratio to `ruff check --select ALL --no-cache` run in the same session; mllint's time per phase.
 Each figure is the median of --runs runs.  Targets are copied to a temporary directory first
 (the "touch" step edits a file, and mllint never writes into the scanned repository).
@@ -30,7 +31,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def tree_rss_kb(pid: int) -> int:
     """Sum of VmRSS over a process and its descendants (Linux /proc)."""
-    total = 0
+    return tree_mem_kb(pid)[0]
+
+
+def tree_mem_kb(pid: int) -> tuple:
+    """(RSS, PSS) summed over a process and its descendants (Linux /proc).  RSS counts the pages a
+    forked worker shares with its parent once per process; PSS divides shared pages among them."""
+    total = pss = 0
     children: dict = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -50,23 +57,29 @@ def tree_rss_kb(pid: int) -> int:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
                         break
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                        break
         except OSError:
             pass
         stack.extend(children.get(p, []))
-    return total
+    return total, pss
 
 
 def run(cmd: list, env=None) -> tuple:
-    """-> (wall seconds, peak tree RSS in MB, stderr text)."""
+    """-> (wall seconds, peak tree RSS in MB, stderr text, peak tree PSS in MB)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    peak = 0
+    peak = peak_pss = 0
     while proc.poll() is None:
-        peak = max(peak, tree_rss_kb(proc.pid))
+        rss, pss = tree_mem_kb(proc.pid)
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         time.sleep(0.01)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    return wall, peak / 1024.0, err
+    return wall, peak / 1024.0, err, peak_pss / 1024.0
 
 
 def count(path: str) -> tuple:
@@ -118,11 +131,12 @@ def bench_target(path: str, runs: int, jobs, with_ruff: bool) -> dict:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed tool runs from compiled bytecode
     files, lines, analysed = count(copy)
     res = {"target": path, "files": files, "analysed_files": analysed, "lines": lines}
-    cold, cold_mem, phases = [], [], []
+    cold, cold_mem, cold_pss, phases = [], [], [], []
     for _ in range(runs):
-        w, m, err = run(mllint_cmd(copy, cache, cold=True, jobs=jobs), env)
+        w, m, err, pss = run(mllint_cmd(copy, cache, cold=True, jobs=jobs), env)
         cold.append(w)
         cold_mem.append(m)
+        cold_pss.append(pss)
         phases.append(_timings(err))
     run(mllint_cmd(copy, cache, cold=False, jobs=jobs), env)  # fill the cache
     warm = [run(mllint_cmd(copy, cache, cold=False, jobs=jobs), env)[0] for _ in range(runs)]
@@ -134,11 +148,13 @@ def bench_target(path: str, runs: int, jobs, with_ruff: bool) -> dict:
                 fh.write(f"\n# bench touch {i}\n")
         touched.append(run(mllint_cmd(copy, cache, cold=False, jobs=jobs), env)[0])
     res.update(cold_s=median(cold), warm_s=median(warm), touched_s=median(touched), peak_mb=median(cold_mem),
+               peak_pss_mb=median(cold_pss),
                lines_per_s=lines / median(cold) if cold else 0.0,
                phases={k: median([p.get(k, 0.0) for p in phases]) for k in (phases[0] if phases else {})})
     if with_ruff and shutil.which("ruff"):
         rc = [run(["ruff", "check", "--select", "ALL", "--no-cache", "--exit-zero", "-q", copy], env) for _ in range(runs)]
-        res.update(ruff_s=median([r[0] for r in rc]), ruff_peak_mb=median([r[1] for r in rc]))
+        res.update(ruff_s=median([r[0] for r in rc]), ruff_peak_mb=median([r[1] for r in rc]),
+                   ruff_peak_pss_mb=median([r[3] for r in rc]))
         res["ratio_to_ruff"] = res["cold_s"] / res["ruff_s"] if res["ruff_s"] else float("nan")
         res["warm_ratio_to_ruff"] = res["warm_s"] / res["ruff_s"] if res["ruff_s"] else float("nan")
     shutil.rmtree(work, ignore_errors=True)
@@ -168,9 +184,11 @@ def print_result(r: dict) -> None:
     print(f"\n== {r['target']}")
     print(f"  files (py+ipynb): {r['files']}   all analysed files: {r['analysed_files']}   non-blank lines: {r['lines']:,}")
     print(f"  mllint cold {r['cold_s']:.2f}s   warm {r['warm_s']:.2f}s   after touching one file {r['touched_s']:.2f}s")
-    print(f"  peak memory {r['peak_mb']:.0f} MB   {r['lines_per_s']:,.0f} lines/s")
+    print(f"  peak memory {r['peak_mb']:.0f} MB RSS, {r['peak_pss_mb']:.0f} MB PSS (summed over the process tree)   "
+          f"{r['lines_per_s']:,.0f} lines/s")
     if "ruff_s" in r:
-        print(f"  ruff check --select ALL --no-cache: {r['ruff_s']:.2f}s, peak {r['ruff_peak_mb']:.0f} MB")
+        print(f"  ruff check --select ALL --no-cache: {r['ruff_s']:.2f}s, peak {r['ruff_peak_mb']:.0f} MB RSS, "
+              f"{r['ruff_peak_pss_mb']:.0f} MB PSS")
         print(f"  ratio to ruff: cold {r['ratio_to_ruff']:.2f}x   warm {r['warm_ratio_to_ruff']:.2f}x")
     if r.get("phases"):
         ph = "  ".join(f"{k} {v:.2f}s" for k, v in r["phases"].items())

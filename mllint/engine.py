@@ -315,6 +315,9 @@ def _refuse_alias_bomb(data: bytes) -> None:
     if b"&" not in data or b"*" not in data:
         return
     text = data.decode("utf-8", errors="replace")
+    anchors = set(_YAML_ANCHOR_RE.findall(text))
+    if not anchors or not any(a in anchors for a in _YAML_ALIAS_RE.findall(text)):
+        return  # no alias refers to an anchor: nothing expands
     sizes: dict = {}
     open_: list = []  # [indent, name, size]
     for line in text.splitlines():

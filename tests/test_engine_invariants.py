@@ -91,3 +91,43 @@ def test_changed_file_between_phases_keeps_flow_rules_silent(tmp_path, monkeypat
     monkeypatch.setattr(graph.Project, "build", build_then_edit)
     codes = [f.code for f in engine.scan([str(tmp_path)], st).findings]
     assert "ML0701" not in codes and "ML0902" not in codes
+
+
+def test_fast_shell_word_split_equals_shlex():
+    import random
+    import shlex
+
+    from mllint.sources.config import _split_words
+
+    rng = random.Random(7)
+    alphabet = "ab '\"$`\t#\\;=/."
+    for _ in range(20000):
+        piece = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        try:
+            expected = shlex.split(piece, comments=True)
+        except ValueError:
+            expected = piece.split()
+        assert _split_words(piece) == expected, piece
+
+
+def test_alias_bomb_precheck_still_refuses_bombs():
+    import pytest
+
+    from mllint.engine import _refuse_alias_bomb
+    from mllint.sources import Unreadable
+
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        levels.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(Unreadable):
+        _refuse_alias_bomb("\n".join(levels).encode())
+    _refuse_alias_bomb(b"run: make && echo *.py\nglob: '*'\n")  # '&' and '*' but no anchors: fine
+
+
+def test_shell_split_of_long_unbalanced_words_terminates():
+    # a regular expression with nested quantifiers would backtrack exponentially here
+    from mllint.sources.config import _split_words
+
+    assert _split_words("a" * 5000 + "'") == ["a" * 5000 + "'"]
+    assert _split_words("ab " * 3000 + '"x') == ["ab"] * 3000 + ['"x']

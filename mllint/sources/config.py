@@ -206,10 +206,12 @@ _ALERT_TEMPLATE_RE = re.compile(r"\{\{-?\s*(\$(labels|value|externalLabels|exter
                                 r"\.Labels|\.Value|\.Annotations|\.CommonLabels|\.CommonAnnotations|\.GroupLabels|"
                                 r"\.Status|\.ExternalURL|reReplaceAll|toUpper|toLower|title\s|end\s*-?\}\}|"
                                 r"range\s+\.Alerts)")
-_ALERTING_RE = re.compile(r"^\s*(-\s*)?(alert|receivers)\s*:", re.M)
+_ALERTING_RE = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:alert|receivers)[ \t]*:", re.M)  # [ \t], not \s: no backtracking over blank lines
 
 
 def _only_alert_templates(text: str) -> bool:
+    if "alert" not in text and "receivers" not in text:
+        return False  # a substring test first: the multi-line regex costs ~20 ms per MB
     return bool(_ALERTING_RE.search(text)) and text.count("{{") == len(_ALERT_TEMPLATE_RE.findall(text))
 
 
@@ -409,6 +411,28 @@ class ShellScript:
     commands: list = field(default_factory=list)
 
 
+_SHLEX_SPECIAL = re.compile(r"[\"'\\#\x0b\x0c\x1c-\x1f\x85\xa0]|[^\x00-\x7f]")
+# one character (or one quoted run) per step: unambiguous, so a failing match is linear, not exponential
+_QUOTED_WORDS = re.compile(r"""(?:[^\s'"]|'[^']*'|"[^"$`]*"|[ \t])*""")
+_QUOTE_PAIR = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+_WORD = re.compile(r"""(?:[^\s'"]|'[^']*'|"[^"]*")+""")
+
+
+def _split_words(piece: str) -> list:
+    """``shlex.split(piece, comments=True)`` (POSIX words), with fast paths: shlex reads one
+    character at a time in Python, which dominated loading shell-heavy repositories."""
+    if _SHLEX_SPECIAL.search(piece) is None:
+        return piece.split()  # no quotes, escapes or comments
+    if "\\" not in piece and "#" not in piece and piece.isascii() and _QUOTED_WORDS.fullmatch(piece):
+        # balanced '...' / "..." quotes only (no escapes, no comment): drop the quote pairs
+        return [_QUOTE_PAIR.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), w)
+                if ("'" in w or '"' in w) else w for w in _WORD.findall(piece)]
+    try:
+        return shlex.split(piece, comments=True)
+    except ValueError:
+        return piece.split()
+
+
 _HEREDOC = re.compile(r"<<(-?)[ \t]*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 
 
@@ -442,10 +466,7 @@ def split_shell_commands(text: str, first_line: int = 1) -> list:
             piece = piece.strip()
             if not piece or piece.startswith("#"):
                 continue
-            try:
-                argv = shlex.split(piece, comments=True)
-            except ValueError:
-                argv = piece.split()
+            argv = _split_words(piece)
             if argv:
                 out.append(ShellCommand(argv, piece, start))
     return out
