@@ -107,15 +107,15 @@ class ModelPromotionWithoutValidationGate(FileRule, ProjectRule):
         return False
 
     def check_project(self, project):
-        if self._project_gate(project):
+        candidates = [(path, fact) for path, s in project.summaries.items()
+                      if not (project.is_test_path(path) or s.kind == "notebook")  # a notebook: a person promotes
+                      for fact in s.facts.get(self.meta.code, [])]
+        if not candidates or self._project_gate(project):  # the project-wide gate search only when needed
             return
-        for path, s in project.summaries.items():
-            if project.is_test_path(path) or s.kind == "notebook":
-                continue  # in a notebook a person reads the metrics and promotes by hand
-            for line, col, end_line, end_col, what in s.facts.get(self.meta.code, []):
-                yield self.finding(path, (line, col, end_line, end_col),
-                                   f"this {what} with no metric check before it; gate promotion on evaluation "
-                                   f"metrics compared with a threshold or with the current model")
+        for path, (line, col, end_line, end_col, what) in candidates:
+            yield self.finding(path, (line, col, end_line, end_col),
+                               f"this {what} with no metric check before it; gate promotion on evaluation "
+                               f"metrics compared with a threshold or with the current model")
 
     @staticmethod
     def _project_gate(project) -> bool:

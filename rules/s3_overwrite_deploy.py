@@ -357,9 +357,14 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
     def _check_block(self, doc, block: str, first_line: int, env: dict, last_line: int):
         from mllint.sources.config import split_shell_commands
 
-        # GitHub expressions may hold spaces: keep each one inside a single shell word
-        block = re.sub(r"\$\{\{(.*?)\}\}", lambda m: "${{" + re.sub(r"\s+", "", m.group(1)) + "}}", block)
-        cmds = split_shell_commands(block, first_line)
+        if not any(p in block for p in _SHELL_PROGRAMS):
+            return  # no object-store CLI named in the block (programs are matched literally)
+        if doc.kind == "shell" and block is doc.text and "${{" not in block:
+            cmds = doc.data.commands  # split when the script was loaded
+        else:
+            # GitHub expressions may hold spaces: keep each one inside a single shell word
+            block = re.sub(r"\$\{\{(.*?)\}\}", lambda m: "${{" + re.sub(r"\s+", "", m.group(1)) + "}}", block)
+            cmds = split_shell_commands(block, first_line)
         env = dict(env)
         # shell assignments of this block: a name assigned once to a constant resolves
         assigned: dict = {}
@@ -632,6 +637,10 @@ def _opt(args: list, names: tuple) -> Optional[str]:
             if a.startswith(n + "="):
                 return a.split("=", 1)[1]
     return None
+
+
+_SHELL_PROGRAMS = tuple(sorted({prefix[0] for prefix, _ in SK.SHELL_COPY_COMMANDS}
+                               | {SK.S3API_PUT[0], SK.AZ_BLOB_UPLOAD[0], "aws", "gsutil"}))
 
 
 def _shell_write(argv: list, env: dict) -> Optional[tuple]:

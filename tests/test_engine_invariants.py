@@ -131,3 +131,46 @@ def test_shell_split_of_long_unbalanced_words_terminates():
 
     assert _split_words("a" * 5000 + "'") == ["a" * 5000 + "'"]
     assert _split_words("ab " * 3000 + '"x') == ["ab"] * 3000 + ['"x']
+
+
+LOCK = '''\
+version = 1
+requires-python = ">=3.9"
+
+[[package]]
+name = "numpy"
+version = "1.26.4"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "six", version = "0" },
+]
+
+[[package]]
+name = "numpy"
+version = "2.0.0"  # a second resolution for other markers
+source = { registry = "https://pypi.org/simple" }
+
+[package.metadata]
+requires-dist = [{ name = "x" }]
+
+[[package]]
+description = "poetry style"
+name = "scikit-learn"
+optional = false
+version = "1.5.0"
+
+[metadata]
+content-hash = "abc"
+'''
+
+
+def test_lock_line_scan_equals_toml_parse():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+
+    from mllint.fixes import lock_packages
+
+    expected = [(p["name"], str(p["version"])) for p in tomllib.loads(LOCK)["package"]]
+    assert lock_packages(LOCK) == expected == [("numpy", "1.26.4"), ("numpy", "2.0.0"), ("scikit-learn", "1.5.0")]
