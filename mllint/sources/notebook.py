@@ -47,30 +47,51 @@ def _bracket_balance(text: str) -> int:
     return sum(t.count(c) for c in "([{") - sum(t.count(c) for c in ")]}")
 
 
-def _locate_lines(raw: str, cell_lines: list, start: int) -> tuple:
+class _LineCounter:
+    """Line number of a position in ``raw``, counted incrementally: the positions asked for only
+    move forward (counting from the start of the file for every line was quadratic on notebooks
+    with large outputs)."""
+
+    __slots__ = ("raw", "pos", "line")
+
+    def __init__(self, raw: str):
+        self.raw, self.pos, self.line = raw, 0, 1
+
+    def __call__(self, pos: int) -> int:
+        if pos >= self.pos:
+            self.line += self.raw.count("\n", self.pos, pos)
+        else:
+            self.line = self.raw.count("\n", 0, pos) + 1
+        self.pos = pos
+        return self.line
+
+
+def _locate_lines(raw: str, cell_lines: list, start: int, counter=None) -> tuple:
     """Find each source line's JSON-encoded text in ``raw`` from ``start``.
 
     Returns (list of (raw_line, raw_col_offset_function), new cursor)."""
     out = []
     cursor = start
+    line_at = counter if counter is not None else _LineCounter(raw)
     for text in cell_lines:
         found = -1
         enc_variants = (json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1])
         if text.strip():
             for enc in enc_variants:
-                pos = raw.find(enc, cursor)
-                # Only accept a match reasonably close (sources precede outputs in a cell).
-                if pos != -1 and pos - cursor < 200_000:
+                # Only accept a match reasonably close (sources precede outputs in a cell); the
+                # window bounds the search instead of scanning the outputs to the end of the file.
+                pos = raw.find(enc, cursor, cursor + 199_999 + len(enc))
+                if pos != -1:
                     found = pos
                     used = enc
                     break
         if found == -1:
             # Blank or not found: stay at the cursor's line.
-            line_no = raw.count("\n", 0, cursor) + 1
+            line_no = line_at(cursor)
             out.append((line_no, _offset_fn(0, text, True)))
             continue
         line_start = raw.rfind("\n", 0, found) + 1
-        line_no = raw.count("\n", 0, found) + 1
+        line_no = line_at(found)
         out.append((line_no, _offset_fn(found - line_start, text, used is enc_variants[0])))
         cursor = found + len(used)
     return out, cursor
@@ -120,6 +141,7 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
     cell_spans: list = []
     errors: list = []
     cursor = 0
+    counter = _LineCounter(raw)
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -129,7 +151,7 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
         if not isinstance(src, str):
             continue
         lines = src.splitlines()
-        located, cursor = _locate_lines(raw, [l for l in _raw_pieces(src)], cursor)
+        located, cursor = _locate_lines(raw, [l for l in _raw_pieces(src)], cursor, counter)
         first_virtual = len(virtual) + 1
         body_is_python = True
         if lines and lines[0].lstrip().startswith("%%"):
