@@ -130,7 +130,7 @@ class FunctionInfo:
     params: list  # list[(name, annotation qualname or dotted or None)]
     class_name: Optional[str] = None
     returns: Optional[str] = None
-    n_statements: int = 0
+    n_statements: int = 0  # statements in the body (counted only when fields and ops make it a clone candidate)
     fingerprint: frozenset = frozenset()  # winnowed k-gram hashes of the normalised body
     fields: frozenset = frozenset()  # string field names the body touches (df['a'], row.get('a'))
     ops: int = 0  # number of data-transformation operations in the body
@@ -721,24 +721,36 @@ class Summariser:
     def _spec(self, cls) -> tuple:
         tname = cls.__name__
         spec = (tname, _CHILD_FIELDS.get(cls) or _child_fields(cls), _ENTER.get(tname), self.enter.get(tname),
-                self.leave.get(tname), issubclass(cls, ast.stmt))
+                self.leave.get(tname), issubclass(cls, ast.stmt), _TOKEN_MODE.get(tname, 1))
         self._specs[cls] = spec
         return spec
 
     def _walk(self, node: ast.AST) -> None:
         ctx = self.ctx
-        tname, fields, handler, hooks, lhooks, is_stmt = self._specs.get(node.__class__) or self._spec(node.__class__)
+        tname, fields, handler, hooks, lhooks, is_stmt, tok_mode = \
+            self._specs.get(node.__class__) or self._spec(node.__class__)
         frame = ctx.frames[-1]
         kind = frame.kind
-        # normalised token stream for clone fingerprints (functions, and top-level blocks)
+        # normalised token stream for clone fingerprints (functions, and top-level blocks); most
+        # node types just add their name (mode 1) or nothing (mode 0), inline
+        target = None
         if kind == "function":
-            self._token(frame, node, tname, is_stmt)
+            target = frame
         elif kind != "class":  # module or main
             parents = ctx.parents
             if is_stmt and parents and parents[-1].__class__ is _Module:
                 self._block = self._block_for(node, kind)
             if self._block is not None and tname not in _DEF_NAMES:
-                self._token(self._block, node, tname, is_stmt)
+                target = self._block
+        if target is not None:
+            if tok_mode == 2:
+                self._token(target, node, tname, is_stmt)
+            else:
+                t = target.tokens
+                if is_stmt:
+                    t.append("|")
+                if tok_mode == 1:
+                    t.append(tname)
         pushed = handler(self, node) if handler is not None else None
         if hooks:
             for h in hooks:
@@ -885,6 +897,12 @@ class Summariser:
             t.append(tname)
 
 
+# How ``_token`` treats a node type: 0 = no token (statement bar only), 2 = special handling
+# (``_token``); every other type (1) adds its name.
+_TOKEN_MODE = {name: 0 for name in ("Load", "Store", "Del", "arguments", "arg", "keyword", "alias", "Expr")}
+_TOKEN_MODE.update({name: 2 for name in ("Name", "Constant", "Subscript", "Attribute", "BinOp", "AugAssign", "UnaryOp",
+                                         "BoolOp", "Compare")})
+
 # Fields that can hold child nodes, per node class: ``ctx`` (Load/Store/Del) and operator
 # singletons are skipped - nothing reads them and they are a third of all nodes.
 _SKIP_FIELDS = frozenset({"ctx", "op", "ops"})
@@ -950,7 +968,7 @@ def _enter_function(self: Summariser, node) -> str:
     info = FunctionInfo(qualname=qual, name=node.name, line=node.lineno, col=col,
                         end_line=node.end_lineno or node.lineno, is_async=isinstance(node, ast.AsyncFunctionDef),
                         decorators=decorators, params=params, class_name=class_name, returns=returns,
-                        n_statements=sum(1 for _ in _statements(node.body)), def_end_col=end_col)
+                        def_end_col=end_col)  # n_statements: counted at the end, for clone candidates only
     self.summary.functions[qual] = info
     frame = _Frame(qual, "function", info, node)
     # parameters shadow module names; parameters typed with a class are known receivers
@@ -975,9 +993,11 @@ def _statements(body: list):
 def _leave_function(self: Summariser, node) -> None:
     frame = self.ctx.frames.pop()
     info: FunctionInfo = frame.info
-    if _clone_candidate(info.n_statements, frame.fields, frame.ops):
-        info.fingerprint = _winnow(frame.tokens)
-        info.fields = frozenset(frame.fields)
+    if len(frame.fields) >= CLONE_MIN_FIELDS and frame.ops >= CLONE_MIN_OPS:
+        info.n_statements = sum(1 for _ in _statements(node.body))
+        if _clone_candidate(info.n_statements, frame.fields, frame.ops):
+            info.fingerprint = _winnow(frame.tokens)
+            info.fields = frozenset(frame.fields)
     info.ops = frame.ops
     info.globals_written = tuple(sorted(frame.globals))
     if frame.assigns:
