@@ -84,6 +84,10 @@ def _is_eval(call) -> bool:
     return any(_EVAL.search(n.rsplit(".", 1)[-1]) for n in names if n)
 
 
+def _is_distributed_sampler(c) -> bool:
+    return canonical(c.qualname) in DK.DISTRIBUTED_SAMPLERS
+
+
 class DistributedSamplerWithoutSetEpoch(ProjectRule):
     meta = RuleMeta(code="ML0402", level="warning", precision="very-high", profile="poc",
                     tags=("distributed",), fix="none")
@@ -92,6 +96,8 @@ class DistributedSamplerWithoutSetEpoch(ProjectRule):
         verdict = {}  # (path, line, col) -> (call, silenced by some entrypoint?)
         for ep in project.training_entrypoints:
             calls = DK.reach_calls(project, DK.entry_reach(project, ep))
+            if not calls.any("distributed-sampler", _is_distributed_sampler):
+                continue
             samplers = [(p, c) for p, _, c, _ in calls
                         if canonical(c.qualname) in DK.DISTRIBUTED_SAMPLERS and not project.is_test_path(p)]
             if not samplers:

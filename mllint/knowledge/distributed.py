@@ -105,7 +105,7 @@ class ReachCalls:
     stable order.  Iterated on demand rather than stored: the reaches of a repository's training
     entrypoints overlap heavily, and lists of them cost tens of MB on a large repository."""
 
-    __slots__ = ("scope_calls", "sids", "ddp")
+    __slots__ = ("scope_calls", "sids", "ddp", "flags")
 
     def __init__(self, project, reach):
         # the project's scope -> calls table, not the project: this object lives in the project's
@@ -113,6 +113,20 @@ class ReachCalls:
         self.scope_calls = project.scope_calls
         self.sids = sorted(reach)
         self.ddp = None  # ddp_flow(), computed once
+        self.flags = project.__dict__.setdefault("_ml04_scope_flags", {})  # key -> {sid: bool}, shared
+
+    def any(self, key: str, pred) -> bool:
+        """Does any reached call satisfy ``pred``?  Answered per scope once (under ``key``) and
+        shared by every entrypoint whose reach contains the scope."""
+        memo = self.flags.setdefault(key, {})
+        get = self.scope_calls.get
+        for sid in self.sids:
+            v = memo.get(sid)
+            if v is None:
+                v = memo[sid] = any(pred(c) for c, _ in get(sid, ()))
+            if v:
+                return True
+        return False
 
     def __iter__(self):
         get = self.scope_calls.get
@@ -144,4 +158,6 @@ def ddp_flow(calls) -> bool:
 
 
 def _ddp_flow(calls) -> bool:
+    if isinstance(calls, ReachCalls):
+        return calls.any("ddp-setup", is_ddp_setup) and not calls.any("injects-sampler", injects_sampler)
     return any(is_ddp_setup(c) for _, _, c, _ in calls) and not any(injects_sampler(c) for _, _, c, _ in calls)
