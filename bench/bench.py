@@ -141,6 +141,8 @@ def bench_target(path: str, runs: int, jobs, with_ruff: bool) -> dict:
     run(mllint_cmd(copy, cache, cold=False, jobs=jobs), env)  # fill the cache
     warm = [run(mllint_cmd(copy, cache, cold=False, jobs=jobs), env)[0] for _ in range(runs)]
     victim = _some_python_file(copy)
+    # start-up as pre-commit and editors see it: one file of this repository, cache filled
+    one = [run(mllint_cmd(victim, cache, cold=False, jobs=jobs), env)[0] for _ in range(runs)] if victim else []
     touched = []
     for i in range(runs):
         if victim:
@@ -148,7 +150,7 @@ def bench_target(path: str, runs: int, jobs, with_ruff: bool) -> dict:
                 fh.write(f"\n# bench touch {i}\n")
         touched.append(run(mllint_cmd(copy, cache, cold=False, jobs=jobs), env)[0])
     res.update(cold_s=median(cold), warm_s=median(warm), touched_s=median(touched), peak_mb=median(cold_mem),
-               peak_pss_mb=median(cold_pss),
+               peak_pss_mb=median(cold_pss), one_file_s=median(one),
                lines_per_s=lines / median(cold) if cold else 0.0,
                phases={k: median([p.get(k, 0.0) for p in phases]) for k in (phases[0] if phases else {})})
     if with_ruff and shutil.which("ruff"):
@@ -183,7 +185,8 @@ def _some_python_file(root: str):
 def print_result(r: dict) -> None:
     print(f"\n== {r['target']}")
     print(f"  files (py+ipynb): {r['files']}   all analysed files: {r['analysed_files']}   non-blank lines: {r['lines']:,}")
-    print(f"  mllint cold {r['cold_s']:.2f}s   warm {r['warm_s']:.2f}s   after touching one file {r['touched_s']:.2f}s")
+    print(f"  mllint cold {r['cold_s']:.2f}s   warm {r['warm_s']:.2f}s   after touching one file {r['touched_s']:.2f}s   "
+          f"`check one_file.py` (cache filled) {r['one_file_s']:.2f}s")
     print(f"  peak memory {r['peak_mb']:.0f} MB RSS, {r['peak_pss_mb']:.0f} MB PSS (summed over the process tree)   "
           f"{r['lines_per_s']:,.0f} lines/s")
     if "ruff_s" in r:
@@ -193,6 +196,29 @@ def print_result(r: dict) -> None:
     if r.get("phases"):
         ph = "  ".join(f"{k} {v:.2f}s" for k, v in r["phases"].items())
         print(f"  phases (cold, summed over workers for load/summarise): {ph}")
+
+
+def startup(runs: int) -> dict:
+    """`mllint check one.py` outside any project (no cache) and the slowest imports on that path."""
+    work = tempfile.mkdtemp(prefix="mllint-startup-")
+    one = os.path.join(work, "train.py")
+    with open(one, "w", encoding="utf-8") as fh:
+        fh.write("import torch\n\nmodel = torch.nn.Linear(4, 1)\n")
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    cmd = [sys.executable, "-m", "mllint", "check", one, "--exit-zero", "-q", "--no-cache"]
+    walls = [run(cmd, env)[0] for _ in range(max(runs, 3))]
+    proc = subprocess.run([sys.executable, "-X", "importtime"] + cmd[1:], env=env, capture_output=True, text=True)
+    imports = []
+    for line in proc.stderr.splitlines():
+        parts = line.split("|")
+        if line.startswith("import time:") and len(parts) == 3 and parts[1].strip().isdigit():
+            imports.append((int(parts[1].strip()), parts[2][1:].rstrip()))  # nested imports keep their indent
+    shutil.rmtree(work, ignore_errors=True)
+    top = sorted((i for i in imports if not i[1].startswith(" ") and i[1] != "site"), reverse=True)[:6]
+    return {"one_file_outside_s": median(walls), "import_total_ms": sum(us for us, name in imports
+                                                                         if not name.startswith(" ")) / 1000.0,
+            "top_imports_ms": [(name, us / 1000.0) for us, name in top]}
 
 
 def main(argv=None) -> int:
@@ -220,9 +246,13 @@ def main(argv=None) -> int:
     if not targets:
         ap.error("give repository paths or --synthetic N")
     results = [bench_target(t, args.runs, args.jobs, not args.no_ruff) for t in targets]
+    su = startup(args.runs)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"targets": results, "startup": su}, indent=2))
     else:
+        print(f"== start-up: `mllint check one.py` outside a project {su['one_file_outside_s']:.2f}s; "
+              f"imports {su['import_total_ms']:.0f} ms cumulative, slowest: "
+              + ", ".join(f"{n} {ms:.0f} ms" for n, ms in su["top_imports_ms"]))
         for r in results:
             print_result(r)
         if len(results) > 1:
