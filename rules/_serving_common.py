@@ -300,75 +300,83 @@ class _Resolver:
 
 
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
-_AST_KEEP = 8  # parsed modules kept at once (flows are memoised; trees are not)
+
+
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def function_nodes(tree) -> dict:
     """{scope qualname: FunctionDef node}, qualified exactly as the summary names functions
-    (``Class.method``, ``outer.<locals>.inner``; the last definition of a name wins)."""
+    (``Class.method``, ``outer.<locals>.inner``; the last definition of a name wins).  Only
+    statement lists are visited: a ``def`` is always a statement."""
     out: dict = {}
-    stack = [(tree, "module", "")]
-    while stack:
-        node, kind, qual = stack.pop()
-        children = []
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                if kind == "function":
-                    q = f"{qual}.<locals>.{child.name}"
-                elif kind == "class":
-                    q = f"{qual}.{child.name}"
-                else:
-                    q = child.name
-                children.append((child, "class" if isinstance(child, ast.ClassDef) else "function", q))
-            else:
-                children.append((child, kind, qual))
-        for item in reversed(children):
-            stack.append(item)
-        if kind == "function" and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            out[qual] = node
+    _collect_functions(tree.body, "module", "", out)
     return out
 
 
-def _module_functions(project, path: str) -> Optional[dict]:
-    lru = memo(project, "ast")
-    if path in lru:
-        lru[path] = lru.pop(path)
-        return lru[path]
-    nodes = None
+def _collect_functions(stmts, kind: str, qual: str, out: dict) -> None:
+    # a module-level function, not a closure: a recursive closure is a reference cycle
+    for st in stmts:
+        cls = st.__class__
+        if cls is ast.FunctionDef or cls is ast.AsyncFunctionDef or cls is ast.ClassDef:
+            if kind == "function":
+                q = f"{qual}.<locals>.{st.name}"
+            elif kind == "class":
+                q = f"{qual}.{st.name}"
+            else:
+                q = st.name
+            if cls is ast.ClassDef:
+                _collect_functions(st.body, "class", q, out)
+            else:
+                out[q] = st
+                _collect_functions(st.body, "function", q, out)
+            continue
+        for name in _BODY_FIELDS:
+            sub = getattr(st, name, None)
+            if sub:
+                if name in ("handlers", "cases"):  # except handlers and match cases hold statement lists
+                    for h in sub:
+                        _collect_functions(h.body, kind, qual, out)
+                else:
+                    _collect_functions(sub, kind, qual, out)
+
+
+def _module_facts(project, path: str) -> Optional[dict]:
+    """{function qualname: (data flow or None, offloaded call positions)} for every function of a
+    module, computed the first time any of them is asked for: the module is parsed once, and no
+    tree is kept.  None when its source is unavailable (changed since it was summarised)."""
+    m = memo(project, "module-facts")
+    if path in m:
+        return m[path]
+    out = None
     text = project.analysed_text(path)
-    if text is not None:
+    s = project.summaries.get(path)
+    if text is not None and s is not None:
         try:
             nodes = function_nodes(ast.parse(text))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             nodes = None
-    lru[path] = nodes
-    while len(lru) > _AST_KEEP:
-        lru.pop(next(iter(lru)))
-    return nodes
-
-
-def function_node(project, sid: str):
-    """The ``ast`` node of a project function, parsed again on demand (None if unavailable)."""
-    path, _, scope = sid.partition("::")
-    nodes = _module_functions(project, path)
-    return nodes.get(scope) if nodes else None
+        if nodes is not None:
+            out = {}
+            for qual, fnode in nodes.items():
+                try:
+                    flow = _function_flow(fnode, _Resolver(s, qual))
+                    # offloading matters only where a call can block an event loop
+                    off = frozenset(offloaded_positions(fnode)) if fnode.__class__ is ast.AsyncFunctionDef \
+                        else frozenset()
+                except RecursionError:
+                    flow, off = None, None
+                out[qual] = (flow, off)
+    m[path] = out
+    return out
 
 
 def flow_of(project, sid: str) -> Optional[dict]:
-    """The data flow facts of one function (memoised), or None when its source is unavailable."""
-    m = memo(project, "flow")
-    if sid in m:
-        return m[sid]
-    out = None
-    fnode = function_node(project, sid)
-    s = project.summaries.get(path_of(sid))
-    if fnode is not None and s is not None:
-        try:
-            out = _function_flow(fnode, _Resolver(s, sid.partition("::")[2]))
-        except RecursionError:
-            out = None
-    m[sid] = out
-    return out
+    """The data flow facts of one function, or None when its source is unavailable."""
+    path, _, scope = sid.partition("::")
+    facts = _module_facts(project, path)
+    hit = facts.get(scope) if facts else None
+    return hit[0] if hit else None
 
 
 class Flows:
@@ -386,13 +394,13 @@ def flows(project) -> Flows:
     return Flows(project)
 
 
-def offloaded(project, sid: str) -> frozenset:
-    """``offloaded_positions`` of a function, memoised."""
-    m = memo(project, "offloaded")
-    if sid not in m:
-        fnode = function_node(project, sid)
-        m[sid] = frozenset(offloaded_positions(fnode)) if fnode is not None else None
-    return m[sid]
+def offloaded(project, sid: str) -> Optional[frozenset]:
+    """``offloaded_positions`` of an async function (empty for a plain ``def``), or None when its
+    source is unavailable."""
+    path, _, scope = sid.partition("::")
+    facts = _module_facts(project, path)
+    hit = facts.get(scope) if facts else None
+    return hit[1] if hit else None
 
 
 # =============================================================================== project time

@@ -89,10 +89,14 @@ class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
             for sid in project.reachable([root], through_imports=False):
                 if sid in done or C.excluded_path(project, C.path_of(sid)):
                     continue
+                path, _, scope = sid.partition("::")
+                # the data flow only removes inference refs (annotated project classes): skip scopes
+                # with none before computing it
+                if not any(C.inference_ref(project, path, c, tgt) for c, tgt in project.calls(sid)):
+                    continue
                 flow = flows.get(sid)
                 if not flow:
                     continue
-                path, _, scope = sid.partition("::")
                 fn = project.function(sid)
                 params = {("p", p) for p, _ in (fn.params if fn else []) if p not in ("self", "cls", "context")}
                 for c, tgt in project.calls(sid):

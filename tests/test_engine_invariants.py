@@ -174,3 +174,46 @@ def test_lock_line_scan_equals_toml_parse():
 
     expected = [(p["name"], str(p["version"])) for p in tomllib.loads(LOCK)["package"]]
     assert lock_packages(LOCK) == expected == [("numpy", "1.26.4"), ("numpy", "2.0.0"), ("scikit-learn", "1.5.0")]
+
+
+NESTED = '''\
+def a():
+    def b():
+        pass
+    class C:
+        def m(self):
+            pass
+class D:
+    class E:
+        async def f(self):
+            pass
+    def g(self):
+        try:
+            def h():
+                pass
+        except Exception:
+            def i():
+                pass
+if __name__ == "__main__":
+    def main():
+        pass
+with open("x") as fh:
+    def w():
+        pass
+match fh:
+    case 1:
+        def mm():
+            pass
+'''
+
+
+def test_function_nodes_are_named_like_the_summary(tmp_path):
+    import ast
+
+    from mllint.rules._serving_common import function_nodes
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
+    (tmp_path / "m.py").write_text(NESTED)
+    result = engine.scan([str(tmp_path)], _settings(tmp_path))
+    summary = next(f.summary for f in result.files if f.path == "m.py")
+    assert set(function_nodes(ast.parse(NESTED))) == set(summary.functions)
