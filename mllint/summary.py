@@ -28,6 +28,24 @@ _SKIP_BUILTINS = frozenset({
 })
 
 
+def _compact_pickle(cls):
+    """Pickle a slots dataclass as ``(cls, field values)``.  The default for slots objects stores a
+    dict of slot names per object and sets them one by one on load: for the hundreds of thousands
+    of records a large repository's summaries hold, that doubled the time the main process spends
+    unpickling worker results and cached entries (diffusers: 1.15 s -> 0.50 s, 81 -> 62 MB)."""
+    from dataclasses import fields as _fields
+    from operator import attrgetter
+
+    names = [f.name for f in _fields(cls)]
+    get = attrgetter(*names)
+    if len(names) == 1:
+        cls.__reduce__ = lambda self: (cls, (get(self),))
+    else:
+        cls.__reduce__ = lambda self: (cls, get(self))
+    return cls
+
+
+@_compact_pickle
 @dataclass(slots=True)
 class Val:
     """A compact, picklable view of an expression used as an argument or assigned value.
@@ -70,6 +88,7 @@ class _NoKwargs(dict):
 NO_KWARGS = _NoKwargs()
 
 
+@_compact_pickle
 @dataclass(slots=True)
 class CallInfo:
     qualname: Optional[str]  # resolved dotted name of the callee (imports resolved), else None
@@ -109,6 +128,7 @@ class CallInfo:
         return (self.line, self.col, self.end_line, self.end_col)
 
 
+@_compact_pickle
 @dataclass(slots=True)
 class Decorator:
     qualname: Optional[str]
@@ -118,6 +138,7 @@ class Decorator:
     receiver_type: Optional[str] = None  # e.g. 'fastapi.FastAPI' for @app.get
 
 
+@_compact_pickle
 @dataclass(slots=True)
 class FunctionInfo:
     qualname: str  # 'func', 'Class.method', 'outer.<locals>.inner'
@@ -141,6 +162,7 @@ class FunctionInfo:
         return (self.line, self.col, self.line, self.def_end_col or self.col + 3 + len(self.name))
 
 
+@_compact_pickle
 @dataclass(slots=True)
 class BlockInfo:
     """Straight-line top-level code fingerprinted like a function: a notebook cell, a script's
@@ -159,6 +181,7 @@ class BlockInfo:
         return (self.line, 1, self.line, 2)
 
 
+@_compact_pickle
 @dataclass(slots=True)
 class ClassInfo:
     qualname: str
@@ -170,6 +193,7 @@ class ClassInfo:
     methods: list  # method names
 
 
+@_compact_pickle
 @dataclass(slots=True)
 class ImportInfo:
     module: str  # absolute module imported from (relative imports resolved)
