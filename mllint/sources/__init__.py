@@ -141,5 +141,11 @@ class ConfigDocument:
     def line_length(self, line: int) -> int:
         return len(self.line_text(line))
 
+    def __getstate__(self):
+        # the split lines are a cache of ``text``: not shipped from workers or stored on disk
+        state = dict(self.__dict__)
+        state.pop("_lines", None)
+        return state
+
 
 _COMMENT_RE = re.compile(r"#.*$")
