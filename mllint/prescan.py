@@ -28,9 +28,28 @@ def is_serving_seed(text: str, imports: set) -> bool:
     return "PythonModel" in text or ("def" in text and _HANDLER_DEF.search(text) is not None)
 
 
+_IMPORT_LINE = re.compile(r"[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^\n#]*)|import[ \t]+([^\n#]+))")
+
+
+def _import_matches(text: str):
+    """``_IMPORT.finditer(text)``, found by looking only at the lines that contain "import" (a
+    multi-line ``^`` pattern is tried at every position of the text: 4x slower)."""
+    find = text.find
+    pos = find("import")
+    while pos != -1:
+        start = text.rfind("\n", 0, pos) + 1
+        end = find("\n", pos)
+        if end == -1:
+            end = len(text)
+        m = _IMPORT_LINE.match(text, start, end)
+        if m is not None:
+            yield m
+        pos = find("import", end)
+
+
 def _imports(text: str, module: str, is_pkg: bool) -> set:
     out = set()
-    for m in _IMPORT.finditer(text):
+    for m in _import_matches(text):
         if m.group(3):
             for part in m.group(3).split(","):
                 name = part.strip().split(" as ")[0].strip()

@@ -217,3 +217,14 @@ def test_function_nodes_are_named_like_the_summary(tmp_path):
     result = engine.scan([str(tmp_path)], _settings(tmp_path))
     summary = next(f.summary for f in result.files if f.path == "m.py")
     assert set(function_nodes(ast.parse(NESTED))) == set(summary.functions)
+
+
+def test_prescan_import_lines_equal_the_multiline_regex():
+    from mllint import prescan
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(root.glob("fixtures/**/*.py"))]
+    texts.append("import a\r\nfrom .b import (c,\n d)\n  import e as f  # x\ns = 'import g'\nfrom h import i; import j")
+    assert len(texts) > 50
+    for text in texts:
+        assert [m.groups() for m in prescan._import_matches(text)] == [m.groups() for m in prescan._IMPORT.finditer(text)]
