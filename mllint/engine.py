@@ -432,6 +432,21 @@ def _scan(paths: list, settings: Settings, *, keep_text: bool, overlays: Optiona
     cfg = WorkerConfig(root=root, modules=modules, file_rules=file_rules, rule_options=settings.rule_options,
                        keep_text=keep_text, settings=None)
     code_files = [f for f in disc.files if f.kind in ("python", "notebook")]
+    whole = use_cache and result_cache and not overlays and not keep_text
+    stat_key = None
+    if whole:
+        # Nothing changed since the last run (no path, size, modification time or setting): reuse
+        # its findings without reading any file, as ruff's cache does.  The content-hash key below
+        # still catches a run where files were only touched.
+        from mllint.cache import Cache
+
+        t = time.perf_counter()
+        cache = Cache.open(settings, cfg)
+        stat_key = _stat_scan_key(cache, disc, settings)
+        payload = cache.load_result(stat_key) if stat_key else None
+        if payload is not None:
+            timings["files_wall"] = time.perf_counter() - t
+            return _result_from_payload(payload, root, disc, timings)
     t = time.perf_counter()
     if len(code_files) >= PRESCAN_MIN_FILES:
         from mllint.prescan import serving_candidates
@@ -441,13 +456,12 @@ def _scan(paths: list, settings: Settings, *, keep_text: bool, overlays: Optiona
 
     t = time.perf_counter()
     scan_key = None
-    if use_cache and result_cache and not overlays and not keep_text:
-        from mllint.cache import Cache
-
-        cache = Cache.open(settings, cfg)
+    if whole:
         scan_key = _scan_key(cache, disc, settings, cfg)
         payload = cache.load_result(scan_key) if scan_key else None
         if payload is not None:
+            if stat_key:
+                cache.save_result(stat_key, payload)
             timings["files_wall"] = time.perf_counter() - t
             return _result_from_payload(payload, root, disc, timings)
     results = _run_files(disc.files, cfg, settings, overlays or {}, use_cache,
@@ -525,10 +539,13 @@ def _scan(paths: list, settings: Settings, *, keep_text: bool, overlays: Optiona
     result = ScanResult(root=root, findings=findings, notifications=notifications, rules=rules_enabled,
                         files=results, project=project, timings=timings, suppressed=suppressed, discovery=disc)
     if scan_key:
-        cache.save_result(scan_key, {
+        payload = {
             "findings": findings, "suppressed": suppressed, "notifications": notifications,
             "rules": [c.meta.code for c in rules_enabled],
-            "files": [(r.path, r.kind, r.n_lines) for r in results]})
+            "files": [(r.path, r.kind, r.n_lines) for r in results]}
+        cache.save_result(scan_key, payload)
+        if stat_key:
+            cache.save_result(stat_key, payload)
     return result
 
 
@@ -562,6 +579,41 @@ def _scan_key(cache, disc, settings, cfg) -> Optional[str]:
         "pfi": settings.per_file_ignores, "profile": settings.profile, "options": settings.rule_options,
         "requested": sorted(disc.requested) if disc.requested is not None else None,
         "tops": disc.tops, "serving": sorted(cfg.serving_paths) if cfg.serving_paths is not None else None,
+    }, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _stat_scan_key(cache, disc, settings) -> Optional[str]:
+    """Like ``_scan_key`` with every file's size and modification time in place of its content
+    hash (and so without the pre-scan, which only depends on contents): a key computed with one
+    ``stat`` per path."""
+    import json as _json
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(b"stat|" + cache.salt.encode())
+    mods = cache.modules if hasattr(cache, "modules") else {}
+    analysed = set()
+    for df in sorted(disc.files, key=lambda f: f.path):
+        try:
+            st = os.stat(df.abspath)
+        except OSError:
+            return None
+        if not os.path.isfile(df.abspath) or st.st_size > MAX_BYTES:
+            return None  # FIFOs, huge files: no whole-scan cache
+        analysed.add(df.path)
+        h.update(f"{df.path}|{df.kind}|{mods.get(df.path)}|{st.st_size}|{st.st_mtime_ns};".encode())
+    for rel in sorted(disc.inventory):
+        if rel in analysed:
+            continue
+        try:
+            st = os.stat(os.path.join(disc.root, rel))
+        except OSError:
+            continue
+        h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns};".encode())
+    h.update(_json.dumps({
+        "select": settings.select, "ignore": settings.ignore, "extend_select": settings.extend_select,
+        "pfi": settings.per_file_ignores, "profile": settings.profile, "options": settings.rule_options,
+        "requested": sorted(disc.requested) if disc.requested is not None else None, "tops": disc.tops,
     }, sort_keys=True, default=str).encode())
     return h.hexdigest()
 

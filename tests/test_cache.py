@@ -129,3 +129,38 @@ def test_whole_scan_result_cache(make_repo, tmp_path, monkeypatch):
     (root / "train.py").write_text(SPLIT + "b = 1\n")  # a file changes: recompute
     fifth, res5 = run()
     assert res5.project is not None and fifth == first
+
+
+def test_unchanged_repository_is_answered_without_reading_files(make_repo, tmp_path, monkeypatch):
+    """A second run with no path, size or modification time changed reads no file at all (one
+    stat per path); a file touched without a change is answered from the content-hash key; a
+    changed file is analysed again."""
+    import mllint.engine as engine
+    from mllint import cache as cache_mod
+    from mllint import graph
+
+    root = make_repo({"train.py": SPLIT, "serve.py": "import fastapi\n"})
+    cache = tmp_path / "cache"
+
+    def run():
+        s = Settings(root=str(root), jobs=1, cache_dir=str(cache))
+        res = scan([str(root)], s, use_cache=True, result_cache=True)
+        return [(f.code, f.location.path, f.location.line, f.message) for f in res.findings], res
+
+    first, _ = run()
+    reads = []
+    real_key_for = cache_mod.Cache.key_for
+    monkeypatch.setattr(cache_mod.Cache, "key_for", lambda self, df: reads.append(df.path) or real_key_for(self, df))
+    monkeypatch.setattr(engine, "_read_text", lambda df, overlays: reads.append(df.path))
+    second, res2 = run()
+    assert second == first and res2.project is None and reads == []
+    st = os.stat(root / "train.py")
+    os.utime(root / "train.py", ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # touched, not changed
+    builds = []
+    orig = graph.Project.build
+    monkeypatch.setattr(graph.Project, "build", classmethod(lambda cls, *a, **k: builds.append(1) or orig(*a, **k)))
+    third, res3 = run()
+    assert third == first and res3.project is None and builds == [] and "train.py" in reads
+    (root / "train.py").write_text(SPLIT + "c = 2\n")
+    fourth, res4 = run()
+    assert fourth == first and res4.project is not None and builds == [1]
