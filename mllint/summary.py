@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+from array import array as _array
 from collections import deque
 from zlib import crc32 as _crc32
 from dataclasses import dataclass, field
@@ -45,7 +46,6 @@ def _compact_pickle(cls):
     return cls
 
 
-@_compact_pickle
 @dataclass(slots=True)
 class Val:
     """A compact, picklable view of an expression used as an argument or assigned value.
@@ -68,6 +68,30 @@ class Val:
         if self.kind == "list":
             return [v.literal() for v in self.value]
         return None
+
+
+_VAL_INTERN: dict = {}
+_VAL_INTERN_MAX = 200_000
+
+
+def shared_val(kind: str, value: Any = None) -> "Val":
+    """A ``Val`` shared by every holder of the same small scalar value (``Val("other", "param")``,
+    ``Val("const", None)``, ``Val("name", "self")``...): records are read-only, and one object
+    instead of hundreds of thousands saves tens of MB on a large repository.  Values that are not
+    small scalars get their own object."""
+    cls = value.__class__
+    if value is None or cls is bool or (cls is int and -4096 <= value <= 4096) or (cls is str and len(value) <= 64):
+        key = (kind, cls, value)  # the class too: 1 == True as a dict key
+        v = _VAL_INTERN.get(key)
+        if v is None:
+            v = Val(kind, value)
+            if len(_VAL_INTERN) < _VAL_INTERN_MAX:
+                _VAL_INTERN[key] = v
+        return v
+    return Val(kind, value)
+
+
+Val.__reduce__ = lambda self: (shared_val, (self.kind, self.value))  # unpickled values are shared too
 
 
 class _NoKwargs(dict):
@@ -152,7 +176,7 @@ class FunctionInfo:
     class_name: Optional[str] = None
     returns: Optional[str] = None
     n_statements: int = 0  # statements in the body (counted only when fields and ops make it a clone candidate)
-    fingerprint: frozenset = frozenset()  # winnowed k-gram hashes of the normalised body
+    fingerprint: bytes = b""  # winnowed k-gram hashes of the normalised body (pack_hashes; fingerprint_hashes)
     fields: frozenset = frozenset()  # string field names the body touches (df['a'], row.get('a'))
     ops: int = 0  # number of data-transformation operations in the body
     globals_written: tuple = ()
@@ -173,7 +197,7 @@ class BlockInfo:
     line: int
     end_line: int
     n_statements: int = 0
-    fingerprint: frozenset = frozenset()
+    fingerprint: bytes = b""  # packed like FunctionInfo.fingerprint
     fields: frozenset = frozenset()
     ops: int = 0
 
@@ -350,6 +374,22 @@ def _winnow(tokens: list) -> frozenset:
     for i in range(len(hashes) - _WINDOW + 1):
         picked.add(min(hashes[i:i + _WINDOW]))
     return frozenset(picked)
+
+
+_U32 = next(code for code in ("I", "L") if _array(code).itemsize == 4)
+
+
+def pack_hashes(hashes: frozenset) -> bytes:
+    """A fingerprint as packed sorted uint32s: 4 bytes a hash instead of ~60 in a frozenset of ints
+    (clone fingerprints were the largest part of the summaries kept for the project phase)."""
+    return _array(_U32, sorted(hashes)).tobytes()
+
+
+def fingerprint_hashes(packed: bytes) -> frozenset:
+    """The hash set of a packed fingerprint."""
+    a = _array(_U32)
+    a.frombytes(packed)
+    return frozenset(a)
 
 
 def stable_hash(tokens: list) -> int:
@@ -537,13 +577,13 @@ def _val(ctx: Optional[FileContext], node: ast.AST, depth: int) -> Val:
     if isinstance(node, ast.Constant):
         v = node.value
         if isinstance(v, (str, int, float, bool, type(None))):
-            return Val("const", v)
-        return Val("other", type(v).__name__)
+            return shared_val("const", v)
+        return shared_val("other", type(v).__name__)
     if isinstance(node, (ast.Name, ast.Attribute)):
         d = _dotted(node)
         if d is not None:
-            return Val("name", d)
-        return Val("other", type(node).__name__)
+            return shared_val("name", d)
+        return shared_val("other", type(node).__name__)
     if isinstance(node, ast.JoinedStr):
         parts = []
         for p in node.values:
@@ -557,15 +597,15 @@ def _val(ctx: Optional[FileContext], node: ast.AST, depth: int) -> Val:
     if isinstance(node, (ast.List, ast.Tuple)) and depth < 2 and len(node.elts) <= 256:
         return Val("list", [_val(ctx, e, depth + 1) for e in node.elts])
     if isinstance(node, ast.Dict) and depth < 2 and len(node.keys) <= 128:
-        return Val("dict", [(_val(ctx, k, depth + 1) if k is not None else Val("other", "**"), _val(ctx, v, depth + 1))
+        return Val("dict", [(_val(ctx, k, depth + 1) if k is not None else shared_val("other", "**"), _val(ctx, v, depth + 1))
                             for k, v in zip(node.keys, node.values)])
     if isinstance(node, ast.Call):
         q = ctx.qualname(node.func) if ctx is not None else _dotted(node.func)
-        return Val("call", q or _dotted(node.func) or (node.func.attr if isinstance(node.func, ast.Attribute) else None))
+        return shared_val("call", q or _dotted(node.func) or (node.func.attr if isinstance(node.func, ast.Attribute) else None))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and depth < 3:
         l, r = _val(ctx, node.left, depth + 1), _val(ctx, node.right, depth + 1)
         if l.kind == "const" and r.kind == "const" and isinstance(l.value, str) and isinstance(r.value, str):
-            return Val("const", l.value + r.value)
+            return shared_val("const", l.value + r.value)
         if l.kind in ("const", "fstr", "name") and r.kind in ("const", "fstr", "name") and (
                 isinstance(l.value, (str, list)) or isinstance(r.value, (str, list))):
             parts = []
@@ -579,8 +619,8 @@ def _val(ctx: Optional[FileContext], node: ast.AST, depth: int) -> Val:
             return Val("fstr", parts)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
             and isinstance(node.operand.value, (int, float)):
-        return Val("const", -node.operand.value)
-    return Val("other", type(node).__name__)
+        return shared_val("const", -node.operand.value)
+    return shared_val("other", type(node).__name__)
 
 
 import os as _os
@@ -729,7 +769,7 @@ class Summariser:
             cand = _clone_candidate(b.nstmts, b.fields, b.ops)
             s.blocks.append(BlockInfo(name=name, scope=MAIN_SCOPE if name == "<main>" else MODULE_SCOPE,
                                       line=b.first, end_line=b.last, n_statements=b.nstmts,
-                                      fingerprint=_winnow(b.tokens) if cand else frozenset(),
+                                      fingerprint=pack_hashes(_winnow(b.tokens)) if cand else b"",
                                       fields=frozenset(b.fields) if cand else frozenset(), ops=b.ops))
         for i, c in enumerate(s.calls):
             c.index = i
@@ -997,7 +1037,7 @@ def _enter_function(self: Summariser, node) -> str:
     frame = _Frame(qual, "function", info, node)
     # parameters shadow module names; parameters typed with a class are known receivers
     for pname, ann in params:
-        frame.assigns[pname] = Val("other", "param")
+        frame.assigns[pname] = shared_val("other", "param")
         if ann and not ann.startswith("[]"):
             frame.types[pname] = ann
     ctx.frames.append(frame)
@@ -1020,7 +1060,7 @@ def _leave_function(self: Summariser, node) -> None:
     if len(frame.fields) >= CLONE_MIN_FIELDS and frame.ops >= CLONE_MIN_OPS:
         info.n_statements = sum(1 for _ in _statements(node.body))
         if _clone_candidate(info.n_statements, frame.fields, frame.ops):
-            info.fingerprint = _winnow(frame.tokens)
+            info.fingerprint = pack_hashes(_winnow(frame.tokens))
             info.fields = frozenset(frame.fields)
     info.ops = frame.ops
     info.globals_written = tuple(sorted(frame.globals))

@@ -88,7 +88,7 @@ a function reachable from both training and serving is the shared definition and
 """
 from mllint.finding import Location
 from mllint.rule import ProjectRule, RuleMeta
-from mllint.summary import CLONE_MIN_FIELDS, CLONE_MIN_OPS, CLONE_MIN_STATEMENTS
+from mllint.summary import CLONE_MIN_FIELDS, CLONE_MIN_OPS, CLONE_MIN_STATEMENTS, fingerprint_hashes
 
 # the summariser fingerprints only code above these thresholds (one definition, in summary.py)
 MIN_STATEMENTS = CLONE_MIN_STATEMENTS
@@ -118,7 +118,7 @@ class DuplicatedFeatureLogic(ProjectRule):
                 in_serve = sid in project.request_scopes
                 if in_train and in_serve:
                     continue  # the shared definition: the fix, never a finding
-                unit = (path, fn.qualname, fn.span(), fn.fingerprint, fn.fields, False)
+                unit = (path, fn.qualname, fn.span(), fingerprint_hashes(fn.fingerprint), fn.fields, False)
                 if in_train:
                     train_units.append(unit)
                 elif in_serve:
@@ -127,7 +127,7 @@ class DuplicatedFeatureLogic(ProjectRule):
                 if not _is_feature_code(b.n_statements, b.fields, b.ops, b.fingerprint):
                     continue
                 if f"{path}::{b.scope}" in project.training_scopes:
-                    train_units.append((path, b.name, b.span(), b.fingerprint, b.fields, True))
+                    train_units.append((path, b.name, b.span(), fingerprint_hashes(b.fingerprint), b.fields, True))
         if not train_units or not serve_units:
             return
         index: dict = {}
@@ -168,6 +168,6 @@ class DuplicatedFeatureLogic(ProjectRule):
                                f"in a module that training and serving both import", related=[rel])
 
 
-def _is_feature_code(n_statements, fields, ops, fingerprint) -> bool:
+def _is_feature_code(n_statements, fields, ops, fingerprint: bytes) -> bool:
     return n_statements >= MIN_STATEMENTS and len(fields) >= MIN_FIELDS and ops >= MIN_OPS and \
-        len(fingerprint) >= MIN_HASHES
+        len(fingerprint) >= 4 * MIN_HASHES  # packed uint32s
