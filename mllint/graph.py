@@ -28,6 +28,9 @@ from mllint.knowledge import training as TK
 from mllint.summary import MAIN_SCOPE, MODULE_SCOPE, CallInfo, FunctionInfo, ModuleSummary
 
 
+_EDGE_ATTRS: dict = {}  # attribute items -> the shared attribute dict
+
+
 class _Graph:
     """The few DiGraph operations the engine needs, over plain dicts (networkx-compatible names)."""
 
@@ -42,10 +45,20 @@ class _Graph:
         self._succ.setdefault(n, {})
 
     def add_edge(self, a, b, **attrs) -> None:
+        """Edge attribute dicts are shared between edges with equal attributes (there are tens of
+        thousands of edges and a handful of distinct attribute sets): never mutate one in place,
+        call ``add_edge`` again to change it."""
         self.nodes.setdefault(a, {})
         self.nodes.setdefault(b, {})
         self._succ.setdefault(b, {})
-        self._succ.setdefault(a, {}).setdefault(b, {}).update(attrs)
+        succ = self._succ.setdefault(a, {})
+        cur = succ.get(b)
+        merged = {**cur, **attrs} if cur else attrs
+        key = tuple(sorted(merged.items()))
+        shared = _EDGE_ATTRS.get(key)
+        if shared is None:
+            shared = _EDGE_ATTRS[key] = merged
+        succ[b] = shared
 
     def has_edge(self, a, b) -> bool:
         return b in self._succ.get(a, ())
@@ -313,9 +326,9 @@ class Project:
                 if tgt and tgt in self.functions:
                     lazy = is_lazy_call(c)
                     if not g.has_edge(src, tgt):
-                        g.add_edge(src, tgt, kind="calls", line=c.line, lazy=lazy)
+                        g.add_edge(src, tgt, kind="calls", lazy=lazy)
                     elif not lazy:
-                        g._succ[src][tgt]["lazy"] = False  # one eager call makes the edge eager
+                        g.add_edge(src, tgt, lazy=False)  # one eager call makes the edge eager
                     self.callers[tgt].add(src)
             # import edges: importing a module runs its top level
             for imp in s.imports:

@@ -92,11 +92,11 @@ def per_rank_target(call) -> bool:
 
 
 # ------------------------------------------------------------------------- shared helpers
-def entry_reach(project, ep) -> set:
+def entry_reach(project, ep) -> frozenset:
     cache = project.__dict__.setdefault("_ml04_reach", {})
     key = (ep.path, tuple(ep.scopes))
     if key not in cache:
-        cache[key] = project.reachable(ep.scopes)
+        cache[key] = project._reach_frozen(tuple(ep.scopes), True)  # the memoised frozenset, not a copy
     return cache[key]
 
 
