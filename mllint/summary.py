@@ -435,10 +435,26 @@ class FileContext:
         self.with_stack: list = []
         self.loop_stack: list = []
         self.guard_stack: list = []
+        # the stacks as tuples, rebuilt only after a push or pop: calls in the same block share one
+        # tuple (and one pickled copy)
+        self._stack_tuples: list = [(), (), ()]
+        self._stack_versions: list = [0, 0, 0]
+        self._tuple_versions: list = [0, 0, 0]
         self._cq_node = None
         self._cq_value = None
         self._ascii = source.text.isascii() if source is not None and isinstance(getattr(source, "text", None), str) \
             else False
+
+    def stack_tuple(self, which: int) -> tuple:
+        """``tuple(with_stack | loop_stack | guard_stack)`` (0, 1, 2), shared until the stack changes."""
+        if self._tuple_versions[which] != self._stack_versions[which]:
+            stack = (self.with_stack, self.loop_stack, self.guard_stack)[which]
+            self._stack_tuples[which] = tuple(stack)
+            self._tuple_versions[which] = self._stack_versions[which]
+        return self._stack_tuples[which]
+
+    def stack_changed(self, which: int) -> None:
+        self._stack_versions[which] += 1
 
     # ---- module facts for begin() gates
     def text_has(self, *needles: str) -> bool:
@@ -1149,7 +1165,7 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
         else NO_KWARGS,
         star_args=any(isinstance(a, ast.Starred) for a in node.args),
         star_kwargs=any(k.arg is None for k in node.keywords),
-        contexts=tuple(ctx.with_stack), loops=tuple(ctx.loop_stack), guards=tuple(ctx.guard_stack),
+        contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2),
         awaited=isinstance(parent, ast.Await), assigned_to=assigned,
         in_return=isinstance(parent, ast.Return),
     )
@@ -1217,29 +1233,35 @@ def _enter_with(self: Summariser, node) -> str:
         target = e.func if isinstance(e, ast.Call) else e
         items.append(ctx.qualname(target) or _dotted(target) or (target.attr if isinstance(target, ast.Attribute) else "?"))
     ctx.with_stack.append("|".join(items))
+    ctx.stack_changed(0)
     return "with"
 
 
 def _leave_with(self: Summariser, node) -> None:
     self.ctx.with_stack.pop()
+    self.ctx.stack_changed(0)
 
 
 def _enter_loop(self: Summariser, node) -> str:
     self.ctx.loop_stack.append(node.lineno)
+    self.ctx.stack_changed(1)
     return "loop"
 
 
 def _leave_loop(self: Summariser, node) -> None:
     self.ctx.loop_stack.pop()
+    self.ctx.stack_changed(1)
 
 
 def _enter_if(self: Summariser, node: ast.If) -> str:
     self.ctx.guard_stack.append(_guard_tokens(node.test))
+    self.ctx.stack_changed(2)
     return "if"
 
 
 def _leave_if(self: Summariser, node) -> None:
     self.ctx.guard_stack.pop()
+    self.ctx.stack_changed(2)
 
 
 def _enter_constant(self: Summariser, node: ast.Constant) -> None:
