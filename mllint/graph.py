@@ -228,7 +228,18 @@ class Project:
         return None  # ambiguous: never guess
 
     def resolve_qualname(self, qualname: str, from_path: Optional[str] = None, depth: int = 0) -> Optional[str]:
-        """A dotted name -> scope id of a project function/class-init, following re-exports."""
+        """A dotted name -> scope id of a project function/class-init, following re-exports
+        (memoised per name and importing file: a module calls the same names many times)."""
+        if depth == 0:
+            memo = self.__dict__.setdefault("_rq_memo", {})
+            key = (qualname, from_path)
+            if key in memo:
+                return memo[key]
+            out = memo[key] = self._resolve_qualname(qualname, from_path, 0)
+            return out
+        return self._resolve_qualname(qualname, from_path, depth)
+
+    def _resolve_qualname(self, qualname: str, from_path: Optional[str], depth: int) -> Optional[str]:
         if not qualname or depth > 6:
             return None
         parts = qualname.split(".")
@@ -663,8 +674,9 @@ class Project:
         out = {}
         for scope, types in s.var_types.items():
             for name, t in types.items():
-                if canonical(t).startswith(SK.APP_TYPES) or any(canonical(t).startswith(a) for a in SK.APP_TYPES):
-                    out[name] = canonical(t)
+                ct = canonical(t)
+                if ct.startswith(SK.APP_TYPES):
+                    out[name] = ct
         return out
 
     def _lifespan_names(self, s: ModuleSummary) -> set:

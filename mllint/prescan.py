@@ -20,11 +20,19 @@ _HANDLER_DEF = re.compile(r"def[ \t]+(?:model_fn|input_fn|predict_fn|output_fn|t
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^\n#]*)|import[ \t]+([^\n#]+))", re.M)
 
 
+_SERVING_SET = frozenset(SERVING_MODULES)
+
+
 def is_serving_seed(text: str, imports: set) -> bool:
     for imp in imports:
-        for m in SERVING_MODULES:
-            if imp == m or imp.startswith(m + "."):
+        # imp is a serving module or inside one: check imp and its dotted prefixes
+        if imp in _SERVING_SET:
+            return True
+        i = imp.find(".")
+        while i > 0:
+            if imp[:i] in _SERVING_SET:
                 return True
+            i = imp.find(".", i + 1)
     return "PythonModel" in text or ("def" in text and _HANDLER_DEF.search(text) is not None)
 
 

@@ -71,6 +71,7 @@ class TrainingWithoutExperimentTracking(ProjectRule):
                     break
         config_tracked = _config_tracked_scripts(project)
         seen = set()
+        scope_memo: dict = {}  # sid -> does a call in it track? (entrypoints' reaches overlap)
         for ep in project.training_entrypoints:
             if ep.kind == "serving" or project.is_test_path(ep.path) or ep.path in config_tracked:
                 continue
@@ -78,7 +79,7 @@ class TrainingWithoutExperimentTracking(ProjectRule):
             paths = {split_scope(sid)[0] for sid in reach}
             if paths & tracked_paths:
                 continue
-            if any(_tracks(call, extra) for sid in reach for call, _ in project.calls(sid)):
+            if any(_scope_tracks(project, sid, extra, scope_memo) for sid in reach):
                 continue
             path, span = ep.anchor
             if path in seen:
@@ -88,6 +89,13 @@ class TrainingWithoutExperimentTracking(ProjectRule):
             yield self.finding(path, span,
                                f"{what} `{ep.path}` trains but nothing it runs logs to an experiment tracker "
                                f"(MLflow, W&B, TensorBoard, DVCLive...); its params and metrics are not recorded")
+
+
+def _scope_tracks(project, sid: str, extra, memo: dict) -> bool:
+    hit = memo.get(sid)
+    if hit is None:
+        hit = memo[sid] = any(_tracks(call, extra) for call, _ in project.calls(sid))
+    return hit
 
 
 def _starts(q: str, prefixes) -> bool:
