@@ -1123,9 +1123,9 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
     receiver = None
     receiver_type = None
     if isinstance(func, ast.Name):
-        if func.id in _SKIP_BUILTINS and ctx.resolve_name(func.id) == func.id:
-            return None
         qual = ctx.resolve_name(func.id)
+        if qual == func.id and qual in _SKIP_BUILTINS:
+            return None  # an unshadowed builtin such as len() or print()
         if qual is None:
             # a local variable called (e.g. ``model(x)``): keep its name as the receiver
             receiver = func.id
@@ -1157,14 +1157,29 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
     elif isinstance(parent, ast.withitem) and parent.optional_vars is not None:
         assigned = _dotted(parent.optional_vars)
     line, col, end_line, end_col = ctx.span_of(node)
+    args, star_args = (), False
+    if node.args:
+        vals = []
+        for a in node.args:
+            if a.__class__ is ast.Starred:
+                star_args = True
+            else:
+                vals.append(_val(ctx, a, 0))
+        args = tuple(vals)
+    kwargs, star_kwargs = NO_KWARGS, False
+    if node.keywords:
+        kw = {}
+        for k in node.keywords:
+            if k.arg is None:
+                star_kwargs = True
+            else:
+                kw[k.arg] = _val(ctx, k.value, 0)
+        if kw:
+            kwargs = kw
     info = CallInfo(
         qualname=qual, attr=attr, receiver=receiver, receiver_type=receiver_type,
         line=line, col=col, end_line=end_line, end_col=end_col, scope=ctx.scope,
-        args=tuple([_val(ctx, a, 0) for a in node.args if a.__class__ is not ast.Starred]) if node.args else (),
-        kwargs={k.arg: _val(ctx, k.value, 0) for k in node.keywords if k.arg is not None} if node.keywords
-        else NO_KWARGS,
-        star_args=any(isinstance(a, ast.Starred) for a in node.args),
-        star_kwargs=any(k.arg is None for k in node.keywords),
+        args=args, kwargs=kwargs, star_args=star_args, star_kwargs=star_kwargs,
         contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2),
         awaited=isinstance(parent, ast.Await), assigned_to=assigned,
         in_return=isinstance(parent, ast.Return),

@@ -40,6 +40,7 @@ import re
 from mllint.knowledge import data as DK
 from mllint.knowledge import training as TK
 from mllint.rule import FileRule, RuleMeta
+from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
 
 _X_NAME = re.compile(r"^(x|X|X_.*|x_.*|features?|feats?|inputs?|predictors?|data_x|df_x)$")
 _MODEL_ATTRS = frozenset({"fit", "predict", "train", "fit_generator", "predict_proba"})
@@ -88,14 +89,14 @@ class LookaheadFeature(FileRule):
             if DK.TARGET_NAME.match(name):
                 self._label(node.value)
             elif _X_NAME.match(name):
-                for n in ast.walk(node.value):
+                for n in iter_nodes(node.value):
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "drop":
-                        for c in ast.walk(n):
+                        for c in iter_nodes(n):
                             if isinstance(c, ast.Constant) and isinstance(c.value, str):
                                 self.labels.add(c.value)
         if key is None or DK.TARGET_NAME.match(key):
             return
-        for n in ast.walk(node.value):
+        for n in iter_nodes(node.value):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
                 what = self._lookahead(n)
                 if what:

@@ -50,11 +50,12 @@ from mllint.graph import split_scope
 from mllint.knowledge import canonical
 from mllint.knowledge import data as DK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
+from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
 
 
 def _tokens(test):
     out = set()
-    for n in ast.walk(test):
+    for n in iter_nodes(test):
         if isinstance(n, ast.Attribute):
             out.add(n.attr)
         elif isinstance(n, ast.Name):

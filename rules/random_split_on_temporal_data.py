@@ -43,6 +43,7 @@ import ast
 from mllint.knowledge import data as DK
 from mllint.knowledge.dataflow import Flow, kwarg, root_name
 from mllint.rule import FileRule, RuleMeta
+from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
 
 TIME = ("time",)
 _UNORDERING = frozenset({"groupby", "pivot_table", "pivot", "value_counts", "describe", "nunique", "agg",
@@ -99,7 +100,7 @@ class RandomSplitOnTemporalData(FileRule):
             else:
                 self.ctors.pop(target.id, None)
             if value is not None and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                                         and n.func.attr in _UNORDERING for n in ast.walk(value)):
+                                         and n.func.attr in _UNORDERING for n in iter_nodes(value)):
                 flow.labels[target.id] = flow.labels.get(target.id, frozenset()) - {TIME}
         elif isinstance(target, ast.Attribute) and target.attr == "index" and isinstance(value, ast.Call):
             if flow.qualname(value) in DK.DATETIME_FUNCTIONS:

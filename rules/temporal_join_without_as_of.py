@@ -48,6 +48,7 @@ import ast
 from mllint.knowledge import data as DK
 from mllint.knowledge.dataflow import Flow, kwarg, root_name
 from mllint.rule import FileRule, RuleMeta
+from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
 
 TS = ("ts",)
 TV = ("time-varying",)
@@ -79,14 +80,14 @@ class TemporalJoinWithoutAsOf(FileRule):
         self.gkeys = {}  # variable -> keys of the groupby that built it
         self.ts_vars = set()  # variables whose time-named columns are read somewhere in the scope
         for st in body:
-            for n in ast.walk(st):
+            for n in iter_nodes(st):
                 key = _col(n) if isinstance(n, (ast.Subscript, ast.Attribute)) else None
                 if key and DK.TIME_NAME.search(key[1]) and key[0] not in self.ctx.summary.aliases:
                     self.ts_vars.add(key[0])
         flow = Flow(self.ctx, self._on_call, self._on_bind)
         flow.run(body)
         for st in body:
-            for n in ast.walk(st):
+            for n in iter_nodes(st):
                 if isinstance(n, ast.Compare):
                     for side in [n.left] + list(n.comparators):
                         key = _col(side)
@@ -185,7 +186,7 @@ class TemporalJoinWithoutAsOf(FileRule):
     def _group_keys(self, expr):
         """Keys of the groupby (plus a rolling/resample `on=` time column) that built ``expr``."""
         keys, found = set(), False
-        for n in ast.walk(expr):
+        for n in iter_nodes(expr):
             if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
                 continue
             if n.func.attr in ("groupby", "group_by"):
@@ -208,7 +209,7 @@ class TemporalJoinWithoutAsOf(FileRule):
         out = set(flow.deps(expr))
         if root_name(expr) in self.ts_vars:
             out.add(TS)
-        for n in ast.walk(expr):
+        for n in iter_nodes(expr):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in DK.TIME_VARYING_METHODS:
                 out.add(TV)
                 for a in list(n.args) + [k.value for k in n.keywords]:

@@ -61,13 +61,14 @@ import re
 from mllint.graph import split_scope
 from mllint.knowledge import distributed as DK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
+from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
 
 _EXITS = (ast.Return, ast.Raise, ast.Continue)
 
 
 def _tokens(test) -> str:
     toks = []
-    for n in ast.walk(test):
+    for n in iter_nodes(test):
         if isinstance(n, ast.Name):
             toks.append(n.id)
         elif isinstance(n, ast.Attribute):
