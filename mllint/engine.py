@@ -30,6 +30,8 @@ UNREADABLE_NAME = "unreadable-file"
 PARALLEL_MIN_FILES = 48
 PRESCAN_MIN_FILES = 40  # below this, every module gets every analysis (nothing to save)
 PARALLEL_MIN_BYTES = 1_500_000
+BATCH_MAX_FILES = 32  # files a worker task processes before shipping its results
+BATCH_MAX_BYTES = 400_000  # ...or source bytes
 
 
 @dataclass
@@ -158,6 +160,10 @@ def gc_paused():
 
 def _process_in_worker(df: DiscoveredFile) -> FileResult:
     return process_file(df, _WORKER)
+
+
+def _process_batch_in_worker(dfs: list) -> list:
+    return [process_file(df, _WORKER) for df in dfs]
 
 
 def _unreadable(path: str, message: str, line: int = 1, col: int = 1) -> tuple:
@@ -678,10 +684,23 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
             ctx = multiprocessing.get_context()
         # big files first, so that the pool finishes evenly
         order = sorted(todo, key=lambda i: -_size(files[i].abspath))
-        chunk = max(1, min(32, len(order) // (jobs * 8) or 1))
+        # batches bounded in files and in source bytes: a worker holds a whole batch's results until
+        # it ships them, and the first batches hold the largest files
+        batches: list = []
+        cur: list = []
+        cur_bytes = 0
+        for i in order:
+            cur.append(i)
+            cur_bytes += _size(files[i].abspath)
+            if len(cur) >= BATCH_MAX_FILES or cur_bytes >= BATCH_MAX_BYTES:
+                batches.append(cur)
+                cur, cur_bytes = [], 0
+        if cur:
+            batches.append(cur)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as ex:
-            for i, fr in zip(order, ex.map(_process_in_worker, [files[i] for i in order], chunksize=chunk)):
-                results[i] = fr
+            for batch, frs in zip(batches, ex.map(_process_batch_in_worker, [[files[i] for i in b] for b in batches])):
+                for i, fr in zip(batch, frs):
+                    results[i] = fr
     else:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         for i in todo:
