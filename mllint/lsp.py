@@ -111,6 +111,25 @@ def notebook_json(cells: list) -> str:
     return json.dumps({"cells": nb_cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
 
 
+
+_SCANS_SINCE_COLLECT = 0
+COLLECT_EVERY = 16
+
+
+def _collect_now_and_then() -> None:
+    """A scan freezes what it allocated before turning the cyclic collector back on
+    (``engine.gc_paused``), so a long-lived server would keep any cyclic garbage that existed at
+    those moments (asyncio and pygls make some).  Every few scans, unfreeze and collect once."""
+    global _SCANS_SINCE_COLLECT
+    import gc
+
+    _SCANS_SINCE_COLLECT += 1
+    if _SCANS_SINCE_COLLECT >= COLLECT_EVERY and gc.isenabled():
+        _SCANS_SINCE_COLLECT = 0
+        gc.unfreeze()
+        gc.collect()
+
+
 def lint(root: str, files: list, encoding: str = "utf-16", settings=None) -> dict:
     """Scan the project at ``root`` with ``files`` (OpenFiles) laid over the disk; returns
     ``{uri: [Entry]}`` with an entry list (possibly empty) for every document of ``files``."""
@@ -145,6 +164,7 @@ def lint(root: str, files: list, encoding: str = "utf-16", settings=None) -> dic
     if not paths:
         return out
     result = scan(paths, settings, overlays=overlays, use_cache=True)
+    _collect_now_and_then()
     attach_fix_edits(result, {rel: t for rel, t in overlays.items() if not by_rel[rel].cells})
     from mllint.report.sarif import INFORMATION_URI
 

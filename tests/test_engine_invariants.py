@@ -228,3 +228,14 @@ def test_prescan_import_lines_equal_the_multiline_regex():
     assert len(texts) > 50
     for text in texts:
         assert [m.groups() for m in prescan._import_matches(text)] == [m.groups() for m in prescan._IMPORT.finditer(text)]
+
+
+def test_language_server_unfreezes_now_and_then():
+    from mllint import lsp
+
+    engine.scan([str(REPO)], _settings(REPO))  # freezes what it allocated
+    assert gc.get_freeze_count() > 0
+    lsp._SCANS_SINCE_COLLECT = 0
+    for _ in range(lsp.COLLECT_EVERY):
+        lsp._collect_now_and_then()
+    assert gc.get_freeze_count() == 0
