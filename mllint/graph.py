@@ -282,7 +282,16 @@ class Project:
         return None
 
     def _class_ref(self, qualname: str, from_path: str, depth: int = 0) -> Optional[tuple]:
-        """A dotted class name -> (path, class qualname) in the project."""
+        """A dotted class name -> (path, class qualname) in the project (memoised per name and file)."""
+        if depth == 0:
+            memo = self.__dict__.setdefault("_cr_memo", {})
+            key = (qualname, from_path)
+            if key not in memo:
+                memo[key] = self._class_ref_uncached(qualname, from_path, 0)
+            return memo[key]
+        return self._class_ref_uncached(qualname, from_path, depth)
+
+    def _class_ref_uncached(self, qualname: str, from_path: str, depth: int) -> Optional[tuple]:
         if not qualname or depth > 8:  # re-export cycles (a.X -> b.X -> a.X) end here
             return None
         parts = qualname.split(".")
@@ -843,9 +852,13 @@ class Project:
         return scope_id(path, scope) in self.startup_scopes
 
     def is_test_path(self, path: str) -> bool:
-        p = "/" + path
-        return "/tests/" in p or "/test/" in p or path.rsplit("/", 1)[-1].startswith("test_") or \
-            path.endswith("_test.py") or "/conftest.py" in p
+        memo = self.__dict__.setdefault("_test_path_memo", {})
+        hit = memo.get(path)
+        if hit is None:
+            p = "/" + path
+            hit = memo[path] = "/tests/" in p or "/test/" in p or path.rsplit("/", 1)[-1].startswith("test_") or \
+                path.endswith("_test.py") or "/conftest.py" in p
+        return hit
 
     def handler_anchor(self, sid: str) -> tuple:
         path, scope = split_scope(sid)
