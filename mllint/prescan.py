@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from mllint.knowledge import in_packages
+
 # Serving frameworks (by imported module) and handler signatures that make a module a serving seed.
 SERVING_MODULES = ("fastapi", "flask", "starlette", "bentoml", "kserve", "mlserver", "litestar", "sanic", "tornado",
                    "aiohttp", "quart", "falcon", "seldon_core", "ts.torch_handler", "functions_framework",
@@ -24,15 +26,8 @@ _SERVING_SET = frozenset(SERVING_MODULES)
 
 
 def is_serving_seed(text: str, imports: set) -> bool:
-    for imp in imports:
-        # imp is a serving module or inside one: check imp and its dotted prefixes
-        if imp in _SERVING_SET:
-            return True
-        i = imp.find(".")
-        while i > 0:
-            if imp[:i] in _SERVING_SET:
-                return True
-            i = imp.find(".", i + 1)
+    if any(in_packages(imp, _SERVING_SET) for imp in imports):
+        return True
     return "PythonModel" in text or ("def" in text and _HANDLER_DEF.search(text) is not None)
 
 

@@ -49,7 +49,7 @@ e.g. `["mycompany.tracking"]`.
 import shlex
 
 from mllint.graph import split_scope
-from mllint.knowledge import canonical
+from mllint.knowledge import canonical, in_packages
 from mllint.knowledge import tracking as TR
 from mllint.rule import ProjectRule, RuleMeta
 
@@ -61,12 +61,12 @@ class TrainingWithoutExperimentTracking(ProjectRule):
     def check_project(self, project):
         if not project.training_entrypoints:
             return
-        extra = tuple(p for p in self.options.get("trackers") or [] if isinstance(p, str))
+        extra = frozenset(p for p in self.options.get("trackers") or [] if isinstance(p, str))
         tracked_paths = set()
         for path, s in project.summaries.items():
             for imp in s.imports:
                 if TR.imports_tracker(imp.module, imp.name) or (
-                        extra and _starts(canonical(imp.module) + (f".{imp.name}" if imp.name else ""), extra)):
+                        extra and in_packages(canonical(imp.module) + (f".{imp.name}" if imp.name else ""), extra)):
                     tracked_paths.add(path)
                     break
         config_tracked = _config_tracked_scripts(project)
@@ -98,17 +98,13 @@ def _scope_tracks(project, sid: str, extra, memo: dict) -> bool:
     return hit
 
 
-def _starts(q: str, prefixes) -> bool:
-    return any(q == p or q.startswith(p + ".") for p in prefixes)
-
-
 def _tracks(call, extra) -> bool:
     t = TR.tracker_of_call(call)
     if t:
         return True
     if extra:
         for name in (canonical(call.qualname), canonical(call.receiver_type)):
-            if name and _starts(name, extra):
+            if name and in_packages(name, extra):
                 return True
     return False
 

@@ -11,6 +11,19 @@ import re
 from functools import lru_cache
 from typing import Iterable, Optional
 
+def in_packages(q: str, names) -> bool:
+    """Is the dotted name ``q`` one of ``names`` or inside one (``a.b.c`` is inside ``a`` and ``a.b``)?
+    ``names`` is a set: the check is a lookup per dotted prefix of ``q``, not a scan of ``names``."""
+    if q in names:
+        return True
+    i = q.find(".")
+    while i > 0:
+        if q[:i] in names:
+            return True
+        i = q.find(".", i + 1)
+    return False
+
+
 # Public re-exports that code may import from a private or alternative path.
 _PREFIX_ALIASES = (
     ("tensorflow.keras.", "keras."),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from mllint.knowledge import canonical, last
+from mllint.knowledge import canonical, in_packages, last
 
 # ------------------------------------------------------------------------------ trackers
 # Importing / calling anything under these packages means an experiment tracker is in use.
@@ -35,22 +35,7 @@ LIGHTNING_TRAINERS = ("lightning.pytorch.Trainer", "lightning.Trainer", "lightni
 NO_REPORT = ("none", "")
 
 
-_PREFIX_SETS: dict = {}
-
-
-def _starts(q: str, prefixes) -> bool:
-    """Is ``q`` one of the dotted ``prefixes`` or inside one (``a.b`` matches ``a`` and ``a.b``)?"""
-    ps = _PREFIX_SETS.get(id(prefixes))
-    if ps is None:
-        ps = _PREFIX_SETS[id(prefixes)] = (prefixes, frozenset(prefixes))
-    if q in ps[1]:
-        return True
-    i = q.find(".")
-    while i > 0:
-        if q[:i] in ps[1]:
-            return True
-        i = q.find(".", i + 1)
-    return False
+_TRACKER_NAMES = frozenset(TRACKER_PACKAGES) | frozenset(TRACKER_APIS)
 
 
 def tracker_of_call(call) -> Optional[str]:
@@ -61,7 +46,7 @@ def tracker_of_call(call) -> Optional[str]:
     for name in (q, rt):
         if not name:
             continue
-        if _starts(name, TRACKER_PACKAGES) or _starts(name, TRACKER_APIS):
+        if in_packages(name, _TRACKER_NAMES):
             return name.split(".")[0]
     if q in HF_ARGS or any(q.startswith(p) for p in HF_ARGS):
         rep = call.kwargs.get("report_to")
@@ -91,7 +76,7 @@ def tracker_of_call(call) -> Optional[str]:
 def imports_tracker(module: str, name: Optional[str] = None) -> bool:
     """Does ``import module`` / ``from module import name`` bring in a tracker?"""
     for m in (canonical(module), canonical(f"{module}.{name}") if name else ""):
-        if m and (_starts(m, TRACKER_PACKAGES) or _starts(m, TRACKER_APIS)):
+        if m and in_packages(m, _TRACKER_NAMES):
             return True
     return False
 
