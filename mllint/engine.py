@@ -158,10 +158,6 @@ def gc_paused():
             gc.enable()
 
 
-def _process_in_worker(df: DiscoveredFile) -> FileResult:
-    return process_file(df, _WORKER)
-
-
 def _process_batch_in_worker(dfs: list) -> list:
     return [process_file(df, _WORKER) for df in dfs]
 
@@ -559,8 +555,6 @@ def _scan_key(cache, disc, settings, cfg) -> Optional[str]:
     """Everything the findings depend on: every analysed file's entry key, every other path (and its
     size and mtime: presence of lock files, runbooks, .dvc pointers; .gitattributes content), the
     settings and the request."""
-    import json as _json
-
     h = hashlib.blake2b(digest_size=16)
     h.update(cache.salt.encode())
     analysed = set()
@@ -572,20 +566,8 @@ def _scan_key(cache, disc, settings, cfg) -> Optional[str]:
             return None
         analysed.add(df.path)
         h.update(f"{df.path}={key};".encode())
-    for rel in sorted(disc.inventory):
-        if rel in analysed:
-            continue
-        try:
-            st = os.stat(os.path.join(disc.root, rel))
-        except OSError:
-            continue
-        h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns};".encode())
-    h.update(_json.dumps({
-        "select": settings.select, "ignore": settings.ignore, "extend_select": settings.extend_select,
-        "pfi": settings.per_file_ignores, "profile": settings.profile, "options": settings.rule_options,
-        "requested": sorted(disc.requested) if disc.requested is not None else None,
-        "tops": disc.tops, "serving": sorted(cfg.serving_paths) if cfg.serving_paths is not None else None,
-    }, sort_keys=True, default=str).encode())
+    _hash_rest(h, disc, analysed, settings,
+               serving=sorted(cfg.serving_paths) if cfg.serving_paths is not None else None)
     return h.hexdigest()
 
 
@@ -593,8 +575,6 @@ def _stat_scan_key(cache, disc, settings) -> Optional[str]:
     """Like ``_scan_key`` with every file's size and modification time in place of its content
     hash (and so without the pre-scan, which only depends on contents): a key computed with one
     ``stat`` per path."""
-    import json as _json
-
     h = hashlib.blake2b(digest_size=16)
     h.update(b"stat|" + cache.salt.encode())
     mods = cache.modules if hasattr(cache, "modules") else {}
@@ -608,6 +588,15 @@ def _stat_scan_key(cache, disc, settings) -> Optional[str]:
             return None  # FIFOs, huge files: no whole-scan cache
         analysed.add(df.path)
         h.update(f"{df.path}|{df.kind}|{mods.get(df.path)}|{st.st_size}|{st.st_mtime_ns};".encode())
+    _hash_rest(h, disc, analysed, settings)
+    return h.hexdigest()
+
+
+def _hash_rest(h, disc, analysed: set, settings, **extra) -> None:
+    """The part both scan keys share: every other path (size and mtime: lock files, runbooks,
+    .dvc pointers appearing), the settings and the request."""
+    import json as _json
+
     for rel in sorted(disc.inventory):
         if rel in analysed:
             continue
@@ -619,9 +608,8 @@ def _stat_scan_key(cache, disc, settings) -> Optional[str]:
     h.update(_json.dumps({
         "select": settings.select, "ignore": settings.ignore, "extend_select": settings.extend_select,
         "pfi": settings.per_file_ignores, "profile": settings.profile, "options": settings.rule_options,
-        "requested": sorted(disc.requested) if disc.requested is not None else None, "tops": disc.tops,
+        "requested": sorted(disc.requested) if disc.requested is not None else None, "tops": disc.tops, **extra,
     }, sort_keys=True, default=str).encode())
-    return h.hexdigest()
 
 
 def _result_from_payload(payload: dict, root: str, disc, timings: dict) -> ScanResult:

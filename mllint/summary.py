@@ -437,9 +437,7 @@ class FileContext:
         self.guard_stack: list = []
         # the stacks as tuples, rebuilt only after a push or pop: calls in the same block share one
         # tuple (and one pickled copy)
-        self._stack_tuples: list = [(), (), ()]
-        self._stack_versions: list = [0, 0, 0]
-        self._tuple_versions: list = [0, 0, 0]
+        self._stack_tuples: list = [(), (), ()]  # None once the stack changed
         self._cq_node = None
         self._cq_value = None
         self._ascii = source.text.isascii() if source is not None and isinstance(getattr(source, "text", None), str) \
@@ -447,14 +445,13 @@ class FileContext:
 
     def stack_tuple(self, which: int) -> tuple:
         """``tuple(with_stack | loop_stack | guard_stack)`` (0, 1, 2), shared until the stack changes."""
-        if self._tuple_versions[which] != self._stack_versions[which]:
-            stack = (self.with_stack, self.loop_stack, self.guard_stack)[which]
-            self._stack_tuples[which] = tuple(stack)
-            self._tuple_versions[which] = self._stack_versions[which]
-        return self._stack_tuples[which]
+        t = self._stack_tuples[which]
+        if t is None:
+            t = self._stack_tuples[which] = tuple((self.with_stack, self.loop_stack, self.guard_stack)[which])
+        return t
 
     def stack_changed(self, which: int) -> None:
-        self._stack_versions[which] += 1
+        self._stack_tuples[which] = None
 
     # ---- module facts for begin() gates
     def text_has(self, *needles: str) -> bool:
