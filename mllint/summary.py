@@ -525,14 +525,7 @@ class FileContext:
                 return frame.aliases[name]
             if frame.kind == "function" and name in frame.assigns:
                 return None  # a local variable or parameter shadows
-        aliases = self.summary.aliases
-        if name in aliases:
-            return aliases[name]
-        if name in self.summary.top_level_names:
-            return f"{self.module}.{name}"
-        if name in _BUILTINS:
-            return name
-        return None
+        return resolve_module_name(self.summary, name)
 
     def qualname(self, node: ast.AST) -> Optional[str]:
         """Qualified dotted name of a Name/Attribute chain with imports resolved, else None."""
@@ -575,6 +568,18 @@ class FileContext:
             if name in frame.assigns:
                 return frame.assigns[name]
         return self.summary.constants.get(name, val)
+
+
+def resolve_module_name(summary: "ModuleSummary", name: str) -> Optional[str]:
+    """A name as module level sees it: an import, a top-level definition, or a builtin."""
+    aliases = summary.aliases
+    if name in aliases:
+        return aliases[name]
+    if name in summary.top_level_names:
+        return f"{summary.module}.{name}"
+    if name in _BUILTINS:
+        return name
+    return None
 
 
 class _Missing:

@@ -17,7 +17,7 @@ from typing import Optional
 from mllint.knowledge import canonical, last
 from mllint.knowledge import monitoring as MK
 from mllint.knowledge import serving as SK
-from mllint.summary import MODULE_SCOPE
+from mllint.summary import MODULE_SCOPE, resolve_module_name
 from mllint.summary import dotted
 
 # =============================================================================== data flow
@@ -268,9 +268,8 @@ class _Resolver:
     parameter of the function shadows them (None)."""
 
     def __init__(self, summary, scope: str):
-        self.module = summary.module
-        self.top = summary.top_level_names
-        self.aliases = dict(summary.aliases)
+        self.summary = summary
+        self.aliases: dict = {}  # the function's (and enclosing functions') own imports
         self.locals = summary.scope_assigns.get(scope, {})
         for imp in summary.imports:
             if imp.scope == MODULE_SCOPE or not (scope == imp.scope or scope.startswith(imp.scope + ".")):
@@ -288,18 +287,11 @@ class _Resolver:
         head, _, rest = d.partition(".")
         if head in self.locals:
             return None
-        if head in self.aliases:
-            base = self.aliases[head]
-        elif head in self.top:
-            base = f"{self.module}.{head}"
-        elif head in _BUILTIN_NAMES:
-            base = head
-        else:
+        base = self.aliases[head] if head in self.aliases else resolve_module_name(self.summary, head)
+        if base is None:
             return None
         return f"{base}.{rest}" if rest else base
 
-
-_BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
 
 
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
