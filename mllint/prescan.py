@@ -82,7 +82,6 @@ def serving_candidates(files: list, modules: dict, read) -> set:
     by_name: dict = {}
     for path, (name, _) in modules.items():
         by_name.setdefault(name, []).append(path)
-    texts: dict = {}
     imports: dict = {}
     seeds = set()
     for df in files:
@@ -92,7 +91,6 @@ def serving_candidates(files: list, modules: dict, read) -> set:
         if text is None:
             seeds.add(df.path)  # unreadable here: do not skip anything for it
             continue
-        texts[df.path] = text
         name, is_pkg = modules.get(df.path, ("", False))
         imports[df.path] = _imports(text, name, is_pkg) if "import" in text else set()
         if is_serving_seed(text, imports[df.path]):
