@@ -13,6 +13,7 @@ import builtins
 import hashlib
 from array import array as _array
 from collections import deque
+from sys import intern as _intern
 from zlib import crc32 as _crc32
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -29,20 +30,60 @@ _SKIP_BUILTINS = frozenset({
 })
 
 
-def _compact_pickle(cls):
+_SHARED_TUPLES: dict = {}  # tuple/frozenset -> the one copy every unpickled record shares
+_SHARED_TUPLES_MAX = 200_000
+
+
+def _shared_tuple(t):
+    if not t:
+        return t
+    s = _SHARED_TUPLES.get(t)
+    if s is None:
+        if len(_SHARED_TUPLES) >= _SHARED_TUPLES_MAX:
+            return t
+        s = _SHARED_TUPLES[t] = t
+    return s
+
+
+def _interned_keys(d: dict) -> dict:
+    return {_intern(k): v for k, v in d.items()} if d.__class__ is dict and d else d
+
+
+def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tuple = ()):
     """Pickle a slots dataclass as ``(cls, field values)``.  The default for slots objects stores a
     dict of slot names per object and sets them one by one on load: for the hundreds of thousands
     of records a large repository's summaries hold, that doubled the time the main process spends
-    unpickling worker results and cached entries (diffusers: 1.15 s -> 0.50 s, 81 -> 62 MB)."""
+    unpickling worker results and cached entries (diffusers: 1.15 s -> 0.50 s, 81 -> 62 MB).
+
+    Pickle shares equal objects only within one dump, and the main process receives a large scan
+    in a hundred batches: on load, the string fields named in ``intern`` are interned, the tuple
+    fields in ``share`` are shared by equal records, and the dict fields in ``keys`` get interned
+    keys, so every batch's copy of ``'torch.nn.functional.interpolate'`` or ``('self',
+    'training')`` becomes one object (diffusers: about 30 MB of the main process)."""
+    if cls is None:
+        return lambda c: _compact_pickle(c, intern=intern, share=share, keys=keys)
     from dataclasses import fields as _fields
     from operator import attrgetter
 
     names = [f.name for f in _fields(cls)]
     get = attrgetter(*names)
+    load = cls
+    if intern or share or keys:
+        args = ", ".join(f"f{i}" for i in range(len(names)))
+        vals = ", ".join(
+            f"f{i} and _intern(f{i})" if n in intern else f"f{i} and (_shared_get(f{i}) or _shared_tuple(f{i}))"
+            if n in share else f"f{i} and _interned_keys(f{i})" if n in keys else f"f{i}" for i, n in enumerate(names))
+        ns = {"cls": cls, "_intern": _intern, "_shared_tuple": _shared_tuple, "_interned_keys": _interned_keys,
+              "_shared_get": _SHARED_TUPLES.get}
+        exec(f"def load({args}):\n    return cls({vals})\n", ns)
+        load = ns["load"]
+        load.__name__ = load.__qualname__ = f"_load_{cls.__name__}"
+        load.__module__ = __name__
+        globals()[load.__name__] = load  # pickled by reference
     if len(names) == 1:
-        cls.__reduce__ = lambda self: (cls, (get(self),))
+        cls.__reduce__ = lambda self: (load, (get(self),))
     else:
-        cls.__reduce__ = lambda self: (cls, get(self))
+        cls.__reduce__ = lambda self: (load, get(self))
     return cls
 
 
@@ -88,7 +129,7 @@ def shared_val(kind: str, value: Any = None) -> "Val":
             if len(_VAL_INTERN) < _VAL_INTERN_MAX:
                 _VAL_INTERN[key] = v
         return v
-    return Val(kind, value)
+    return Val(kind, _intern(value) if cls is str else value)
 
 
 Val.__reduce__ = lambda self: (shared_val, (self.kind, self.value))  # unpickled values are shared too
@@ -112,7 +153,8 @@ class _NoKwargs(dict):
 NO_KWARGS = _NoKwargs()
 
 
-@_compact_pickle
+@_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
+                 share=("contexts", "loops", "guards"), keys=("kwargs",))
 @dataclass(slots=True)
 class CallInfo:
     qualname: Optional[str]  # resolved dotted name of the callee (imports resolved), else None
@@ -152,7 +194,7 @@ class CallInfo:
         return (self.line, self.col, self.end_line, self.end_col)
 
 
-@_compact_pickle
+@_compact_pickle(intern=("qualname", "dotted", "receiver_type"))
 @dataclass(slots=True)
 class Decorator:
     qualname: Optional[str]
@@ -162,7 +204,7 @@ class Decorator:
     receiver_type: Optional[str] = None  # e.g. 'fastapi.FastAPI' for @app.get
 
 
-@_compact_pickle
+@_compact_pickle(intern=("qualname", "name", "class_name", "returns"), share=("fields", "globals_written"))
 @dataclass(slots=True)
 class FunctionInfo:
     qualname: str  # 'func', 'Class.method', 'outer.<locals>.inner'
@@ -186,7 +228,7 @@ class FunctionInfo:
         return (self.line, self.col, self.line, self.def_end_col or self.col + 3 + len(self.name))
 
 
-@_compact_pickle
+@_compact_pickle(intern=("name", "scope"), share=("fields",))
 @dataclass(slots=True)
 class BlockInfo:
     """Straight-line top-level code fingerprinted like a function: a notebook cell, a script's
@@ -205,7 +247,7 @@ class BlockInfo:
         return (self.line, 1, self.line, 2)
 
 
-@_compact_pickle
+@_compact_pickle(intern=("qualname", "name"))
 @dataclass(slots=True)
 class ClassInfo:
     qualname: str
@@ -217,7 +259,7 @@ class ClassInfo:
     methods: list  # method names
 
 
-@_compact_pickle
+@_compact_pickle(intern=("module", "name", "asname", "scope"))
 @dataclass(slots=True)
 class ImportInfo:
     module: str  # absolute module imported from (relative imports resolved)
@@ -249,6 +291,20 @@ class ModuleSummary:
     magics: list = field(default_factory=list)  # notebooks: (virtual line, text)
     n_lines: int = 0
     top_level_names: frozenset = frozenset()
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled (from a worker or the cache): the names that recur across modules become one
+        string object each, like the records' fields (see ``_compact_pickle``)."""
+        for key in ("aliases", "functions", "classes"):
+            d = state.get(key)
+            if d:
+                state[key] = {_intern(k): (_intern(v) if v.__class__ is str else v) for k, v in d.items()}
+        for key in ("var_types", "scope_assigns"):
+            d = state.get(key)
+            if d:
+                state[key] = {_intern(k): {_intern(n): (_intern(v) if v.__class__ is str else v) for n, v in inner.items()}
+                              for k, inner in d.items()}
+        self.__dict__.update(state)
 
     def calls_in(self, scope: str) -> list:
         return [c for c in self.calls if c.scope == scope]
