@@ -105,12 +105,13 @@ class ReachCalls:
     stable order.  Iterated on demand rather than stored: the reaches of a repository's training
     entrypoints overlap heavily, and lists of them cost tens of MB on a large repository."""
 
-    __slots__ = ("scope_calls", "sids", "ddp", "flags")
+    __slots__ = ("scope_calls", "call_targets", "sids", "ddp", "flags")
 
     def __init__(self, project, reach):
-        # the project's scope -> calls table, not the project: this object lives in the project's
-        # memo, and a reference back would be a cycle
+        # the project's call tables, not the project: this object lives in the project's memo, and
+        # a reference back would be a cycle
         self.scope_calls = project.scope_calls
+        self.call_targets = project.call_targets
         self.sids = sorted(reach)
         self.ddp = None  # ddp_flow(), computed once
         self.flags = project.__dict__.setdefault("_ml04_scope_flags", {})  # key -> {sid: bool}, shared
@@ -123,7 +124,7 @@ class ReachCalls:
         for sid in self.sids:
             v = memo.get(sid)
             if v is None:
-                v = memo[sid] = any(pred(c) for c, _ in get(sid, ()))
+                v = memo[sid] = any(map(pred, get(sid, ())))
             if v:
                 return True
         return False
@@ -132,8 +133,9 @@ class ReachCalls:
         get = self.scope_calls.get
         for sid in self.sids:
             path = sid.partition("::")[0]
-            for call, tgt in get(sid, ()):
-                yield path, sid, call, tgt
+            targets = self.call_targets.get(path)
+            for call in get(sid, ()):
+                yield path, sid, call, targets[call.index]
 
 
 def reach_calls(project, reach) -> ReachCalls:
