@@ -136,6 +136,7 @@ class Project:
         # call_targets[path][position in the module's call list] (``calls`` pairs them up)
         self.scope_calls: dict = defaultdict(list)
         self.call_targets: dict = {}
+        self._canon: dict = {}  # scope id -> the one string object for it (filled by _index)
         self.callers: dict = defaultdict(set)
         self.entrypoints: list = []
         self.training_entrypoints: list = []
@@ -185,6 +186,7 @@ class Project:
                 root_mod = imp.module.split(".")[0] if imp.module else ""
                 if root_mod:
                     self.frameworks.add(root_mod)
+        self._canon = {sid: sid for sid in self.functions}
         for d in self.configs:
             g.add_node(f"cfg:{d.path}#{d.index}", kind="config", path=d.path, config_kind=d.kind, subkind=d.subkind)
 
@@ -240,7 +242,10 @@ class Project:
             key = (qualname, from_path)
             if key in memo:
                 return memo[key]
-            out = memo[key] = self._resolve_qualname(qualname, from_path, 0)
+            out = self._resolve_qualname(qualname, from_path, 0)
+            if out is not None:
+                out = self._canon.get(out, out)
+            memo[key] = out
             return out
         return self._resolve_qualname(qualname, from_path, depth)
 
@@ -346,7 +351,7 @@ class Project:
         # One string object per scope id: the ids made while resolving (per call, per importing
         # file) are replaced by the key ``_index`` stored, so edges, caller sets and call tables
         # share it (diffusers: 120 k strings -> 35 k).
-        canon = {sid: sid for sid in self.functions}
+        canon = self._canon
         for path, s in self.summaries.items():
             srcs: dict = {}
             targets = self.call_targets[path] = [None] * len(s.calls)

@@ -49,7 +49,7 @@ def _interned_keys(d: dict) -> dict:
     return {_intern(k): v for k, v in d.items()} if d.__class__ is dict and d else d
 
 
-def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tuple = ()):
+def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tuple = (), same: tuple = ()):
     """Pickle a slots dataclass as ``(cls, field values)``.  The default for slots objects stores a
     dict of slot names per object and sets them one by one on load: for the hundreds of thousands
     of records a large repository's summaries hold, that doubled the time the main process spends
@@ -59,20 +59,33 @@ def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tu
     in a hundred batches: on load, the string fields named in ``intern`` are interned, the tuple
     fields in ``share`` are shared by equal records, and the dict fields in ``keys`` get interned
     keys, so every batch's copy of ``'torch.nn.functional.interpolate'`` or ``('self',
-    'training')`` becomes one object (diffusers: about 30 MB of the main process)."""
+    'training')`` becomes one object (diffusers: about 30 MB of the main process).  ``same`` pairs
+    (field, other) reuse the other field's int object when they are equal (a call's ``end_line``
+    and ``line``)."""
     if cls is None:
-        return lambda c: _compact_pickle(c, intern=intern, share=share, keys=keys)
+        return lambda c: _compact_pickle(c, intern=intern, share=share, keys=keys, same=same)
     from dataclasses import fields as _fields
     from operator import attrgetter
 
     names = [f.name for f in _fields(cls)]
     get = attrgetter(*names)
     load = cls
-    if intern or share or keys:
+    if intern or share or keys or same:
         args = ", ".join(f"f{i}" for i in range(len(names)))
-        vals = ", ".join(
-            f"f{i} and _intern(f{i})" if n in intern else f"f{i} and (_shared_get(f{i}) or _shared_tuple(f{i}))"
-            if n in share else f"f{i} and _interned_keys(f{i})" if n in keys else f"f{i}" for i, n in enumerate(names))
+        other = {a: names.index(b) for a, b in same}
+
+        def expr(i: int, n: str) -> str:
+            if n in intern:
+                return f"f{i} and _intern(f{i})"
+            if n in share:  # (a list, from a record built by hand, is left alone: not hashable)
+                return f"f{i} and (f{i} if f{i}.__class__ is list else (_shared_get(f{i}) or _shared_tuple(f{i})))"
+            if n in keys:
+                return f"f{i} and _interned_keys(f{i})"
+            if n in other:
+                return f"(f{other[n]} if f{i} == f{other[n]} else f{i})"
+            return f"f{i}"
+
+        vals = ", ".join(expr(i, n) for i, n in enumerate(names))
         ns = {"cls": cls, "_intern": _intern, "_shared_tuple": _shared_tuple, "_interned_keys": _interned_keys,
               "_shared_get": _SHARED_TUPLES.get}
         exec(f"def load({args}):\n    return cls({vals})\n", ns)
@@ -154,7 +167,7 @@ NO_KWARGS = _NoKwargs()
 
 
 @_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
-                 share=("contexts", "loops", "guards"), keys=("kwargs",))
+                 share=("contexts", "loops", "guards"), keys=("kwargs",), same=(("end_line", "line"),))
 @dataclass(slots=True)
 class CallInfo:
     qualname: Optional[str]  # resolved dotted name of the callee (imports resolved), else None
@@ -204,7 +217,7 @@ class Decorator:
     receiver_type: Optional[str] = None  # e.g. 'fastapi.FastAPI' for @app.get
 
 
-@_compact_pickle(intern=("qualname", "name", "class_name", "returns"), share=("fields", "globals_written"))
+@_compact_pickle(intern=("qualname", "name", "class_name", "returns"), share=("params", "fields", "globals_written"))
 @dataclass(slots=True)
 class FunctionInfo:
     qualname: str  # 'func', 'Class.method', 'outer.<locals>.inner'
@@ -213,8 +226,8 @@ class FunctionInfo:
     col: int
     end_line: int
     is_async: bool
-    decorators: list  # list[Decorator]
-    params: list  # list[(name, annotation qualname or dotted or None)]
+    decorators: tuple  # tuple[Decorator]
+    params: tuple  # tuple[(name, annotation qualname or dotted or None)], shared by equal signatures
     class_name: Optional[str] = None
     returns: Optional[str] = None
     n_statements: int = 0  # statements in the body (counted only when fields and ops make it a clone candidate)
@@ -1105,7 +1118,7 @@ def _enter_function(self: Summariser, node) -> str:
     end_col = col + len("async def " if isinstance(node, ast.AsyncFunctionDef) else "def ") + len(node.name)
     info = FunctionInfo(qualname=qual, name=node.name, line=node.lineno, col=col,
                         end_line=node.end_lineno or node.lineno, is_async=isinstance(node, ast.AsyncFunctionDef),
-                        decorators=decorators, params=params, class_name=class_name, returns=returns,
+                        decorators=tuple(decorators), params=tuple(params), class_name=class_name, returns=returns,
                         def_end_col=end_col)  # n_statements: counted at the end, for clone candidates only
     self.summary.functions[qual] = info
     frame = _Frame(qual, "function", info, node)

@@ -773,8 +773,8 @@ class TorchFacts:
                 bt = ctx.var_type(base) if base else None
                 if bt:
                     q = f"{bt}.{value.func.attr}"
-            if q is None and isinstance(value.func, ast.Name):
-                q = None
+            if q is None:
+                return  # nothing to classify: every reader skips a creation without a qualname
             self._put(("c", ctx.scope, ctx.class_name, target, q, chain_eval,
                          (node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
                           (node.end_col_offset or node.col_offset) + 1)))
