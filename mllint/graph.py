@@ -33,27 +33,38 @@ _INDEX = attrgetter("index")
 _EDGE_ATTRS: dict = {}  # attribute items -> the shared attribute dict
 
 
+_NO_EDGES: dict = {}  # successors of a node without out-edges (never mutated)
+
+
 class _Graph:
-    """The few DiGraph operations the engine needs, over plain dicts (networkx-compatible names)."""
+    """The few DiGraph operations the engine needs, over plain dicts (networkx-compatible names).
+
+    A node's attributes are ``None`` when the project derives them (the tens of thousands of scope
+    and function nodes: path, scope and line are in the scope id and the function table), and a
+    node without out-edges has no successor dict."""
 
     __slots__ = ("nodes", "_succ")
 
     def __init__(self):
-        self.nodes: dict = {}
-        self._succ: dict = {}
+        self.nodes: dict = {}  # node -> attribute dict, or None (derived: see to_networkx)
+        self._succ: dict = {}  # node -> {successor: shared edge attribute dict}
 
     def add_node(self, n, **attrs) -> None:
-        self.nodes.setdefault(n, {}).update(attrs)
-        self._succ.setdefault(n, {})
+        if not attrs:
+            self.nodes.setdefault(n, None)
+            return
+        cur = self.nodes.get(n)
+        self.nodes[n] = {**cur, **attrs} if cur else attrs
 
     def add_edge(self, a, b, **attrs) -> None:
         """Edge attribute dicts are shared between edges with equal attributes (there are tens of
         thousands of edges and a handful of distinct attribute sets): never mutate one in place,
         call ``add_edge`` again to change it."""
-        self.nodes.setdefault(a, {})
-        self.nodes.setdefault(b, {})
-        self._succ.setdefault(b, {})
-        succ = self._succ.setdefault(a, {})
+        self.nodes.setdefault(a, None)
+        self.nodes.setdefault(b, None)
+        succ = self._succ.get(a)
+        if succ is None:
+            succ = self._succ[a] = {}
         cur = succ.get(b)
         merged = {**cur, **attrs} if cur else attrs
         key = tuple(sorted(merged.items()))
@@ -63,13 +74,13 @@ class _Graph:
         succ[b] = shared
 
     def has_edge(self, a, b) -> bool:
-        return b in self._succ.get(a, ())
+        return b in self._succ.get(a, _NO_EDGES)
 
     def __contains__(self, n) -> bool:
         return n in self.nodes
 
     def out_edges(self, n, data=None):
-        for b, attrs in self._succ.get(n, {}).items():
+        for b, attrs in self._succ.get(n, _NO_EDGES).items():
             yield (n, b, attrs.get(data)) if data else (n, b)
 
     def edges(self, data=None):
@@ -77,11 +88,12 @@ class _Graph:
             for b, attrs in succ.items():
                 yield (a, b, attrs.get(data)) if data else (a, b)
 
-    def to_networkx(self):
+    def to_networkx(self, attrs_of=lambda n: {}):
+        """A networkx DiGraph; ``attrs_of(node)`` gives the attributes of nodes stored without."""
         import networkx as nx
 
         g = nx.DiGraph()
-        g.add_nodes_from(self.nodes.items())
+        g.add_nodes_from((n, a if a is not None else attrs_of(n)) for n, a in self.nodes.items())
         g.add_edges_from((a, b, attrs) for a, succ in self._succ.items() for b, attrs in succ.items())
         return g
 
@@ -153,8 +165,18 @@ class Project:
     def graph(self):
         """The project graph as a networkx DiGraph (built on first use)."""
         if self._nx is None:
-            self._nx = self._g.to_networkx()
+            self._nx = self._g.to_networkx(self._node_attrs)
         return self._nx
+
+    def _node_attrs(self, n: str) -> dict:
+        """Attributes of a scope or function node, derived rather than stored per node."""
+        if n not in self.functions:
+            return {}
+        path, scope = split_scope(n)
+        fn = self.functions[n]
+        if fn is None:
+            return {"kind": "scope", "path": path, "scope": scope}
+        return {"kind": "function", "path": path, "scope": scope, "line": fn.line}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -175,12 +197,12 @@ class Project:
             for scope in (MODULE_SCOPE, MAIN_SCOPE) if s.main_line else (MODULE_SCOPE,):
                 sid = scope_id(path, scope)
                 self.functions[sid] = None
-                g.add_node(sid, kind="scope", path=path, scope=scope)
+                g.add_node(sid)  # attributes derived: _node_attrs
                 g.add_edge(f"mod:{path}", sid, kind="contains")
             for q, fn in s.functions.items():
                 sid = scope_id(path, q)
                 self.functions[sid] = fn
-                g.add_node(sid, kind="function", path=path, scope=q, line=fn.line)
+                g.add_node(sid)
                 g.add_edge(f"mod:{path}", sid, kind="contains")
             for imp in s.imports:
                 root_mod = imp.module.split(".")[0] if imp.module else ""
@@ -597,13 +619,14 @@ class Project:
         return cache[key]
 
     def _reachable(self, roots, through_imports: bool) -> set:
-        succ = self._g._succ
+        succ = self._g._succ.get
+        nodes = self._g.nodes
         kinds = ("calls", "imports", "runs") if through_imports else ("calls", "runs")
-        seen = set(r for r in roots if r in succ)
+        seen = set(r for r in roots if r in nodes)
         stack = list(seen)
         pop, push, add = stack.pop, stack.append, seen.add
         while stack:
-            for m, attrs in succ[pop()].items():
+            for m, attrs in succ(pop(), _NO_EDGES).items():
                 if m not in seen and attrs.get("kind") in kinds:
                     add(m)
                     push(m)
@@ -620,7 +643,7 @@ class Project:
             n = q.popleft()
             if n in cached and n not in roots:
                 continue
-            for m, attrs in g._succ.get(n, {}).items():
+            for m, attrs in g._succ.get(n, _NO_EDGES).items():
                 if attrs.get("kind") == "calls" and not attrs.get("lazy") and m not in seen:
                     seen.add(m)
                     q.append(m)
@@ -699,7 +722,7 @@ class Project:
                 self.serving_modules.add(ep.path)
         self.deploy_configs = [d for d in self.configs if self._is_deploy_config(d)]
         for d in self.deploy_configs:
-            self._g.nodes[f"cfg:{d.path}#{d.index}"]["deploy"] = True
+            self._g.add_node(f"cfg:{d.path}#{d.index}", deploy=True)
 
     def _app_vars(self, s: ModuleSummary) -> dict:
         """Module/global names bound to web app/router objects -> their type."""
