@@ -129,10 +129,10 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
         azure_ml = project.uses_module("azureml") or project.uses_module("azure.ai.ml")
         reported = set()
         for ep in project.training_entrypoints:
-            reach = DK.entry_reach(project, ep)
-            calls = DK.reach_calls(project, reach)
+            calls = DK.reach_calls(project, DK.entry_reach(project, ep))
             if not DK.ddp_flow(calls):
                 continue
+            reach = frozenset(calls.sids)
             multi_node = ep.path in multi
             memo = {}
             for path, sid, call, _ in calls:

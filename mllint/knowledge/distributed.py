@@ -92,12 +92,10 @@ def per_rank_target(call) -> bool:
 
 
 # ------------------------------------------------------------------------- shared helpers
-def entry_reach(project, ep) -> frozenset:
-    cache = project.__dict__.setdefault("_ml04_reach", {})
-    key = (ep.path, tuple(ep.scopes))
-    if key not in cache:
-        cache[key] = project._reach_frozen(tuple(ep.scopes), True)  # the memoised frozenset, not a copy
-    return cache[key]
+def entry_reach(project, ep) -> tuple:
+    """The scope ids an entrypoint reaches, as the project's memoised sorted tuple (the same object
+    on every call, which ``reach_calls`` keys on)."""
+    return project.reach_sorted(tuple(ep.scopes), True)
 
 
 class ReachCalls:
@@ -112,7 +110,7 @@ class ReachCalls:
         # a reference back would be a cycle
         self.scope_calls = project.scope_calls
         self.call_targets = project.call_targets
-        self.sids = sorted(reach)
+        self.sids = reach if reach.__class__ is tuple else sorted(reach)  # entry_reach: sorted already
         self.ddp = None  # ddp_flow(), computed once
         self.flags = project.__dict__.setdefault("_ml04_scope_flags", {})  # key -> {sid: bool}, shared
 
