@@ -11,6 +11,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import pickle
 import re
 import sys
 import time
@@ -158,8 +159,10 @@ def gc_paused():
             gc.enable()
 
 
-def _process_batch_in_worker(dfs: list) -> list:
-    return [process_file(df, _WORKER) for df in dfs]
+def _process_batch_in_worker(dfs: list) -> bytes:
+    """A batch's results, pickled here: the main process keeps them as bytes until the pool has
+    exited (see ``_run_files``)."""
+    return pickle.dumps([process_file(df, _WORKER) for df in dfs], pickle.HIGHEST_PROTOCOL)
 
 
 def _unreadable(path: str, message: str, line: int = 1, col: int = 1) -> tuple:
@@ -686,9 +689,15 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
         if cur:
             batches.append(cur)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as ex:
-            for batch, frs in zip(batches, ex.map(_process_batch_in_worker, [[files[i] for i in b] for b in batches])):
-                for i, fr in zip(batch, frs):
-                    results[i] = fr
+            blobs = list(ex.map(_process_batch_in_worker, [[files[i] for i in b] for b in batches]))
+        # Unpickled only now: while the workers run, the main process holds a third of the memory
+        # the records take as objects, so the scan's peak is the project phase, not main + workers
+        # (diffusers: 252 -> 130 MB at the end of the files phase; no change in wall time, the
+        # main process competed with the workers for the two cores while unpickling anyway).
+        for k, batch in enumerate(batches):
+            blob, blobs[k] = blobs[k], None  # each batch's bytes freed once loaded
+            for i, fr in zip(batch, pickle.loads(blob)):
+                results[i] = fr
     else:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         for i in todo:
