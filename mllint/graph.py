@@ -871,29 +871,56 @@ class Project:
         for analyses that only a few modules need (the serving data flow of request-path
         functions).  None when the file changed since it was summarised or cannot be read: callers
         then stay silent."""
-        import hashlib
-
         from mllint.sources import Unreadable, decode
 
         fr = self.file_results.get(path)
         if fr is None or fr.summary is None:
             return None
+        data = self._reread(fr)
+        if data is None:
+            return None
         try:
-            if path in self.overlays:
-                data = self.overlays[path].encode("utf-8")
-            else:
-                from mllint.engine import read_bytes
-
-                data = read_bytes(os.path.join(self.root, path))
-            if fr.digest and hashlib.blake2b(data, digest_size=16).hexdigest() != fr.digest:
-                return None
             if fr.kind == "notebook":
                 from mllint.sources.notebook import load_notebook
 
                 return load_notebook(path, data).text
             return decode(data)
-        except (Unreadable, OSError, ValueError):
+        except (Unreadable, ValueError):
             return None
+
+    def doc_text(self, doc) -> Optional[str]:
+        """A config document's text.  Markdown documents come from workers and the cache without
+        it (see ``ConfigDocument.__getstate__``): it is read again, and None when the file changed
+        since it was analysed or cannot be read."""
+        if doc.text is not None:
+            return doc.text
+        fr = self.file_results.get(doc.path)
+        data = self._reread(fr) if fr is not None else None
+        if data is None:
+            return None
+        from mllint.sources import decode_text
+
+        try:
+            return decode_text(data)
+        except Exception:  # Unreadable
+            return None
+
+    def _reread(self, fr) -> Optional[bytes]:
+        """A file's bytes as analysed (editor buffer or disk), or None if its digest changed."""
+        import hashlib
+
+        try:
+            if fr.path in self.overlays:
+                data = self.overlays[fr.path].encode("utf-8")
+            else:
+                from mllint.engine import read_bytes
+
+                data = read_bytes(os.path.join(self.root, fr.path))
+        except Exception:  # Unreadable, OSError
+            return None
+        if fr.digest and hashlib.blake2b(data, digest_size=16).hexdigest() != fr.digest:
+            return None
+        return data
 
     def summary(self, path: str) -> Optional[ModuleSummary]:
         return self.summaries.get(path)

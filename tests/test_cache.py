@@ -164,3 +164,45 @@ def test_unchanged_repository_is_answered_without_reading_files(make_repo, tmp_p
     (root / "train.py").write_text(SPLIT + "c = 2\n")
     fourth, res4 = run()
     assert fourth == first and res4.project is not None and builds == [1]
+
+
+RUNBOOK_REPO = {
+    "app/serve.py": (
+        "import joblib\nfrom fastapi import FastAPI\n\napp = FastAPI()\nmodel = joblib.load('m.joblib')\n\n\n"
+        "@app.post('/rank')\ndef rank(x: list[float]) -> dict:\n    return {'s': float(model.predict([x])[0])}\n"),
+    "monitoring/alerts.yaml": (
+        "groups:\n  - name: ranker\n    rules:\n      - alert: RankerDown\n        expr: up == 0\n"
+        "        labels: {severity: page}\n        annotations: {runbook_url: https://r.example/x}\n"),
+    "docs/oncall.md": "# On-call\n\n## Escalation\n\nPage the rotation.\n\nIf the score distribution drifts, roll back the model.\n",
+}
+
+
+def test_markdown_text_is_read_again_after_the_cache(make_repo, tmp_path):
+    """Markdown documents travel from workers and the cache as their headings only; the runbook
+    rule (ML2001) reads the text again, so a runbook that covers model failures is still found
+    when the result comes from the cache, and a file that changed since is not guessed at."""
+    import pickle
+
+    from mllint.graph import Project
+
+    no_runbook = dict(RUNBOOK_REPO, **{"docs/oncall.md": "# On-call\n\n## Escalation\n\nPage the rotation.\n"})
+    cache = tmp_path / "cache"
+    for files, expected in ((no_runbook, ["monitoring/alerts.yaml"]), (RUNBOOK_REPO, [])):
+        root = make_repo(files)
+        findings, _ = _scan(root, cache)
+        assert [f[1] for f in findings if f[0] == "ML2001"] == expected
+        # another file edited: the project phase runs again, the runbook comes from the cache
+        with open(root / "app" / "serve.py", "a", encoding="utf-8") as fh:
+            fh.write("# edited\n")
+        findings, _ = _scan(root, cache)
+        assert [f[1] for f in findings if f[0] == "ML2001"] == expected
+
+    # the shipped document has no text; the project reads it again, checked against the digest
+    _, res = _scan(root, cache, use_cache=False)
+    results = pickle.loads(pickle.dumps(res.files))
+    doc = next(d for r in results for d in r.docs if d.kind == "markdown")
+    assert doc.text is None and [h.text for h in doc.data.headings] == ["On-call", "Escalation"]
+    project = Project.build(str(root), results, None, Settings(root=str(root)))
+    assert "roll back" in project.doc_text(doc)
+    (root / "docs" / "oncall.md").write_text("# On-call\n\nchanged\n", encoding="utf-8")
+    assert project.doc_text(doc) is None

@@ -145,6 +145,11 @@ class ConfigDocument:
         # the split lines are a cache of ``text``: not shipped from workers or stored on disk
         state = dict(self.__dict__)
         state.pop("_lines", None)
+        if self.kind == "markdown":
+            # a Markdown file is kept as its headings: its text (most of a documentation-heavy
+            # repository's config memory) is read again by the one rule that needs it, through
+            # ``Project.doc_text``
+            state["text"] = None
         return state
 
 
