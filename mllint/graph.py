@@ -30,7 +30,7 @@ from mllint.knowledge import training as TK
 from mllint.summary import MAIN_SCOPE, MODULE_SCOPE, CallInfo, FunctionInfo, ModuleSummary
 
 
-_INDEX = attrgetter("index")
+_TARGET = attrgetter("target")
 _EDGE_ATTRS: dict = {}  # attribute items -> the shared attribute dict
 
 
@@ -152,9 +152,8 @@ class Project:
         self.modules: dict = defaultdict(list)  # module name -> [paths]
         self.functions: dict = {}  # scope id -> FunctionInfo (None for <module>/<main>)
         # scope id -> [CallInfo] in source order; a call's resolved target scope id (or None) is
-        # call_targets[path][position in the module's call list] (``calls`` pairs them up)
+        # its ``target`` (``calls`` pairs them up)
         self.scope_calls: dict = defaultdict(list)
-        self.call_targets: dict = {}
         self._canon: dict = {}  # scope id -> the one string object for it (filled by _index)
         self.callers: dict = defaultdict(set)
         self.entrypoints: list = []
@@ -383,17 +382,15 @@ class Project:
         canon = self._canon
         for path, s in self.summaries.items():
             srcs: dict = {}
-            targets = self.call_targets[path] = [None] * len(s.calls)
-            for i, c in enumerate(s.calls):
-                if c.index != i:  # a summary built by hand (tests): positions are what ``calls`` reads
-                    c.index = i
+            for c in s.calls:
                 src = srcs.get(c.scope)
                 if src is None:
                     src = scope_id(path, c.scope)
                     src = srcs[c.scope] = canon.setdefault(src, src)
                 tgt = self.resolve_call(path, c)
                 if tgt is not None:
-                    tgt = targets[i] = canon.setdefault(tgt, tgt)
+                    tgt = canon.setdefault(tgt, tgt)
+                c.target = tgt  # set on every build (an editor session builds projects again)
                 self.scope_calls[src].append(c)
                 if tgt and tgt in self.functions:
                     lazy = is_lazy_call(c)
@@ -861,7 +858,7 @@ class Project:
         calls = self.scope_calls.get(sid)
         if not calls:
             return iter(())
-        return zip(calls, map(self.call_targets[sid.partition("::")[0]].__getitem__, map(_INDEX, calls)))
+        return zip(calls, map(_TARGET, calls))
 
     def function(self, sid: str) -> Optional[FunctionInfo]:
         return self.functions.get(sid)

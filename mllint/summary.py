@@ -49,7 +49,8 @@ def _interned_keys(d: dict) -> dict:
     return {_intern(k): v for k, v in d.items()} if d.__class__ is dict and d else d
 
 
-def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tuple = (), same: tuple = ()):
+def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tuple = (), same: tuple = (),
+                    skip: tuple = ()):
     """Pickle a slots dataclass as ``(cls, field values)``.  The default for slots objects stores a
     dict of slot names per object and sets them one by one on load: for the hundreds of thousands
     of records a large repository's summaries hold, that doubled the time the main process spends
@@ -61,13 +62,13 @@ def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tu
     keys, so every batch's copy of ``'torch.nn.functional.interpolate'`` or ``('self',
     'training')`` becomes one object (diffusers: about 30 MB of the main process).  ``same`` pairs
     (field, other) reuse the other field's int object when they are equal (a call's ``end_line``
-    and ``line``)."""
+    and ``line``).  ``skip`` fields (trailing, with defaults) are not pickled."""
     if cls is None:
-        return lambda c: _compact_pickle(c, intern=intern, share=share, keys=keys, same=same)
+        return lambda c: _compact_pickle(c, intern=intern, share=share, keys=keys, same=same, skip=skip)
     from dataclasses import fields as _fields
     from operator import attrgetter
 
-    names = [f.name for f in _fields(cls)]
+    names = [f.name for f in _fields(cls) if f.name not in skip]
     get = attrgetter(*names)
     load = cls
     if intern or share or keys or same:
@@ -167,7 +168,8 @@ NO_KWARGS = _NoKwargs()
 
 
 @_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
-                 share=("contexts", "loops", "guards"), keys=("kwargs",), same=(("end_line", "line"),))
+                 share=("contexts", "loops", "guards"), keys=("kwargs",), same=(("end_line", "line"),),
+                 skip=("target",))
 @dataclass(slots=True)
 class CallInfo:
     qualname: Optional[str]  # resolved dotted name of the callee (imports resolved), else None
@@ -189,7 +191,9 @@ class CallInfo:
     awaited: bool = False
     assigned_to: Optional[str] = None  # ``x = call(...)`` -> 'x' (dotted for self.x)
     in_return: bool = False
-    index: int = 0  # position in the module's call list
+    # the scope id of the project function it calls, or None: set by the project graph
+    # (``Project.calls``), never pickled (``_compact_pickle(skip=...)``)
+    target: Optional[str] = None
 
     @property
     def name(self) -> str:
@@ -858,8 +862,6 @@ class Summariser:
                                       line=b.first, end_line=b.last, n_statements=b.nstmts,
                                       fingerprint=pack_hashes(_winnow(b.tokens)) if cand else b"",
                                       fields=frozenset(b.fields) if cand else frozenset(), ops=b.ops))
-        for i, c in enumerate(s.calls):
-            c.index = i
         return s
 
     def _safe(self, rule, fn, *args) -> None:

@@ -103,13 +103,12 @@ class ReachCalls:
     stable order.  Iterated on demand rather than stored: the reaches of a repository's training
     entrypoints overlap heavily, and lists of them cost tens of MB on a large repository."""
 
-    __slots__ = ("scope_calls", "call_targets", "sids", "ddp", "flags")
+    __slots__ = ("scope_calls", "sids", "ddp", "flags")
 
     def __init__(self, project, reach):
-        # the project's call tables, not the project: this object lives in the project's memo, and
+        # the project's call table, not the project: this object lives in the project's memo, and
         # a reference back would be a cycle
         self.scope_calls = project.scope_calls
-        self.call_targets = project.call_targets
         self.sids = reach if reach.__class__ is tuple else sorted(reach)  # entry_reach: sorted already
         self.ddp = None  # ddp_flow(), computed once
         self.flags = project.__dict__.setdefault("_ml04_scope_flags", {})  # key -> {sid: bool}, shared
@@ -131,9 +130,8 @@ class ReachCalls:
         get = self.scope_calls.get
         for sid in self.sids:
             path = sid.partition("::")[0]
-            targets = self.call_targets.get(path)
             for call in get(sid, ()):
-                yield path, sid, call, targets[call.index]
+                yield path, sid, call, call.target
 
 
 def reach_calls(project, reach) -> ReachCalls:
