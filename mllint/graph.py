@@ -155,6 +155,8 @@ class Project:
         # its ``target`` (``calls`` pairs them up)
         self.scope_calls: dict = defaultdict(list)
         self._canon: dict = {}  # scope id -> the one string object for it (filled by _index)
+        self._rq_memo: dict = {}  # importing path -> {qualname: scope id or None}
+        self._cr_memo: dict = {}  # importing path -> {class qualname: (path, class) or None}
         self.callers: dict = defaultdict(set)
         self.entrypoints: list = []
         self.training_entrypoints: list = []
@@ -266,14 +268,16 @@ class Project:
         """A dotted name -> scope id of a project function/class-init, following re-exports
         (memoised per name and importing file: a module calls the same names many times)."""
         if depth == 0:
-            memo = self.__dict__.setdefault("_rq_memo", {})
-            key = (qualname, from_path)
-            if key in memo:
-                return memo[key]
+            # nested per importing file: no key tuple per entry (tens of thousands of them)
+            memo = self._rq_memo.get(from_path)
+            if memo is None:
+                memo = self._rq_memo[from_path] = {}
+            elif qualname in memo:
+                return memo[qualname]
             out = self._resolve_qualname(qualname, from_path, 0)
             if out is not None:
                 out = self._canon.get(out, out)
-            memo[key] = out
+            memo[qualname] = out
             return out
         return self._resolve_qualname(qualname, from_path, depth)
 
@@ -322,11 +326,13 @@ class Project:
     def _class_ref(self, qualname: str, from_path: str, depth: int = 0) -> Optional[tuple]:
         """A dotted class name -> (path, class qualname) in the project (memoised per name and file)."""
         if depth == 0:
-            memo = self.__dict__.setdefault("_cr_memo", {})
-            key = (qualname, from_path)
-            if key not in memo:
-                memo[key] = self._class_ref_uncached(qualname, from_path, 0)
-            return memo[key]
+            memo = self._cr_memo.get(from_path)
+            if memo is None:
+                memo = self._cr_memo[from_path] = {}
+            elif qualname in memo:
+                return memo[qualname]
+            out = memo[qualname] = self._class_ref_uncached(qualname, from_path, 0)
+            return out
         return self._class_ref_uncached(qualname, from_path, depth)
 
     def _class_ref_uncached(self, qualname: str, from_path: str, depth: int) -> Optional[tuple]:
