@@ -796,23 +796,37 @@ def torch_index(project, code: str = TORCH_FACTS) -> dict:
     m = memo(project, "torch")
     if m:
         return m
-    creations, aliases, evals, eval_scopes = [], [], set(), set()
+    evals, eval_scopes = set(), set()
     for path, s in project.summaries.items():
-        for item in s.facts.get(TORCH_FACTS, []):
-            if not isinstance(item, tuple):
-                continue
-            if item[0] == "c":
-                creations.append((path,) + item[1:])
-            elif item[0] == "a":
-                aliases.append((path,) + item[1:])
-            elif item[0] == "e":
+        for item in s.facts.get(TORCH_FACTS, ()):
+            if item.__class__ is tuple and item[0] == "e":
                 _, scope, cls, root = item
                 eval_scopes.add(f"{path}::{scope}")
                 if root.startswith("self.") and cls:
                     evals.add((path, "@" + cls, root))
                 evals.add((path, scope, root))
-    m.update(creations=creations, aliases=aliases, evals=evals, eval_scopes=eval_scopes)
+    m.update(creations=_TorchFactView(project.summaries, "c"), aliases=_TorchFactView(project.summaries, "a"),
+             evals=evals, eval_scopes=eval_scopes)
     return m
+
+
+class _TorchFactView:
+    """The recorded creations (``"c"``) or aliases (``"a"``) as ``(path, ...)`` tuples, made on
+    each iteration from the summaries instead of stored: tens of thousands on a large repository,
+    read by three rules."""
+
+    __slots__ = ("summaries", "tag")
+
+    def __init__(self, summaries: dict, tag: str):
+        self.summaries = summaries  # not the project: this lives in the project's memo (no cycle)
+        self.tag = tag
+
+    def __iter__(self):
+        tag = self.tag
+        for path, s in self.summaries.items():
+            for item in s.facts.get(TORCH_FACTS, ()):
+                if item.__class__ is tuple and item[0] == tag:
+                    yield (path,) + item[1:]
 
 
 def torch_kind_of_creation(project, path: str, qual: Optional[str]) -> Optional[str]:
