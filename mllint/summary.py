@@ -16,7 +16,7 @@ from collections import deque
 from sys import intern as _intern
 from zlib import crc32 as _crc32
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 MODULE_SCOPE = "<module>"
 MAIN_SCOPE = "<main>"
@@ -45,33 +45,27 @@ def _shared_tuple(t):
     return s
 
 
-def _interned_keys(d: dict) -> dict:
-    return {_intern(k): v for k, v in d.items()} if d.__class__ is dict and d else d
-
-
-def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tuple = (), same: tuple = (),
-                    skip: tuple = ()):
+def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), same: tuple = (), skip: tuple = ()):
     """Pickle a slots dataclass as ``(cls, field values)``.  The default for slots objects stores a
     dict of slot names per object and sets them one by one on load: for the hundreds of thousands
     of records a large repository's summaries hold, that doubled the time the main process spends
     unpickling worker results and cached entries (diffusers: 1.15 s -> 0.50 s, 81 -> 62 MB).
 
     Pickle shares equal objects only within one dump, and the main process receives a large scan
-    in a hundred batches: on load, the string fields named in ``intern`` are interned, the tuple
-    fields in ``share`` are shared by equal records, and the dict fields in ``keys`` get interned
-    keys, so every batch's copy of ``'torch.nn.functional.interpolate'`` or ``('self',
-    'training')`` becomes one object (diffusers: about 30 MB of the main process).  ``same`` pairs
+    in a hundred batches: on load, the string fields named in ``intern`` are interned and the
+    tuple fields in ``share`` are shared by equal records, so every batch's copy of
+    ``'torch.nn.functional.interpolate'`` or ``('self', 'training')`` becomes one object (diffusers: about 30 MB of the main process).  ``same`` pairs
     (field, other) reuse the other field's int object when they are equal (a call's ``end_line``
     and ``line``).  ``skip`` fields (trailing, with defaults) are not pickled."""
     if cls is None:
-        return lambda c: _compact_pickle(c, intern=intern, share=share, keys=keys, same=same, skip=skip)
+        return lambda c: _compact_pickle(c, intern=intern, share=share, same=same, skip=skip)
     from dataclasses import fields as _fields
     from operator import attrgetter
 
     names = [f.name for f in _fields(cls) if f.name not in skip]
     get = attrgetter(*names)
     load = cls
-    if intern or share or keys or same:
+    if intern or share or same:
         args = ", ".join(f"f{i}" for i in range(len(names)))
         other = {a: names.index(b) for a, b in same}
 
@@ -80,15 +74,12 @@ def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), keys: tu
                 return f"f{i} and _intern(f{i})"
             if n in share:  # (a list, from a record built by hand, is left alone: not hashable)
                 return f"f{i} and (f{i} if f{i}.__class__ is list else (_shared_get(f{i}) or _shared_tuple(f{i})))"
-            if n in keys:
-                return f"f{i} and _interned_keys(f{i})"
             if n in other:
                 return f"(f{other[n]} if f{i} == f{other[n]} else f{i})"
             return f"f{i}"
 
         vals = ", ".join(expr(i, n) for i, n in enumerate(names))
-        ns = {"cls": cls, "_intern": _intern, "_shared_tuple": _shared_tuple, "_interned_keys": _interned_keys,
-              "_shared_get": _SHARED_TUPLES.get}
+        ns = {"cls": cls, "_intern": _intern, "_shared_tuple": _shared_tuple, "_shared_get": _SHARED_TUPLES.get}
         exec(f"def load({args}):\n    return cls({vals})\n", ns)
         load = ns["load"]
         load.__name__ = load.__qualname__ = f"_load_{cls.__name__}"
@@ -149,26 +140,85 @@ def shared_val(kind: str, value: Any = None) -> "Val":
 Val.__reduce__ = lambda self: (shared_val, (self.kind, self.value))  # unpickled values are shared too
 
 
-class _NoKwargs(dict):
-    """The one shared, immutable ``kwargs`` of every call without keyword arguments (most calls):
-    one object instead of an empty dict per call, in memory and in pickles."""
+class Kwargs:
+    """A call's keyword arguments: a read-only mapping of name -> ``Val`` (``get``, ``in``, ``[]``,
+    ``keys``/``values``/``items``, iteration, ``len``), stored as a tuple of names shared by every
+    call with the same keywords and a tuple of values.  A dict per call was the largest single
+    cost of a large repository's summaries after the records themselves (diffusers: 53 k dicts,
+    half the memory)."""
 
-    __slots__ = ()
+    __slots__ = ("_names", "_vals")
 
-    def _immutable(self, *a, **k):
-        raise TypeError("CallInfo.kwargs of a call without keywords is immutable")
+    def __init__(self, names: tuple, vals: tuple):
+        self._names = names
+        self._vals = vals
 
-    __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _immutable
+    @classmethod
+    def of(cls, d: dict) -> "Kwargs":
+        if not d:
+            return NO_KWARGS
+        names = tuple(d)
+        return cls(_SHARED_TUPLES.get(names) or _shared_tuple(names), tuple(d.values()))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        names = self._names
+        return self._vals[names.index(name)] if name in names else default
+
+    def __getitem__(self, name: str) -> Any:
+        names = self._names
+        if name in names:
+            return self._vals[names.index(name)]
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def keys(self) -> tuple:
+        return self._names
+
+    def values(self) -> tuple:
+        return self._vals
+
+    def items(self):
+        return zip(self._names, self._vals)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Kwargs):
+            return dict(self.items()) == dict(other.items())
+        if isinstance(other, Mapping):
+            return dict(self.items()) == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Kwargs({dict(self.items())!r})"
 
     def __reduce__(self):
-        return "NO_KWARGS"  # unpickles as this module's singleton
+        if not self._names:
+            return "NO_KWARGS"  # unpickles as this module's singleton
+        return _load_kwargs, (self._names, self._vals)
 
 
-NO_KWARGS = _NoKwargs()
+def _load_kwargs(names: tuple, vals: tuple) -> Kwargs:
+    shared = _SHARED_TUPLES.get(names)
+    if shared is None:
+        shared = _shared_tuple(tuple(map(_intern, names)))
+    return Kwargs(shared, vals)
+
+
+Mapping.register(Kwargs)
+NO_KWARGS = Kwargs((), ())  # every call without keyword arguments (most calls) shares this one
 
 
 @_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
-                 share=("contexts", "loops", "guards"), keys=("kwargs",), same=(("end_line", "line"),),
+                 share=("contexts", "loops", "guards"), same=(("end_line", "line"),),
                  skip=("target",))
 @dataclass(slots=True)
 class CallInfo:
@@ -182,7 +232,7 @@ class CallInfo:
     end_col: int
     scope: str  # enclosing function qualname, MODULE_SCOPE or MAIN_SCOPE
     args: tuple  # tuple[Val] (positional, starred ones left out)
-    kwargs: dict  # name -> Val (NO_KWARGS, shared and immutable, when there are none)
+    kwargs: Mapping  # name -> Val: a Kwargs (NO_KWARGS when there are none); tests may pass a dict
     star_args: bool = False  # *args present
     star_kwargs: bool = False  # **kwargs present
     contexts: tuple = ()  # qualnames (or dotted sources) of enclosing ``with`` items, innermost last
@@ -1248,7 +1298,7 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
             else:
                 kw[k.arg] = _val(ctx, k.value, 0)
         if kw:
-            kwargs = kw
+            kwargs = Kwargs.of(kw)
     info = CallInfo(
         qualname=qual, attr=attr, receiver=receiver, receiver_type=receiver_type,
         line=line, col=col, end_line=end_line, end_col=end_col, scope=ctx.scope,

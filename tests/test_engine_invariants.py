@@ -239,3 +239,33 @@ def test_language_server_unfreezes_now_and_then():
     for _ in range(lsp.COLLECT_EVERY):
         lsp._collect_now_and_then()
     assert gc.get_freeze_count() == 0
+
+
+def test_records_unpickled_from_separate_batches_share_names_and_keep_their_values():
+    """Each worker batch is its own pickle; loading interns names and shares equal tuples across
+    batches, keyword arguments stay a read-only mapping, and the graph's call target is not
+    shipped."""
+    import pickle
+
+    from mllint.summary import NO_KWARGS, CallInfo, Kwargs, shared_val
+
+    def call(q):
+        c = CallInfo(qualname=q, attr=None, receiver="self.model", receiver_type=None, line=300, col=1,
+                     end_line=300, end_col=9, scope="Trainer.fit", args=(shared_val("name", "x"),),
+                     kwargs=Kwargs.of({"dim": shared_val("const", 1), "out": shared_val("name", "y")}),
+                     contexts=("torch.no_grad",), guards=("rank", "0"))
+        c.target = "train.py::Trainer.step"
+        return c
+
+    name = "".join(["torch.nn.functional.", "interpolate"])  # a fresh string, not a constant
+    a = pickle.loads(pickle.dumps([call(name)]))[0]
+    b = pickle.loads(pickle.dumps([call(name)]))[0]
+    assert a.qualname == name and a.qualname is b.qualname and a.scope is b.scope
+    assert a.guards is b.guards and a.contexts is b.contexts and a.end_line is a.line
+    assert a.target is None  # set again by every project build, never shipped
+    assert a.kwargs.keys() is b.kwargs.keys()
+    assert a.kwargs == {"dim": shared_val("const", 1), "out": shared_val("name", "y")}
+    assert a.kw("dim").value == 1 and a.arg(5, "out").value == "y" and a.kwargs.get("nope") is None
+    assert "out" in a.kwargs and "nope" not in a.kwargs and list(a.kwargs) == ["dim", "out"]
+    assert dict(a.kwargs.items()) == {"dim": a.kwargs["dim"], "out": a.kwargs["out"]}
+    assert pickle.loads(pickle.dumps(NO_KWARGS)) is NO_KWARGS and not NO_KWARGS and len(a.kwargs) == 2
