@@ -140,12 +140,12 @@ def shared_val(kind: str, value: Any = None) -> "Val":
 Val.__reduce__ = lambda self: (shared_val, (self.kind, self.value))  # unpickled values are shared too
 
 
-class Kwargs:
-    """A call's keyword arguments: a read-only mapping of name -> ``Val`` (``get``, ``in``, ``[]``,
-    ``keys``/``values``/``items``, iteration, ``len``), stored as a tuple of names shared by every
-    call with the same keywords and a tuple of values.  A dict per call was the largest single
-    cost of a large repository's summaries after the records themselves (diffusers: 53 k dicts,
-    half the memory)."""
+class NameMap:
+    """A small read-only mapping of names (``get``, ``in``, ``[]``, ``keys``/``values``/``items``,
+    iteration, ``len``), stored as a tuple of names shared by every map with the same names and a
+    tuple of values.  Used for a call's keyword arguments (name -> ``Val``) and, once unpickled, a
+    scope's assignments and variable types: a dict each was the largest cost of a large
+    repository's summaries after the call records (diffusers: 150 k dicts)."""
 
     __slots__ = ("_names", "_vals")
 
@@ -154,7 +154,7 @@ class Kwargs:
         self._vals = vals
 
     @classmethod
-    def of(cls, d: dict) -> "Kwargs":
+    def of(cls, d: dict) -> "NameMap":
         if not d:
             return NO_KWARGS
         names = tuple(d)
@@ -189,7 +189,7 @@ class Kwargs:
         return zip(self._names, self._vals)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Kwargs):
+        if isinstance(other, NameMap):
             return dict(self.items()) == dict(other.items())
         if isinstance(other, Mapping):
             return dict(self.items()) == dict(other.items())
@@ -198,23 +198,30 @@ class Kwargs:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Kwargs({dict(self.items())!r})"
+        return f"NameMap({dict(self.items())!r})"
 
     def __reduce__(self):
-        if not self._names:
+        if self is NO_KWARGS:
             return "NO_KWARGS"  # unpickles as this module's singleton
-        return _load_kwargs, (self._names, self._vals)
+        return _load_name_map, (self._names, self._vals)
 
 
-def _load_kwargs(names: tuple, vals: tuple) -> Kwargs:
+def _load_name_map(names: tuple, vals: tuple) -> NameMap:
+    if not names:
+        return NO_KWARGS
     shared = _SHARED_TUPLES.get(names)
     if shared is None:
         shared = _shared_tuple(tuple(map(_intern, names)))
-    return Kwargs(shared, vals)
+    return NameMap(shared, vals)
 
 
-Mapping.register(Kwargs)
-NO_KWARGS = Kwargs((), ())  # every call without keyword arguments (most calls) shares this one
+def _interned_map(d: dict) -> NameMap:
+    """An unpickled ``{name: value}`` dict as a NameMap with interned names (and string values)."""
+    return _load_name_map(tuple(d), tuple(_intern(v) if v.__class__ is str else v for v in d.values()))
+
+
+Mapping.register(NameMap)
+NO_KWARGS = NameMap((), ())  # every call without keyword arguments (most calls) shares this one
 
 
 @_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
@@ -232,7 +239,7 @@ class CallInfo:
     end_col: int
     scope: str  # enclosing function qualname, MODULE_SCOPE or MAIN_SCOPE
     args: tuple  # tuple[Val] (positional, starred ones left out)
-    kwargs: Mapping  # name -> Val: a Kwargs (NO_KWARGS when there are none); tests may pass a dict
+    kwargs: Mapping  # name -> Val: a NameMap (NO_KWARGS when there are none); tests may pass a dict
     star_args: bool = False  # *args present
     star_kwargs: bool = False  # **kwargs present
     contexts: tuple = ()  # qualnames (or dotted sources) of enclosing ``with`` items, innermost last
@@ -350,8 +357,10 @@ class ModuleSummary:
     blocks: list = field(default_factory=list)  # list[BlockInfo]
     classes: dict = field(default_factory=dict)  # qualname -> ClassInfo
     constants: dict = field(default_factory=dict)  # module-level NAME -> Val
-    scope_assigns: dict = field(default_factory=dict)  # scope -> {name: Val} (last simple assignment)
-    var_types: dict = field(default_factory=dict)  # scope -> {name: qualname of constructor}
+    # scope -> {name: Val} (last simple assignment) / {name: qualname of constructor}; read-only
+    # NameMaps instead of dicts once unpickled
+    scope_assigns: dict = field(default_factory=dict)
+    var_types: dict = field(default_factory=dict)
     main_line: int = 0  # line of ``if __name__ == "__main__":`` (0 if none)
     strings: list = field(default_factory=list)  # (line, col, value) of URI-like string literals
     facts: dict = field(default_factory=dict)  # rule code -> list of recorded facts
@@ -369,8 +378,7 @@ class ModuleSummary:
         for key in ("var_types", "scope_assigns"):
             d = state.get(key)
             if d:
-                state[key] = {_intern(k): {_intern(n): (_intern(v) if v.__class__ is str else v) for n, v in inner.items()}
-                              for k, inner in d.items()}
+                state[key] = {_intern(k): _interned_map(inner) for k, inner in d.items()}
         self.__dict__.update(state)
 
     def calls_in(self, scope: str) -> list:
@@ -1298,7 +1306,7 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
             else:
                 kw[k.arg] = _val(ctx, k.value, 0)
         if kw:
-            kwargs = Kwargs.of(kw)
+            kwargs = NameMap.of(kw)
     info = CallInfo(
         qualname=qual, attr=attr, receiver=receiver, receiver_type=receiver_type,
         line=line, col=col, end_line=end_line, end_col=end_col, scope=ctx.scope,

@@ -206,3 +206,24 @@ def test_markdown_text_is_read_again_after_the_cache(make_repo, tmp_path):
     assert "roll back" in project.doc_text(doc)
     (root / "docs" / "oncall.md").write_text("# On-call\n\nchanged\n", encoding="utf-8")
     assert project.doc_text(doc) is None
+
+
+def test_pool_results_are_all_cached(make_repo, tmp_path, monkeypatch):
+    """Records that came from a worker (loaded in the main process, names shared, empty maps
+    collapsed) pickle again into the cache: every analysed file gets its entry."""
+    import mllint.engine as engine
+
+    files = {f"pkg/m{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(6)}
+    files["pkg/__init__.py"] = ""
+    files["train.py"] = SPLIT
+    root = make_repo(files)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+    cache = tmp_path / "cache"
+    s = Settings(root=str(root), jobs=2, cache_dir=str(cache))
+    first = scan([str(root)], s, use_cache=True)
+    entries = [e for e in glob.glob(str(cache / "**" / "*.pkl"), recursive=True) if os.sep + "scan" + os.sep not in e]
+    assert len(entries) == len(files)
+    again = scan([str(root)], s, use_cache=True)
+    key = lambda r: sorted((f.code, f.location.path, f.location.line, f.message) for f in r.findings)
+    assert key(first) == key(again) and key(first)

@@ -247,12 +247,12 @@ def test_records_unpickled_from_separate_batches_share_names_and_keep_their_valu
     shipped."""
     import pickle
 
-    from mllint.summary import NO_KWARGS, CallInfo, Kwargs, shared_val
+    from mllint.summary import NO_KWARGS, CallInfo, NameMap, shared_val
 
     def call(q):
         c = CallInfo(qualname=q, attr=None, receiver="self.model", receiver_type=None, line=300, col=1,
                      end_line=300, end_col=9, scope="Trainer.fit", args=(shared_val("name", "x"),),
-                     kwargs=Kwargs.of({"dim": shared_val("const", 1), "out": shared_val("name", "y")}),
+                     kwargs=NameMap.of({"dim": shared_val("const", 1), "out": shared_val("name", "y")}),
                      contexts=("torch.no_grad",), guards=("rank", "0"))
         c.target = "train.py::Trainer.step"
         return c
