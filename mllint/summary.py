@@ -189,9 +189,7 @@ class NameMap:
         return zip(self._names, self._vals)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, NameMap):
-            return dict(self.items()) == dict(other.items())
-        if isinstance(other, Mapping):
+        if isinstance(other, Mapping):  # NameMap is registered as one
             return dict(self.items()) == dict(other.items())
         return NotImplemented
 
@@ -224,6 +222,9 @@ Mapping.register(NameMap)
 NO_KWARGS = NameMap((), ())  # every call without keyword arguments (most calls) shares this one
 
 
+STAR_ARGS, STAR_KWARGS, AWAITED, IN_RETURN = 1, 2, 4, 8  # CallInfo.flags
+
+
 @_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
                  share=("contexts", "loops", "guards"), same=(("end_line", "line"),),
                  skip=("target",))
@@ -240,14 +241,14 @@ class CallInfo:
     scope: str  # enclosing function qualname, MODULE_SCOPE or MAIN_SCOPE
     args: tuple  # tuple[Val] (positional, starred ones left out)
     kwargs: Mapping  # name -> Val: a NameMap (NO_KWARGS when there are none); tests may pass a dict
-    star_args: bool = False  # *args present
-    star_kwargs: bool = False  # **kwargs present
+    # STAR_ARGS (*args present), STAR_KWARGS (**kwargs present), AWAITED, IN_RETURN: one int for
+    # four booleans (a slot is 8 bytes on each of hundreds of thousands of records); read them as
+    # the properties of the same names
+    flags: int = 0
     contexts: tuple = ()  # qualnames (or dotted sources) of enclosing ``with`` items, innermost last
     loops: tuple = ()  # lines of enclosing for/while loops, innermost last
     guards: tuple = ()  # token strings of enclosing ``if`` tests, innermost last
-    awaited: bool = False
     assigned_to: Optional[str] = None  # ``x = call(...)`` -> 'x' (dotted for self.x)
-    in_return: bool = False
     # the scope id of the project function it calls, or None: set by the project graph
     # (``Project.calls``), never pickled (``_compact_pickle(skip=...)``)
     target: Optional[str] = None
@@ -255,6 +256,22 @@ class CallInfo:
     @property
     def name(self) -> str:
         return self.qualname or (self.attr or "")
+
+    @property
+    def star_args(self) -> bool:
+        return bool(self.flags & STAR_ARGS)
+
+    @property
+    def star_kwargs(self) -> bool:
+        return bool(self.flags & STAR_KWARGS)
+
+    @property
+    def awaited(self) -> bool:
+        return bool(self.flags & AWAITED)
+
+    @property
+    def in_return(self) -> bool:
+        return bool(self.flags & IN_RETURN)
 
     def kw(self, name: str) -> Optional[Val]:
         return self.kwargs.get(name)
@@ -1310,10 +1327,10 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
     info = CallInfo(
         qualname=qual, attr=attr, receiver=receiver, receiver_type=receiver_type,
         line=line, col=col, end_line=end_line, end_col=end_col, scope=ctx.scope,
-        args=args, kwargs=kwargs, star_args=star_args, star_kwargs=star_kwargs,
-        contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2),
-        awaited=isinstance(parent, ast.Await), assigned_to=assigned,
-        in_return=isinstance(parent, ast.Return),
+        args=args, kwargs=kwargs,
+        flags=(STAR_ARGS if star_args else 0) | (STAR_KWARGS if star_kwargs else 0)
+        | (AWAITED if parent.__class__ is ast.Await else 0) | (IN_RETURN if parent.__class__ is ast.Return else 0),
+        contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2), assigned_to=assigned,
     )
     self.summary.calls.append(info)
     return None
