@@ -151,13 +151,13 @@ class Project:
         self._nx = None
         self.modules: dict = defaultdict(list)  # module name -> [paths]
         self.functions: dict = {}  # scope id -> FunctionInfo (None for <module>/<main>)
-        # scope id -> [CallInfo] in source order; a call's resolved target scope id (or None) is
-        # its ``target`` (``calls`` pairs them up)
+        # scope id -> its calls (CallInfo) in source order, a tuple once built; a call's resolved
+        # target scope id (or None) is its ``target`` (``calls`` pairs them up)
         self.scope_calls: dict = defaultdict(list)
         self._canon: dict = {}  # scope id -> the one string object for it (filled by _index)
         self._rq_memo: dict = {}  # importing path -> {qualname: scope id or None}
         self._cr_memo: dict = {}  # importing path -> {class qualname: (path, class) or None}
-        self.callers: dict = defaultdict(set)
+        self.callers: dict = defaultdict(set)  # scope id -> its callers (a sorted tuple once built)
         self.entrypoints: list = []
         self.training_entrypoints: list = []
         self.training_scopes: set = set()
@@ -411,10 +411,14 @@ class Project:
                 for n in names:
                     mp = self.module_path(n, path)
                     if mp and mp != path:
-                        g.add_edge(scope_id(path, MODULE_SCOPE), scope_id(mp, MODULE_SCOPE), kind="imports")
+                        a, b = scope_id(path, MODULE_SCOPE), scope_id(mp, MODULE_SCOPE)
+                        g.add_edge(canon.get(a, a), canon.get(b, b), kind="imports")
                         break
             # (no edge <module> -> <main>: importing a module does not run its main block; an
             # entrypoint lists both as roots)
+        # read-only from here: exact-size tuples, callers in a stable order
+        self.scope_calls = {sid: tuple(calls) for sid, calls in self.scope_calls.items()}
+        self.callers = {sid: tuple(sorted(callers)) for sid, callers in self.callers.items()}
 
     # -- entrypoints ------------------------------------------------------------
     def _script_entry(self, script: str, kind: str, source: str, line: int, base_dir: str = "") -> Optional[Entrypoint]:
