@@ -110,6 +110,25 @@ class CodeSource:
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
+_LINES: dict = {}  # id(text) -> (text, its lines), most recent last; holding the text keeps the id valid
+_LINES_MAX = 8
+
+
+def split_lines_cached(text: str) -> list:
+    key = id(text)
+    hit = _LINES.get(key)
+    if hit is not None and hit[0] is text:
+        return hit[1]
+    lines = text.splitlines()
+    _LINES[key] = (text, lines)
+    while len(_LINES) > _LINES_MAX:
+        try:
+            del _LINES[next(iter(_LINES))]
+        except (KeyError, StopIteration, RuntimeError):  # another thread got there first
+            break
+    return lines
+
+
 @dataclass
 class ConfigDocument:
     """One parsed config document.
@@ -126,13 +145,13 @@ class ConfigDocument:
     line: int = 1  # first line of the document
     subkind: str = ""  # YAML: k8s kind (Deployment, InferenceService, ...)
 
-    _lines: Optional[list] = None
-
     @property
     def lines(self) -> list:
-        if self._lines is None:
-            self._lines = self.text.splitlines()
-        return self._lines
+        """``text.splitlines()``, shared by the documents of one multi-document YAML file (they
+        share the text) and kept for the few most recent texts only: cached on each document, a
+        repository of large generated manifests held its text a dozen times over as line lists
+        (kserve: 95 MB)."""
+        return split_lines_cached(self.text)
 
     def line_text(self, line: int) -> str:
         lines = self.lines
@@ -142,9 +161,7 @@ class ConfigDocument:
         return len(self.line_text(line))
 
     def __getstate__(self):
-        # the split lines are a cache of ``text``: not shipped from workers or stored on disk
         state = dict(self.__dict__)
-        state.pop("_lines", None)
         if self.kind == "markdown":
             # a Markdown file is kept as its headings: its text (most of a documentation-heavy
             # repository's config memory) is read again by the one rule that needs it, through
