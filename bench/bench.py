@@ -263,6 +263,14 @@ def main(argv=None) -> int:
                 tot_r = sum(r["ruff_s"] for r in results)
                 line += f", ruff {tot_r:.2f}s, ratio {tot_c / tot_r:.2f}x, warm ratio {sum(r['warm_s'] for r in results) / tot_r:.2f}x"
             print(line)
+            if all("ruff_peak_pss_mb" in r for r in results):
+                top = max(results, key=lambda r: r["peak_pss_mb"])
+                rtop = max(results, key=lambda r: r["ruff_peak_pss_mb"])
+                under = sum(1 for r in results if r["peak_pss_mb"] <= r["ruff_peak_pss_mb"])
+                print(f"== peak memory (PSS): mllint's largest {top['peak_pss_mb']:.0f} MB "
+                      f"({os.path.basename(top['target'].rstrip('/'))}), ruff's largest {rtop['ruff_peak_pss_mb']:.0f} MB "
+                      f"({os.path.basename(rtop['target'].rstrip('/'))}); mllint at or under ruff on {under} of "
+                      f"{len(results)} targets")
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
