@@ -690,9 +690,8 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
             batches.append(cur)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as ex:
             received = ex.map(_process_batch_in_worker, [[files[i] for i in b] for b in batches])
-            # the workers are forked by now (at the first task): the threshold is the main
-            # process's only; in a worker every large read and parse buffer would be mapped and
-            # unmapped (kserve: +0.6 s)
+            # the workers are forked by now (at the first task): the fixed threshold is the main
+            # process's only, a worker keeps glibc's adaptive one for its read and parse buffers
             _glibc("mallopt", _M_MMAP_THRESHOLD, 128 * 1024)
             blobs = list(received)
         # Unpickled only now: while the workers run, the main process holds a third of the memory
