@@ -791,8 +791,9 @@ class TorchFacts:
 
 
 def torch_index(project, code: str = TORCH_FACTS) -> dict:
-    """Per rule code: {'creations': [(path, scope, cls, target, qual, chain_eval, span)],
-    'aliases': [...], 'evals': {(path, cls or scope, root)} , 'eval_scopes': {sid}}."""
+    """{'creations': iterable of (path, scope, cls, target, qual, chain_eval, span), 'aliases':
+    iterable of (path, scope, cls, target, src, chain_eval), 'evals': {(path, cls or scope, root)},
+    'eval_scopes': {sid}} (the creations and aliases can be iterated any number of times)."""
     m = memo(project, "torch")
     if m:
         return m
