@@ -162,7 +162,11 @@ def gc_paused():
 def _process_batch_in_worker(dfs: list) -> bytes:
     """A batch's results, pickled here: the main process keeps them as bytes until the pool has
     exited (see ``_run_files``)."""
-    return pickle.dumps([process_file(df, _WORKER) for df in dfs], pickle.HIGHEST_PROTOCOL)
+    out = pickle.dumps([process_file(df, _WORKER) for df in dfs], pickle.HIGHEST_PROTOCOL)
+    # give back what parsing the batch freed: a worker that parsed a multi-megabyte manifest
+    # would otherwise keep that much for the rest of the scan (kserve tree: 310 -> 255 MB)
+    _glibc("malloc_trim", 0)
+    return out
 
 
 def _unreadable(path: str, message: str, line: int = 1, col: int = 1) -> tuple:
