@@ -130,7 +130,7 @@ class _IgnoreStack:
     def __init__(self, root: str, respect_gitignore: bool):
         self.root = root
         self.respect = respect_gitignore
-        self.specs: dict = {}  # dir rel ('' for root) -> spec
+        self.specs: dict = {}  # dir rel ('' for root) -> (spec, _any_include(spec))
 
     def load(self, dir_rel: str, dir_abs: str, names: Iterable[str]) -> None:
         if not self.respect:
@@ -146,24 +146,42 @@ class _IgnoreStack:
             import pathspec
 
             try:
-                self.specs[dir_rel] = pathspec.GitIgnoreSpec.from_lines(patterns)
+                spec = pathspec.GitIgnoreSpec.from_lines(patterns)
             except Exception:
-                pass
+                return
+            self.specs[dir_rel] = (spec, _any_include(spec))
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         if not self.specs:
             return False
         probe = rel + "/" if is_dir else rel
-        for dir_rel, spec in self.specs.items():
+        for dir_rel, (spec, any_include) in self.specs.items():
             if dir_rel == "":
                 sub = probe
             elif probe.startswith(dir_rel + "/"):
                 sub = probe[len(dir_rel) + 1:]
             else:
                 continue
+            if any_include is not None and any_include.match(sub) is None:
+                continue  # no ignoring pattern matches: nothing can ignore it
             if spec.match_file(sub):
                 return True
         return False
+
+
+def _any_include(spec) -> Optional[re.Pattern]:
+    """One regex that matches wherever any of the spec's ignoring (not ``!``) patterns does, or None.
+
+    ``match_file`` tries every pattern on every path (a hundred regexes per file for a typical
+    Python ``.gitignore``); most paths match none, and a path no ignoring pattern matches is not
+    ignored, so this one test settles them.  Built from pathspec's compiled patterns; any surprise
+    in their shape leaves the full match in charge."""
+    try:
+        parts = [p.regex.pattern.replace("(?P<ps_d>", "(?:") for p in spec.patterns
+                 if p.include and p.regex is not None]
+        return re.compile("|".join(f"(?:{x})" for x in parts)) if parts else re.compile(r"(?!)")
+    except Exception:
+        return None
 
 
 def _read_lines(path: str) -> list:

@@ -122,3 +122,30 @@ def test_unreadable_directory_entries_do_not_break_discovery(make_repo):
     os.symlink(str(root / "missing"), str(root / "dangling.py"))
     got, _ = files_of(root)
     assert got == ["a.py", "dangling.py"]  # listed; reading it later becomes ML0000
+
+
+def test_gitignore_prefilter_decides_like_the_full_match():
+    """The one-regex test of "does any ignoring pattern match" never changes a decision: for every
+    path it passes, pathspec's full (last-match-wins, negations) evaluation gives the answer."""
+    import pathspec
+
+    from mllint.discovery import _any_include
+
+    lines = ["*.pyc", "build/", "!keep.pyc", "docs/**/x", "/root_only.py", "data/*", "!data/keep/",
+             "*.egg-info/", "# comment", "", "logs", "!logs/important.log", "[Tt]emp*/", "a?c.txt"]
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    prefilter = _any_include(spec)
+    assert prefilter is not None
+    paths = ["x.pyc", "src/x.pyc", "keep.pyc", "src/keep.pyc", "build/", "src/build/", "build.py",
+             "docs/a/b/x", "docs/x", "root_only.py", "src/root_only.py", "data/f.csv", "data/keep/",
+             "data/keep/f.csv", "pkg.egg-info/", "logs", "logs/", "logs/important.log", "Temp1/", "temp/",
+             "abc.txt", "abbc.txt", "src/main.py", "README.md"]
+    decided_by_prefilter = 0
+    for p in paths:
+        if prefilter.match(p) is None:
+            decided_by_prefilter += 1
+            assert not spec.match_file(p), p
+    assert decided_by_prefilter >= 5  # the prefilter does settle paths, not only pass them on
+    # a spec with only negations ignores nothing, and the prefilter says so
+    only_neg = pathspec.GitIgnoreSpec.from_lines(["!x.py"])
+    assert _any_include(only_neg).match("x.py") is None and not only_neg.match_file("x.py")
