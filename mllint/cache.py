@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import pickle
+import sys
 import tempfile
 from typing import Optional
 
@@ -144,23 +144,12 @@ class Cache:
         key = self._digests.get(df.path)
         if key is None:
             return
-        target = self._path(key)
-        try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(fr, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
-        except Exception:
-            try:
-                os.unlink(tmp)  # type: ignore[possibly-undefined]
-            except Exception:
-                pass
+        _write_atomic(self._path(key), fr)
 
     # -- whole-scan results: when no file and no setting changed, the project phase is skipped
     def load_result(self, key: str):
         try:
-            with open(os.path.join(self.dir, __version__, "scan", key + ".pkl"), "rb") as fh:
+            with open(self._result_path(key), "rb") as fh:
                 return pickle.load(fh)
         except Exception:  # missing or corrupt: compute
             return None
@@ -168,15 +157,29 @@ class Cache:
     def save_result(self, key: str, payload) -> None:
         if not self.enabled:
             return
-        target = os.path.join(self.dir, __version__, "scan", key + ".pkl")
-        try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
-        except Exception:
-            pass
+        _write_atomic(self._result_path(key), payload)
+
+    def _result_path(self, key: str) -> str:
+        return os.path.join(self.dir, __version__, "scan", key + ".pkl")
 
     def close(self) -> None:
         pass
+
+
+def _write_atomic(target: str, obj) -> None:
+    """Pickle ``obj`` to ``target`` through a temporary file renamed into place, so a reader never
+    sees half an entry; any failure (unwritable directory, full disk, an object that does not
+    pickle) leaves no entry and no temporary file behind."""
+    tmp = None
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    except Exception:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
