@@ -257,21 +257,10 @@ class CallInfo:
     def name(self) -> str:
         return self.qualname or (self.attr or "")
 
-    @property
-    def star_args(self) -> bool:
-        return bool(self.flags & STAR_ARGS)
-
-    @property
-    def star_kwargs(self) -> bool:
-        return bool(self.flags & STAR_KWARGS)
-
-    @property
-    def awaited(self) -> bool:
-        return bool(self.flags & AWAITED)
-
-    @property
-    def in_return(self) -> bool:
-        return bool(self.flags & IN_RETURN)
+    star_args = property(lambda self: bool(self.flags & STAR_ARGS), doc="``*args`` present")
+    star_kwargs = property(lambda self: bool(self.flags & STAR_KWARGS), doc="``**kwargs`` present")
+    awaited = property(lambda self: bool(self.flags & AWAITED), doc="``await call(...)``")
+    in_return = property(lambda self: bool(self.flags & IN_RETURN), doc="``return call(...)``")
 
     def kw(self, name: str) -> Optional[Val]:
         return self.kwargs.get(name)
