@@ -105,6 +105,15 @@ def reaches(reach: tuple, sid: str) -> bool:
     return i < len(reach) and reach[i] == sid
 
 
+def _file_memo(memos: dict, from_path: Optional[str]) -> dict:
+    """The memo of one importing file: resolver memos are nested per file rather than keyed by
+    (name, file) tuples, tens of thousands of which a large repository would keep."""
+    memo = memos.get(from_path)
+    if memo is None:
+        memo = memos[from_path] = {}
+    return memo
+
+
 def scope_id(path: str, scope: str) -> str:
     return f"{path}::{scope}"
 
@@ -268,11 +277,8 @@ class Project:
         """A dotted name -> scope id of a project function/class-init, following re-exports
         (memoised per name and importing file: a module calls the same names many times)."""
         if depth == 0:
-            # nested per importing file: no key tuple per entry (tens of thousands of them)
-            memo = self._rq_memo.get(from_path)
-            if memo is None:
-                memo = self._rq_memo[from_path] = {}
-            elif qualname in memo:
+            memo = _file_memo(self._rq_memo, from_path)
+            if qualname in memo:
                 return memo[qualname]
             out = self._resolve_qualname(qualname, from_path, 0)
             if out is not None:
@@ -326,10 +332,8 @@ class Project:
     def _class_ref(self, qualname: str, from_path: str, depth: int = 0) -> Optional[tuple]:
         """A dotted class name -> (path, class qualname) in the project (memoised per name and file)."""
         if depth == 0:
-            memo = self._cr_memo.get(from_path)
-            if memo is None:
-                memo = self._cr_memo[from_path] = {}
-            elif qualname in memo:
+            memo = _file_memo(self._cr_memo, from_path)
+            if qualname in memo:
                 return memo[qualname]
             out = memo[qualname] = self._class_ref_uncached(qualname, from_path, 0)
             return out
