@@ -18,7 +18,6 @@ import os
 import pickle
 import sys
 import tempfile
-from typing import Optional
 
 from mllint import __version__
 

@@ -18,12 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from mllint import __version__
 from mllint.config import Settings, ignored_for_path
 from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
 from mllint.finding import LEVEL_RANK, Finding, Location, Notification
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RawFinding
-from mllint.sources import CodeSource, LineMap, LoadError, MAX_BYTES, Unreadable, decode
+from mllint.sources import CodeSource, LineMap, MAX_BYTES, Unreadable, decode
 from mllint.suppress import Suppressions, parse_text
 
 UNREADABLE = "ML0000"

@@ -20,7 +20,7 @@ import re
 from bisect import bisect_left
 import shlex
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Iterable, Optional
 

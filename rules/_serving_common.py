@@ -644,7 +644,6 @@ def torch_pin_at_least_2_6(project, path: str = "") -> Optional[bool]:
     """True if the pinned torch is >= 2.6, False if pinned < 2.6, None if unknown.  Only the
     requirements/pyproject files nearest to ``path`` (same directory or the closest ancestor that
     names torch) count: a monorepo of examples pins per example."""
-    import re
     by_dir: dict = {}
     here = path.rsplit("/", 1)[0] if "/" in path else ""
     for d in project.configs:
