@@ -22,7 +22,7 @@ from mllint.config import Settings, ignored_for_path
 from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
 from mllint.finding import LEVEL_RANK, Finding, Location, Notification
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RawFinding
-from mllint.sources import CodeSource, LineMap, MAX_BYTES, Unreadable, decode
+from mllint.sources import CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text
 from mllint.suppress import Suppressions, parse_text
 
 UNREADABLE = "ML0000"
@@ -233,7 +233,7 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileRe
         src = CodeSource(path=df.path, kind="python", text=text, raw_text=text)
     fr.n_lines = src.raw_text.count("\n") + (0 if src.raw_text.endswith("\n") or not src.raw_text else 1)
     if cfg.keep_text:
-        fr.text = src.raw_text
+        fr.text = decode_text(data) if src.raw_bytewise else src.raw_text
     fr.cells = list(src.cells)
     if df.kind == "notebook":
         fr.line_map = src.line_map
@@ -243,8 +243,10 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileRe
         n.level = "warning"
         fr.findings.append(f)
         fr.notifications.append(n)
+    tree, src.tree = src.tree, None  # a notebook's loader parsed it already
     try:
-        tree = ast.parse(src.text, filename=df.path)
+        if tree is None:
+            tree = ast.parse(src.text, filename=df.path)
     except SyntaxError as exc:
         hint = ""
         if exc.msg and ("print" in exc.msg or "Missing parentheses" in exc.msg or "invalid syntax" in exc.msg

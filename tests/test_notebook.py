@@ -163,3 +163,63 @@ def test_databricks_language_cells_are_not_python():
     src = load_notebook("db.ipynb", json.dumps(nb).encode())
     assert src.errors == []
     assert "SELECT" not in src.text and "import pandas as pd" in src.text
+
+
+def _output(text):
+    return {"output_type": "stream", "name": "stdout", "text": [text]}
+
+
+def _assert_same_as_decoded(raw: bytes):
+    """The notebook read bytewise (one character per byte) gives what decoding it gives."""
+    fast, slow = load_notebook("nb.ipynb", raw), load_notebook("nb.ipynb", raw, decoded=True)
+    assert not slow.raw_bytewise
+    assert fast.text == slow.text and fast.magics == slow.magics and fast.cells == slow.cells
+    for vline in range(1, len(fast.text.split("\n"))):
+        for col in (1, 3, 8):
+            assert fast.line_map.map(vline, col) == slow.line_map.map(vline, col), (vline, col)
+    return fast
+
+
+@pytest.mark.parametrize("indent", [1, None])  # None: the whole notebook on one raw line
+def test_wide_outputs_read_bytewise_with_the_same_lines_and_columns(indent):
+    # a progress bar and an emoji in the outputs would make the decoded text 4 bytes a character
+    cells = [code("x = 'héllo'  # naïve\n", "y = len(x)"), code("print('✓ done')\n", "z = 3")]
+    cells[0]["outputs"] = [_output("100%|██████████| 3/3 🚀\n")]
+    raw = make(cells, indent=indent, ensure_ascii=False).encode()
+    src = _assert_same_as_decoded(raw)
+    assert src.raw_bytewise and src.line_text(1) == "x = 'héllo'  # naïve"
+    rline, rcol, *_ = src.line_map.map(4, 1)  # 'print(...)' in the second cell
+    text = raw.decode().splitlines()[rline - 1]
+    assert text[rcol - 1:].startswith("print('✓ done')")
+    if indent is None:  # found after the wide characters earlier on the same raw line
+        assert rcol - 1 == raw.decode().index("print('✓")
+
+
+def test_escaped_wide_characters_fall_back_to_decoding():
+    # a source line mixing an escaped "é" with a raw "ü": read bytewise, the escape and the bytes
+    # could not be told apart
+    cells = [code("s = 'é' + 'ü'\n", "t = s"), code("u = 1")]
+    cells[0]["outputs"] = [_output("\u0100 and ü")]
+    raw = make(cells, ensure_ascii=False).replace("Ā", "\\u0100").replace("é", "\\u00e9").encode()
+    assert b"\\u00e9" in raw and "ü".encode() in raw
+    src = _assert_same_as_decoded(raw)
+    assert not src.raw_bytewise and src.line_text(1) == "s = 'é' + 'ü'"
+    # ...but a notebook whose sources are ASCII stays bytewise even then
+    cells[0]["source"] = ["s = 'e'\n", "t = s"]
+    src = _assert_same_as_decoded(make(cells, ensure_ascii=False).replace("Ā", "\\u0100").encode())
+    assert src.raw_bytewise
+
+
+def test_outputs_are_not_kept_and_the_tree_is_handed_over(tmp_path):
+    cells = [code("import os\n", "x = os.sep")]
+    cells[0]["outputs"] = [_output("é" * 1000)]
+    src = load_notebook("nb.ipynb", make(cells, ensure_ascii=False).encode())
+    assert src.tree is not None and src.tree.body[0].names[0].name == "os"
+    # a scan that keeps texts (editor, fixes) still gets the notebook's characters, not its bytes
+    from mllint.config import Settings
+    from mllint.engine import scan
+
+    (tmp_path / "nb.ipynb").write_text(make(cells, ensure_ascii=False), encoding="utf-8")
+    res = scan([str(tmp_path)], Settings(root=str(tmp_path)), keep_text=True)
+    (fr,) = [f for f in res.files if f.path == "nb.ipynb"]
+    assert fr.text == make(cells, ensure_ascii=False)

@@ -92,6 +92,8 @@ class CodeSource:
     magics: list = field(default_factory=list)  # notebooks: (virtual line, raw magic text)
     errors: list = field(default_factory=list)  # non-fatal LoadErrors
     cells: list = field(default_factory=list)  # notebooks: (cell number, first virtual line, n lines)
+    tree: Any = None  # notebooks: the parsed virtual module, for the caller to take
+    raw_bytewise: bool = False  # notebooks: raw_text holds the file's bytes, one per character
 
     _lines: Optional[list] = None
 

@@ -7,6 +7,7 @@ blanked (the line count is kept), so positions stay valid.  Every virtual line m
 from __future__ import annotations
 
 import ast
+import codecs
 import json
 import re
 from typing import Optional
@@ -66,8 +67,28 @@ class _LineCounter:
         return self.line
 
 
-def _locate_lines(raw: str, cell_lines: list, start: int, counter=None) -> tuple:
-    """Find each source line's JSON-encoded text in ``raw`` from ``start``.
+class _CharColumn:
+    """Character offset of a byte position within its raw line, for a notebook read bytewise
+    (``_bytewise``).  Counted on from the last position asked for on the same line, so a notebook
+    stored as one long line is not decoded again for every source line."""
+
+    __slots__ = ("raw", "line_start", "pos", "chars")
+
+    def __init__(self, raw: str):
+        self.raw, self.line_start, self.pos, self.chars = raw, -1, 0, 0
+
+    def __call__(self, line_start: int, pos: int) -> int:
+        if line_start != self.line_start or pos < self.pos:
+            self.line_start, self.pos, self.chars = line_start, line_start, 0
+        seg = self.raw[self.pos:pos]
+        self.chars += len(seg) if seg.isascii() else len(seg.encode("latin-1").decode("utf-8", "replace"))
+        self.pos = pos
+        return self.chars
+
+
+def _locate_lines(raw: str, cell_lines: list, start: int, counter=None, columns=None) -> tuple:
+    """Find each source line's JSON-encoded text in ``raw`` from ``start``.  ``columns`` is a
+    ``_CharColumn`` when ``raw`` holds the file's bytes one per character (``_bytewise``).
 
     Returns (list of (raw_line, raw_col_offset_function), new cursor)."""
     out = []
@@ -76,6 +97,8 @@ def _locate_lines(raw: str, cell_lines: list, start: int, counter=None) -> tuple
     for text in cell_lines:
         found = -1
         enc_variants = (json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1])
+        if columns is not None and not enc_variants[1].isascii():
+            enc_variants = (enc_variants[0], enc_variants[1].encode("utf-8").decode("latin-1"))
         if text.strip():
             for enc in enc_variants:
                 # Only accept a match reasonably close (sources precede outputs in a cell); the
@@ -92,12 +115,21 @@ def _locate_lines(raw: str, cell_lines: list, start: int, counter=None) -> tuple
             continue
         line_start = raw.rfind("\n", 0, found) + 1
         line_no = line_at(found)
-        out.append((line_no, _offset_fn(found - line_start, text, used is enc_variants[0])))
+        base = found - line_start if columns is None else columns(line_start, found)
+        out.append((line_no, _offset_fn(base, text, used is enc_variants[0])))
         cursor = found + len(used)
     return out, cursor
 
 
+_PLAIN_LINE = re.compile(r'[ !#-\[\]-~]*\r?\n?\Z')  # printable ASCII but `"` and `\\`: stored as is in JSON
+
+
 def _offset_fn(base: int, text: str, ascii_only: bool):
+    """A line's column mapper: for a line JSON stores verbatim (most code), the raw column is
+    ``base + col`` and the int ``base`` is kept (``LineMap.map`` adds it) rather than an object
+    holding a copy of the line."""
+    if _PLAIN_LINE.match(text):
+        return base
     return _RawCol(base, text, ascii_only)
 
 
@@ -116,11 +148,60 @@ class _RawCol:
         return self.base + len(json.dumps(prefix, ensure_ascii=self.ascii_only)) - 2 + 1
 
 
-def load_notebook(path: str, data: bytes) -> CodeSource:
-    raw = decode_text(data)
+_CELL_END = _RawCol(0, "", True)  # the blank line closing each cell maps to column 1
+_DROPPED = {}
+
+
+def _drop_outputs(obj: dict) -> dict:
+    """json ``object_hook``: an output (images, tables, logs) is dropped as soon as it is decoded,
+    so a notebook's outputs never all sit in memory at once; nothing reads them."""
+    return _DROPPED if "output_type" in obj else obj
+
+
+_WIDE_ESCAPE = re.compile(rb"\\u(?!00[0-7])")  # a JSON escape of a non-ASCII character (or a literal backslash-u)
+
+
+def _bytewise(data: bytes) -> Optional[str]:
+    """The notebook's bytes as a str of one character per byte (latin-1), or None to decode it.
+
+    A notebook with one emoji or progress-bar block in its outputs decodes to 2 or 4 bytes per
+    character for the whole file (a 4 MB notebook: 16 MB).  JSON's syntax is ASCII, so the
+    bytewise text parses to the same structure.  A parsed string that is ASCII is exact; any other
+    is its own UTF-8 bytes (``_fix`` decodes them) unless the file holds a ``\\u`` escape of a
+    non-ASCII character, which could be mixed in (``_WIDE_ESCAPE``: ``load_notebook`` then decodes
+    the file after all).  None for pure ASCII, which decodes compactly anyway, and for bytes that
+    are not UTF-8, which ``decode_text`` reports."""
+    if data.isascii() or b"\x00" in data:
+        return None
+    dec = codecs.getincrementaldecoder("utf-8")()
     try:
-        nb = json.loads(raw)
+        for i in range(0, len(data), 1 << 16):
+            dec.decode(data[i:i + (1 << 16)])
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    return data[3:].decode("latin-1") if data.startswith(codecs.BOM_UTF8) else data.decode("latin-1")
+
+
+def _fix(s: str) -> str:
+    """A string parsed from a bytewise notebook, as the characters it stores."""
+    return s if s.isascii() else s.encode("latin-1").decode("utf-8", "replace")
+
+
+def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSource:
+    """The notebook as a virtual module.  ``tree`` is the module's syntax tree when it was parsed
+    here (every cell parses); the caller takes it rather than parsing the text again.  ``raw_text``
+    may hold the file's bytes one per character (``raw_bytewise``; see ``_bytewise``), unless
+    ``decoded``."""
+    raw = None if decoded else _bytewise(data)
+    bytewise = raw is not None
+    try:
+        if raw is None:
+            raw = decode_text(data)
+        nb = json.loads(raw, object_hook=_drop_outputs)
     except json.JSONDecodeError as exc:
+        if bytewise:  # columns in characters
+            return load_notebook(path, data, decoded=True)
         raise Unreadable(f"notebook is not valid JSON: {exc.msg}", exc.lineno, exc.colno)
     if not isinstance(nb, dict):
         raise Unreadable("notebook JSON is not an object")
@@ -134,7 +215,7 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
         ((nb.get("metadata") or {}).get("language_info") or {}).get("name") or "python"
     if isinstance(lang, str) and lang.lower() not in ("python", "python3", "ipython", "ipython3", ""):
         # An R/Julia/Scala notebook: nothing for a Python analysis to read.
-        return CodeSource(path=path, kind="notebook", text="", raw_text=raw, line_map=LineMap([]))
+        return CodeSource(path=path, kind="notebook", text="", raw_text=raw, line_map=LineMap([]), raw_bytewise=bytewise)
     virtual: list[str] = []
     entries: list = []
     magics: list = []
@@ -142,6 +223,8 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
     errors: list = []
     cursor = 0
     counter = _LineCounter(raw)
+    columns = _CharColumn(raw) if bytewise else None
+    wide = None  # bytewise: does the file escape a non-ASCII character anywhere?
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -150,8 +233,14 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
             src = "".join(s for s in src if isinstance(s, str))
         if not isinstance(src, str):
             continue
+        if bytewise and not src.isascii():
+            if wide is None:
+                wide = _WIDE_ESCAPE.search(data) is not None
+            if wide:
+                return load_notebook(path, data, decoded=True)
+            src = _fix(src)
         lines = src.splitlines()
-        located, cursor = _locate_lines(raw, [l for l in _raw_pieces(src)], cursor, counter)
+        located, cursor = _locate_lines(raw, [l for l in _raw_pieces(src)], cursor, counter, columns)
         first_virtual = len(virtual) + 1
         body_is_python = True
         if lines and lines[0].lstrip().startswith("%%"):
@@ -180,16 +269,17 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
                 virtual.append(indent + "pass" if keep_block else "")
             else:
                 virtual.append(text)
-            raw_line, colfn = located[i] if i < len(located) else (located[-1] if located else (1, _RawCol(0, "", True)))
+            raw_line, colfn = located[i] if i < len(located) else (located[-1] if located else (1, _CELL_END))
             entries.append((number, i + 1, raw_line, colfn))
         cell_spans.append((number, first_virtual, len(lines)))
         # Cell boundary: a blank line so that a dangling block in one cell can't swallow the next.
         virtual.append("")
-        entries.append((number, len(lines) + 1, entries[-1][2] if entries else 1, _RawCol(0, "", True)))
+        entries.append((number, len(lines) + 1, entries[-1][2] if entries else 1, _CELL_END))
     text = "\n".join(virtual) + "\n"
     # Cells that do not parse are blanked (and reported), so the rest is still analysed.
+    tree = None
     try:
-        ast.parse(text)
+        tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         for number, first, n in cell_spans:
             chunk = "\n".join(virtual[first - 1: first - 1 + n])
@@ -208,7 +298,8 @@ def load_notebook(path: str, data: bytes) -> CodeSource:
                     virtual[k] = ""
         text = "\n".join(virtual) + "\n"
     return CodeSource(path=path, kind="notebook", text=text, raw_text=raw,
-                      line_map=LineMap(entries), magics=magics, errors=errors, cells=cell_spans)
+                      line_map=LineMap(entries), magics=magics, errors=errors, cells=cell_spans, tree=tree,
+                      raw_bytewise=bytewise)
 
 
 def _raw_pieces(src: str) -> list:
