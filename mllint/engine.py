@@ -22,7 +22,7 @@ from mllint.config import Settings, ignored_for_path
 from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
 from mllint.finding import LEVEL_RANK, Finding, Location, Notification
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RawFinding
-from mllint.sources import CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text
+from mllint.sources import CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text, forget_lines
 from mllint.suppress import Suppressions, parse_text
 
 UNREADABLE = "ML0000"
@@ -218,6 +218,8 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
         n = Notification(message=f"{df.path}: internal error while reading: {type(exc).__name__}: {exc}",
                          level="error", descriptor="internal-error", path=df.path)
         fr.notifications.append(n)
+    finally:
+        forget_lines()
     return fr
 
 
@@ -523,6 +525,7 @@ def _scan(paths: list, settings: Settings, *, keep_text: bool, overlays: Optiona
             except Exception as exc:
                 notifications.append(_rule_error(cls, "<project>", exc))
     timings["project_rules"] = time.perf_counter() - t
+    forget_lines()
 
     # filter: selection (file-phase rules ran under the wide profile), per-file ignores, requested
     enabled = {c.meta.code for c in project_selected} | {UNREADABLE}

@@ -116,6 +116,13 @@ _LINES: dict = {}  # id(text) -> (text, its lines), most recent last; holding th
 _LINES_MAX = 8
 
 
+def forget_lines() -> None:
+    """Drop the cached line lists: a file's own are of no use once it is processed (a worker kept
+    eight multi-megabyte install scripts' lines, kserve: 85 MB a worker), nor a scan's once it is
+    over."""
+    _LINES.clear()
+
+
 def split_lines_cached(text: str) -> list:
     key = id(text)
     hit = _LINES.get(key)
