@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from sys import intern as _intern
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -401,9 +402,21 @@ def load_dockerfile(path: str, data: bytes) -> list:
 # --------------------------------------------------------------------------------------- shell
 @dataclass(slots=True)
 class ShellCommand:
-    argv: list  # tokens of one simple command
+    argv: list  # tokens of one simple command (a shared tuple once unpickled: read-only)
     text: str
     line: int
+
+    def __reduce__(self):
+        return _load_shell_command, (self.argv, self.text, self.line)
+
+
+def _load_shell_command(argv: list, text: str, line: int) -> ShellCommand:
+    """Command texts are interned and word tuples shared on load: versioned copies of one install
+    script repeat the same commands (kserve: 86,000 commands in 165 scripts, 33 MB as loaded one
+    by one, 12 MB shared)."""
+    from mllint.summary import _shared_tuple
+
+    return ShellCommand(_shared_tuple(tuple(map(_intern, argv))), _intern(text), line)
 
 
 @dataclass
