@@ -22,7 +22,7 @@ from mllint.config import Settings, ignored_for_path
 from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
 from mllint.finding import LEVEL_RANK, Finding, Location, Notification
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RawFinding
-from mllint.sources import CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text, forget_lines
+from mllint.sources import LAZY_TEXT_MIN, CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text, forget_lines
 from mllint.suppress import Suppressions, parse_text
 
 UNREADABLE = "ML0000"
@@ -197,13 +197,14 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
     fr = FileResult(path=df.path, kind=df.kind)
     t0 = time.perf_counter()
     try:
-        if data is None:
+        from_disk = data is None
+        if from_disk:
             data = read_bytes(df.abspath)
         fr.digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         if df.kind in ("python", "notebook"):
             _process_code(df, cfg, data, fr, t0)
         else:
-            _process_config(df, data, fr)
+            _process_config(df, data, fr, from_disk)
             fr.timings = (time.perf_counter() - t0, 0.0)
     except Unreadable as exc:
         f, n = _unreadable(df.path, exc.message, exc.line, exc.col)
@@ -287,7 +288,7 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileRe
     fr.timings = (t1 - t0, time.perf_counter() - t1)
 
 
-def _process_config(df: DiscoveredFile, data: bytes, fr: FileResult) -> None:
+def _process_config(df: DiscoveredFile, data: bytes, fr: FileResult, from_disk: bool = False) -> None:
     from mllint.sources import config as cfgsrc
 
     kind = df.kind
@@ -311,8 +312,21 @@ def _process_config(df: DiscoveredFile, data: bytes, fr: FileResult) -> None:
     if docs:
         fr.n_lines = len(docs[0].lines)
         fr.suppressions = parse_text(docs[0].text)
+        if from_disk and kind != "markdown" and len(data) >= LAZY_TEXT_MIN:
+            for doc in docs:  # pickled without its text (workers, cache): see ConfigDocument.__getattr__
+                doc.reread = (df.abspath, fr.digest)
     else:
         fr.n_lines = data.count(b"\n")
+
+
+def _bind_reread(fr: FileResult, abspath: str) -> None:
+    """Point the documents that travelled without their text at this file: a cache entry may have
+    been written by a scan of a copy of the repository elsewhere (the key is the file's
+    repository path and content)."""
+    for doc in fr.docs:
+        reread = doc.__dict__.get("reread")
+        if reread is not None and reread[0] != abspath:
+            doc.reread = (abspath, reread[1])
 
 
 _YAML_ANCHOR_RE = re.compile(r"&([A-Za-z0-9_.-]+)")
@@ -423,6 +437,7 @@ def _scan(paths: list, settings: Settings, *, keep_text: bool, overlays: Optiona
 
     timings: dict = {}
     t = time.perf_counter()
+    forget_lines()  # texts a caller read again since the last scan
     root = settings.root
     disc = discover(paths, root, excludes=settings.excludes(), respect_gitignore=settings.respect_gitignore,
                     force_exclude=settings.force_exclude)
@@ -669,6 +684,7 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
             hit = cache.get(df)
             if hit is not None:
                 hit.timings = (0.0, 0.0)  # nothing was loaded or summarised this run
+                _bind_reread(hit, df.abspath)
                 results[i] = hit
                 continue
         todo.append(i)

@@ -227,3 +227,45 @@ def test_pool_results_are_all_cached(make_repo, tmp_path, monkeypatch):
     again = scan([str(root)], s, use_cache=True)
     key = lambda r: sorted((f.code, f.location.path, f.location.line, f.message) for f in r.findings)
     assert key(first) == key(again) and key(first)
+
+
+def test_large_config_files_travel_without_their_text(make_repo, tmp_path, monkeypatch):
+    """A config file of LAZY_TEXT_MIN bytes or more leaves the workers and the cache without its
+    text, which is read again when a rule asks for it: the findings are those of a scan that kept
+    the text, from the workers and from the cache."""
+    import shutil
+
+    import mllint.engine as engine
+    from mllint.sources import LAZY_TEXT_MIN, reread_text
+
+    script = "#!/usr/bin/env bash\n" + "echo 'step'\n" * (LAZY_TEXT_MIN // 10) + \
+        "aws s3 cp artifacts/model.pkl s3://acme-ml-artifacts/churn/model.pkl\n"
+    files = {"scripts/deploy.sh": script, "train.py": SPLIT}
+    files.update({f"pkg/m{i}.py": f"def f{i}(x):\n    return x\n" for i in range(4)})
+    root = make_repo(files)
+    key = lambda r: sorted((f.code, f.location.path, f.location.line, f.location.col, f.message) for f in r.findings)
+    kept = scan([str(root)], Settings(root=str(root), jobs=1))  # in one process: the text stays
+    deploy_line = script.count("\n")
+    assert ("ML0101", "scripts/deploy.sh", deploy_line) in {(f.code, f.location.path, f.location.line) for f in kept.findings}
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+    cache = tmp_path / "cache"
+    pooled = scan([str(root)], Settings(root=str(root), jobs=2, cache_dir=str(cache)), use_cache=True)
+    assert key(pooled) == key(kept)
+    (doc,) = [d for fr in pooled.files if fr.path == "scripts/deploy.sh" for d in fr.docs]
+    assert "text" not in doc.__dict__ and doc.text == script  # read again, on access
+
+    # the cache entries have no text either, and name the original path: a copy elsewhere that
+    # uses the same cache reads its own file
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    shutil.rmtree(root)
+    again = scan([str(copy)], Settings(root=str(copy), jobs=1, cache_dir=str(cache)), use_cache=True)
+    assert key(again) == key(kept)
+    (doc,) = [d for fr in again.files if fr.path == "scripts/deploy.sh" for d in fr.docs]
+    assert "text" not in doc.__dict__
+
+    # a file that changed since it was analysed reads as empty rather than as other content
+    (copy / "scripts" / "deploy.sh").write_text(script + "echo changed\n")
+    assert doc.text == "" and reread_text(*doc.reread) == ""

@@ -117,10 +117,11 @@ _LINES_MAX = 8
 
 
 def forget_lines() -> None:
-    """Drop the cached line lists: a file's own are of no use once it is processed (a worker kept
-    eight multi-megabyte install scripts' lines, kserve: 85 MB a worker), nor a scan's once it is
-    over."""
+    """Drop the cached line lists and texts read again (``reread_text``): a file's own are of no
+    use once it is processed (a worker kept eight multi-megabyte install scripts' lines, kserve:
+    85 MB a worker), nor a scan's once it is over."""
     _LINES.clear()
+    _TEXTS.clear()
 
 
 def split_lines_cached(text: str) -> list:
@@ -176,7 +177,48 @@ class ConfigDocument:
             # repository's config memory) is read again by the one rule that needs it, through
             # ``Project.doc_text``
             state["text"] = None
+        elif state.get("reread") is not None:
+            state.pop("text", None)  # read again on access: see __getattr__
         return state
+
+    def __getattr__(self, name: str):
+        """Only reached for an attribute that is not set: the text of a large config file, which
+        leaves a worker (and the cache) without it (``reread``: its absolute path and digest; a
+        cache hit names the path it is read from now).  Generated install scripts and manifests
+        held most of a config-heavy repository's memory as text (kserve: 100 MB) that only a few
+        rules read, so it is read again from disk when one does.  A file that changed since it
+        was analysed reads as ""."""
+        if name == "text":
+            reread = self.__dict__.get("reread")
+            if reread is not None:
+                return reread_text(*reread)
+        raise AttributeError(name)
+
+
+LAZY_TEXT_MIN = 64 * 1024  # config files at least this large travel without their text
+_TEXTS: dict = {}  # (abspath, digest) -> text, the few read again most recently
+
+
+def reread_text(abspath: str, digest: str) -> str:
+    key = (abspath, digest)
+    text = _TEXTS.get(key)
+    if text is not None:
+        return text
+    import hashlib
+
+    try:
+        with open(abspath, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        text = decode_text(data) if hashlib.blake2b(data, digest_size=16).hexdigest() == digest else ""
+    except (OSError, Unreadable):
+        text = ""
+    _TEXTS[key] = text
+    while len(_TEXTS) > 2:
+        try:
+            del _TEXTS[next(iter(_TEXTS))]
+        except (KeyError, StopIteration, RuntimeError):  # another thread got there first
+            break
+    return text
 
 
 _COMMENT_RE = re.compile(r"#.*$")
