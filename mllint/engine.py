@@ -27,9 +27,19 @@ from mllint.suppress import Suppressions, parse_text
 
 UNREADABLE = "ML0000"
 UNREADABLE_NAME = "unreadable-file"
-PARALLEL_MIN_FILES = 48
+PARALLEL_MIN_FILES = 4  # fewer files to analyse never start a pool
 PRESCAN_MIN_FILES = 40  # below this, every module gets every analysis (nothing to save)
-PARALLEL_MIN_BYTES = 1_500_000
+# A pool starts only for more work than this, in bytes of Python source or their equivalent
+# (``_work_bytes``): about a third of a second on one core.  Below it the pool saves under a tenth
+# of a second, and each forked worker adds 10-15 MB to the scan's memory.
+PARALLEL_MIN_BYTES = 900_000
+# Bytes of each kind that take as long to analyse as one byte of Python (about 2.5 MB/s): a
+# notebook is mostly outputs, which are only decoded (33 MB/s); a config file is only parsed
+# (60 MB/s and more).  Every file also costs about as much as 750 bytes of Python to open, hash
+# and ship.
+_WORK_DIVISOR = {"python": 1, "notebook": 13}
+_CONFIG_WORK_DIVISOR = 24
+_FILE_WORK = 750
 BATCH_MAX_FILES = 32  # files a worker task processes before shipping its results
 BATCH_MAX_BYTES = 400_000  # ...or source bytes
 
@@ -406,18 +416,21 @@ def finalize(raw: RawFinding, rule_cls, fr: FileResult) -> Optional[Finding]:
 
 # ------------------------------------------------------------------------------------ scan
 def choose_jobs(settings: Settings, files: list) -> int:
-    if settings.jobs == 1:
+    if settings.jobs == 1 or len(files) < PARALLEL_MIN_FILES:
         return 1
-    code = [f for f in files if f.kind in ("python", "notebook")]
-    total = 0
-    for f in code[:4000]:
-        try:
-            total += os.path.getsize(f.abspath)
-        except OSError:
-            pass
-    if len(code) < PARALLEL_MIN_FILES and total < PARALLEL_MIN_BYTES:
+    if _work_bytes(files) < PARALLEL_MIN_BYTES:
         return 1
     return settings.jobs or (os.cpu_count() or 1)
+
+
+def _work_bytes(files: list) -> int:
+    """The files' analysis work as bytes of Python source; stops counting at the threshold."""
+    total = 0
+    for f in files:
+        total += _size(f.abspath) // _WORK_DIVISOR.get(f.kind, _CONFIG_WORK_DIVISOR) + _FILE_WORK
+        if total >= PARALLEL_MIN_BYTES:
+            break
+    return total
 
 
 def scan(paths: list, settings: Settings, *, keep_text: bool = False, overlays: Optional[dict] = None,
