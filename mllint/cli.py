@@ -19,7 +19,30 @@ class MllintError(click.ClickException):
         click.echo(f"mllint: error: {self.format_message()}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Subcommands that live in their own modules: imported when one is run or listed, not on every run
+# (`mllint check` paid for the language server and the review report at start-up).
+_LAZY_COMMANDS = {"graph": "mllint.graph_cmd", "review": "mllint.review", "server": "mllint.lsp"}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx) -> list:
+        return sorted(set(super().list_commands(ctx)) | set(_LAZY_COMMANDS))
+
+    def get_command(self, ctx, name: str):
+        cmd = super().get_command(ctx, name)
+        if cmd is None and name in _LAZY_COMMANDS:
+            import importlib
+
+            try:
+                cmd = getattr(importlib.import_module(_LAZY_COMMANDS[name]), "command", None)
+            except ImportError:  # an optional dependency is missing: the command does not exist
+                return None
+            if cmd is not None:
+                self.add_command(cmd, name)
+        return cmd
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mllint")
 def main() -> None:
     """mllint: finds the code-level evidence of failing ML architecture-review checkpoints."""
@@ -299,20 +322,3 @@ def rules_cmd(output_format):
     for r in rules:
         m = r.meta
         click.echo(f"{m.code}  {r.name:<42} cp{m.checkpoint:<3} {m.level:<8} {m.profile:<11} {r.doc.summary}")
-
-
-# Subcommands that live in their own modules register themselves here.
-def _register_optional() -> None:
-    import importlib
-
-    for mod in ("mllint.graph_cmd", "mllint.review", "mllint.lsp"):
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        cmd = getattr(m, "command", None)
-        if cmd is not None:
-            main.add_command(cmd)
-
-
-_register_optional()
