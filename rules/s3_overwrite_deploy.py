@@ -354,7 +354,7 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
         for block, first_line, env, last_line in _blocks(doc):
             yield from self._check_block(doc, block, first_line, env, last_line)
 
-    def _check_block(self, doc, block: str, first_line: int, env: dict, last_line: int):
+    def _check_block(self, doc, block: str, first_line: int, env: dict, last_line: Optional[int]):
         from mllint.sources.config import split_shell_commands
 
         if not any(p in block for p in _SHELL_PROGRAMS):
@@ -718,10 +718,12 @@ def _judge(dst_raw: str, srcs_raw: list, env: dict, prefix: tuple, *, uri: bool,
     return display, model_src, prefix
 
 
-def _refine_line(doc, line: int, last_line: int, prefix: tuple) -> int:
-    """The physical line (from ``line`` to ``last_line``) where the command starts."""
+def _refine_line(doc, line: int, last_line: Optional[int], prefix: tuple) -> int:
+    """The physical line (from ``line`` to ``last_line``, None: the end) where the command starts."""
     if not prefix:
         return line
+    if last_line is None:
+        last_line = len(doc.lines)
     rx = re.compile(r"(^|[^\w-])" + r"\s+".join(re.escape(p) for p in prefix[:1]) + r"\b")
     for ln in range(line, max(line, last_line) + 1):
         if rx.search(doc.line_text(ln)):
@@ -752,11 +754,11 @@ def _const_env(m: Any) -> dict:
 
 
 def _blocks(doc) -> list:
-    """-> [(shell text, first line, constant environment, last line)] for a document."""
+    """-> [(shell text, first line, constant environment, last line or None)] for a document."""
     out = []
     data = doc.data
     if doc.kind == "shell":
-        out.append((doc.text, 1, {}, len(doc.lines)))
+        out.append((doc.text, 1, {}, None))  # to the end (counted only for a finding)
     elif doc.kind == "dockerfile":
         env: dict = {}
         for ins in data.instructions:

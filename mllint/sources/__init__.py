@@ -124,6 +124,9 @@ def forget_lines() -> None:
     _TEXTS.clear()
 
 
+_LINES_MAX_CHARS = 1 << 20  # ...and older entries only while the texts total at most this
+
+
 def split_lines_cached(text: str) -> list:
     key = id(text)
     hit = _LINES.get(key)
@@ -131,7 +134,9 @@ def split_lines_cached(text: str) -> list:
         return hit[1]
     lines = text.splitlines()
     _LINES[key] = (text, lines)
-    while len(_LINES) > _LINES_MAX:
+    # bounded in texts and in characters: eight multi-megabyte install scripts' lines (kserve)
+    # held 40 MB during the project phase
+    while len(_LINES) > _LINES_MAX or (len(_LINES) > 1 and sum(len(t) for t, _ in _LINES.values()) > _LINES_MAX_CHARS):
         try:
             del _LINES[next(iter(_LINES))]
         except (KeyError, StopIteration, RuntimeError):  # another thread got there first
@@ -208,7 +213,7 @@ def reread_text(abspath: str, digest: str) -> str:
 
     try:
         with open(abspath, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+            data = fh.read()
         text = decode_text(data) if hashlib.blake2b(data, digest_size=16).hexdigest() == digest else ""
     except (OSError, Unreadable):
         text = ""
