@@ -492,6 +492,9 @@ def _scan(paths: list, settings: Settings, *, keep_text: bool, overlays: Optiona
         from mllint.prescan import serving_candidates
 
         cfg.serving_paths = serving_candidates(code_files, modules, lambda df: _read_text(df, overlays))
+        # the pre-scan read every code file whole (a notebook with its outputs): give back what the
+        # largest texts left in the heap before files are analysed (and workers forked)
+        _glibc("malloc_trim", 0)
     timings["prescan"] = time.perf_counter() - t
 
     t = time.perf_counter()
