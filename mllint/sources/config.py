@@ -85,6 +85,9 @@ def _convert(node, yaml, constructor, memo=None) -> Any:
     return out
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _convert_node(node, yaml, constructor, memo) -> Any:
     if isinstance(node, yaml.MappingNode):
         m = YMap()
@@ -116,6 +119,8 @@ def _convert_node(node, yaml, constructor, memo) -> Any:
             l.item_lines.append(item.start_mark.line + 1)
         return l
     # scalar
+    if node.tag == _STR_TAG:
+        return node.value  # what the constructor returns for a str scalar, without its dispatch
     try:
         return constructor.construct_object(node, deep=True)
     except Exception:
