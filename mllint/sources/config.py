@@ -431,7 +431,7 @@ class ShellScript:
 
 _SHLEX_SPECIAL = re.compile(r"[\"'\\#\x0b\x0c\x1c-\x1f\x85\xa0]|[^\x00-\x7f]")
 # one character (or one quoted run) per step: unambiguous, so a failing match is linear, not exponential
-_QUOTED_WORDS = re.compile(r"""(?:[^\s'"]|'[^']*'|"[^"$`]*"|[ \t])*""")
+_QUOTED_WORDS = re.compile(r"""(?:[^\s'"]|'[^']*'|"[^"]*"|[ \t])*""")
 _QUOTE_PAIR = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 _WORD = re.compile(r"""(?:[^\s'"]|'[^']*'|"[^"]*")+""")
 
