@@ -460,8 +460,7 @@ class Project:
         while i < len(argv):
             tok = argv[i]
             exe = tok.rsplit("/", 1)[-1]
-            if re.match(r"^python(\d(\.\d+)?)?$", exe) or exe in ("accelerate", "torchrun", "deepspeed", "horovodrun",
-                                                                   "mpirun", "nohup", "poetry", "uv", "pipenv"):
+            if (exe.startswith("python") and _PYTHON_EXE.match(exe)) or exe in _LAUNCHERS:
                 j = i + 1
                 while j < len(argv):
                     a = argv[j]
@@ -533,6 +532,8 @@ class Project:
         for path, s in self.summaries.items():
             base = path.rsplit("/", 1)[0] if "/" in path else ""
             for c in s.calls:
+                if _STEP_KWARGS.isdisjoint(c.kwargs.keys()):
+                    continue  # (most calls: tested once instead of key by key)
                 for key in _STEP_SCRIPT_KWARGS:
                     v = c.kwargs.get(key)
                     if v is not None and v.kind == "const" and isinstance(v.value, str) and v.value.endswith(".py"):
@@ -1023,6 +1024,9 @@ class Project:
 
 _STEP_SCRIPT_KWARGS = ("entry_point", "code", "script", "script_path", "python_file", "source_file", "main_script")
 _STEP_COMMAND_KWARGS = ("bash_command", "command", "cmds", "arguments")
+_STEP_KWARGS = frozenset(_STEP_SCRIPT_KWARGS + _STEP_COMMAND_KWARGS)
+_PYTHON_EXE = re.compile(r"python(\d(\.\d+)?)?$")
+_LAUNCHERS = frozenset(("accelerate", "torchrun", "deepspeed", "horovodrun", "mpirun", "nohup", "poetry", "uv", "pipenv"))
 
 
 def is_lazy_call(call: CallInfo) -> bool:
