@@ -17,6 +17,7 @@ from typing import Optional
 from mllint.knowledge import canonical, last
 from mllint.knowledge import monitoring as MK
 from mllint.knowledge import serving as SK
+from mllint.sources import UNREAD
 from mllint.summary import MODULE_SCOPE, resolve_module_name
 from mllint.summary import dotted
 
@@ -1073,7 +1074,9 @@ def config_mentions(project, pattern) -> Optional[str]:
     for d in project.configs:
         if d.kind in ("k8s", "yaml", "prometheus-rules", "cloudformation", "params", "dockerfile", "requirements",
                       "pyproject", "conda-env", "shell", "github-workflow", "gitlab-ci"):
-            text = getattr(d, "text", None) or ""
+            text = getattr(d, "text", None)
+            if text is UNREAD:
+                return d.path  # cannot tell: counted as a mention (see ConfigDocument.evidence)
             if not text:
                 try:
                     text = repr(d.data)

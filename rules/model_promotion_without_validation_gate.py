@@ -126,6 +126,6 @@ class ModelPromotionWithoutValidationGate(FileRule, ProjectRule):
             if q.endswith(("ConditionStep", "dsl.Condition", "dsl.If")) or c.attr in ("ConditionStep",):
                 return True
         for d in project.configs:
-            if d.kind in ("github-workflow", "gitlab-ci", "shell", "dvc") and _CI_GATE.search(d.text or ""):
+            if d.kind in ("github-workflow", "gitlab-ci", "shell", "dvc") and d.evidence(_CI_GATE):
                 return True
         return False

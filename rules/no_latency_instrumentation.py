@@ -57,6 +57,8 @@ from mllint.rule import ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C
 
+_LOAD_TEST_RUN = re.compile(r"(^|\s)(k6 run|locust |vegeta attack|hey -|wrk -|ab -n|perf_analyzer|ghz )")
+
 
 class NoLatencyInstrumentation(ProjectRule):
     meta = RuleMeta(code="ML1103", level="note", precision="medium", profile="production",
@@ -104,7 +106,6 @@ class NoLatencyInstrumentation(ProjectRule):
                 for cmd in getattr(d.data, "commands", []):
                     if cmd.argv and cmd.argv[0].rsplit("/", 1)[-1] in MK.LOAD_TEST_COMMANDS:
                         return True
-            elif d.kind in ("github-workflow", "gitlab-ci", "dockerfile") and re.search(
-                    r"(^|\s)(k6 run|locust |vegeta attack|hey -|wrk -|ab -n|perf_analyzer|ghz )", d.text or ""):
+            elif d.kind in ("github-workflow", "gitlab-ci", "dockerfile") and d.evidence(_LOAD_TEST_RUN):
                 return True
         return False

@@ -59,6 +59,8 @@ from mllint.rules import _serving_common as C
 
 PRED_METRIC = re.compile(r"(predict|prediction|score|confidence|probab|output|class|label|drift|accuracy)", re.I)
 
+_MODEL_ALERT = re.compile(r"predict|accuracy|drift|model", re.I)
+
 
 class NoModelQualityMonitoring(ProjectRule):
     meta = RuleMeta(code="ML1302", level="note", precision="medium", profile="production",
@@ -88,7 +90,7 @@ class NoModelQualityMonitoring(ProjectRule):
                 if isinstance(name, str) and PRED_METRIC.search(name):
                     return True
         for d in project.configs:
-            if d.kind == "prometheus-rules" and re.search(r"predict|accuracy|drift|model", d.text or "", re.I):
+            if d.kind == "prometheus-rules" and d.evidence(_MODEL_ALERT):
                 return True
         if C.config_mentions(project, r"ModelQualityMonitor|model[-_]quality|ModelDeploymentMonitoringJob"):
             return True

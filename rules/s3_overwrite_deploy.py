@@ -513,13 +513,16 @@ class _Resolver:
         return self.resolve(v, depth + 1)
 
 
+_CFN_VERSIONING = re.compile(r"VersioningConfiguration[\s\S]{0,80}Enabled")
+
+
 def _versioning_on(project) -> bool:
     for path, s in project.summaries.items():
         for c in s.calls:
             if c.attr == "put_bucket_versioning":
                 return True
     for d in project.configs:
-        if d.kind == "cloudformation" and re.search(r"VersioningConfiguration[\s\S]{0,80}Enabled", d.text or ""):
+        if d.kind == "cloudformation" and d.evidence(_CFN_VERSIONING):
             return True
     return False
 

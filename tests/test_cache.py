@@ -2,6 +2,7 @@
 identical with and without the cache."""
 import glob
 import os
+import re
 
 from mllint.config import Settings
 from mllint.engine import scan
@@ -236,7 +237,7 @@ def test_large_config_files_travel_without_their_text(make_repo, tmp_path, monke
     import shutil
 
     import mllint.engine as engine
-    from mllint.sources import LAZY_TEXT_MIN, reread_text
+    from mllint.sources import LAZY_TEXT_MIN, UNREAD, reread_text
 
     script = "#!/usr/bin/env bash\n" + "echo 'step'\n" * (LAZY_TEXT_MIN // 10) + \
         "aws s3 cp artifacts/model.pkl s3://acme-ml-artifacts/churn/model.pkl\n"
@@ -266,6 +267,8 @@ def test_large_config_files_travel_without_their_text(make_repo, tmp_path, monke
     (doc,) = [d for fr in again.files if fr.path == "scripts/deploy.sh" for d in fr.docs]
     assert "text" not in doc.__dict__
 
-    # a file that changed since it was analysed reads as empty rather than as other content
+    # a file that changed since it was analysed reads as empty (UNREAD) rather than as other
+    # content, and counts as evidence for a rule that searches it
     (copy / "scripts" / "deploy.sh").write_text(script + "echo changed\n")
-    assert doc.text == "" and reread_text(*doc.reread) == ""
+    assert doc.text == "" and doc.text is UNREAD and reread_text(*doc.reread) is UNREAD
+    assert doc.evidence(re.compile("no such words"))

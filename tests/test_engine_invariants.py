@@ -269,3 +269,43 @@ def test_records_unpickled_from_separate_batches_share_names_and_keep_their_valu
     assert "out" in a.kwargs and "nope" not in a.kwargs and list(a.kwargs) == ["dim", "out"]
     assert dict(a.kwargs.items()) == {"dim": a.kwargs["dim"], "out": a.kwargs["out"]}
     assert pickle.loads(pickle.dumps(NO_KWARGS)) is NO_KWARGS and not NO_KWARGS and len(a.kwargs) == 2
+
+
+def test_config_text_changed_between_phases_counts_as_evidence(tmp_path, monkeypatch):
+    """A large config file travels without its text and is read again at project time. If it
+    changed in between, the text is unknown: searches for evidence that silences a rule (here a
+    drift detector named in a manifest, ML1401) count it as found rather than report."""
+    from mllint import graph
+    from mllint.sources import LAZY_TEXT_MIN
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='svc'\n")
+    (tmp_path / "app.py").write_text(SERVICE)
+    for i in range(4):
+        (tmp_path / f"util{i}.py").write_text(f"X{i} = {i}\n")
+    padding = "".join(f"  key{i}: value{i}\n" for i in range(LAZY_TEXT_MIN // 16))
+    manifest = tmp_path / "monitoring.yaml"
+    build = graph.Project.build
+
+    def codes(text, edit=False):
+        manifest.write_text(text)
+
+        def build_then_edit(*a, **k):
+            project = build(*a, **k)
+            if edit:
+                manifest.write_text(text + "# edited\n")
+            return project
+
+        monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
+        monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+        st = _settings(tmp_path)
+        st.jobs = 2  # the manifest leaves a worker without its text
+        with monkeypatch.context() as m:
+            m.setattr(graph.Project, "build", build_then_edit)
+            return {f.code for f in engine.scan([str(tmp_path)], st).findings}
+
+    plain = "kind: ConfigMap\napiVersion: v1\ndata:\n" + padding
+    detector = plain + "# drift: alibi-detect runs beside this service\n"  # in the text only, not the data
+    assert len(detector) >= LAZY_TEXT_MIN
+    assert "ML1401" in codes(plain)  # no drift detection anywhere: reported
+    assert "ML1401" not in codes(detector)  # the manifest names one
+    assert "ML1401" not in codes(detector, edit=True)  # changed since: unknown, still silent

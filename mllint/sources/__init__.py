@@ -175,6 +175,13 @@ class ConfigDocument:
     def line_length(self, line: int) -> int:
         return len(self.line_text(line))
 
+    def evidence(self, rx) -> bool:
+        """Does the text match ``rx`` (a compiled pattern)?  Rules search config texts for evidence
+        that silences them: a text that cannot be read again (``UNREAD``: the file changed since it
+        was analysed) counts as a match, an unknown being no reason to report."""
+        text = self.text
+        return text is UNREAD or (bool(text) and rx.search(text) is not None)
+
     def __getstate__(self):
         state = dict(self.__dict__)
         if self.kind == "markdown":
@@ -192,7 +199,7 @@ class ConfigDocument:
         cache hit names the path it is read from now).  Generated install scripts and manifests
         held most of a config-heavy repository's memory as text (kserve: 100 MB) that only a few
         rules read, so it is read again from disk when one does.  A file that changed since it
-        was analysed reads as ""."""
+        was analysed reads as ``UNREAD`` (empty; ``evidence`` counts it as a match)."""
         if name == "text":
             reread = self.__dict__.get("reread")
             if reread is not None:
@@ -201,6 +208,13 @@ class ConfigDocument:
 
 
 LAZY_TEXT_MIN = 64 * 1024  # config files at least this large travel without their text
+
+
+class _Unread(str):
+    __slots__ = ()
+
+
+UNREAD = _Unread()  # the text of a file that changed or vanished since it was analysed: "", told apart by identity
 _TEXTS: dict = {}  # (abspath, digest) -> text, the few read again most recently
 
 
@@ -214,9 +228,9 @@ def reread_text(abspath: str, digest: str) -> str:
     try:
         with open(abspath, "rb") as fh:
             data = fh.read()
-        text = decode_text(data) if hashlib.blake2b(data, digest_size=16).hexdigest() == digest else ""
+        text = decode_text(data) if hashlib.blake2b(data, digest_size=16).hexdigest() == digest else UNREAD
     except (OSError, Unreadable):
-        text = ""
+        text = UNREAD
     _TEXTS[key] = text
     while len(_TEXTS) > 2:
         try:
