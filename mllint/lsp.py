@@ -111,7 +111,6 @@ def notebook_json(cells: list) -> str:
     return json.dumps({"cells": nb_cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
 
 
-
 _SCANS_SINCE_COLLECT = 0
 COLLECT_EVERY = 16
 

@@ -294,7 +294,6 @@ class _Resolver:
         return f"{base}.{rest}" if rest else base
 
 
-
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 

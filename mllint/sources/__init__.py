@@ -12,6 +12,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Optional
 
 MAX_BYTES = 20 * 1024 * 1024  # larger files are skipped with a notification
@@ -121,7 +122,7 @@ def forget_lines() -> None:
     use once it is processed (a worker kept eight multi-megabyte install scripts' lines, kserve:
     85 MB a worker), nor a scan's once it is over."""
     _LINES.clear()
-    _TEXTS.clear()
+    reread_text.cache_clear()
 
 
 _LINES_MAX_CHARS = 1 << 20  # ...and older entries only while the texts total at most this
@@ -215,29 +216,23 @@ class _Unread(str):
 
 
 UNREAD = _Unread()  # the text of a file that changed or vanished since it was analysed: "", told apart by identity
-_TEXTS: dict = {}  # (abspath, digest) -> text, the few read again most recently
 
 
+@lru_cache(maxsize=2)  # the texts read again most recently (``forget_lines`` clears them)
 def reread_text(abspath: str, digest: str) -> str:
-    key = (abspath, digest)
-    text = _TEXTS.get(key)
-    if text is not None:
-        return text
     import hashlib
 
     try:
         with open(abspath, "rb") as fh:
             data = fh.read()
-        text = decode_text(data) if hashlib.blake2b(data, digest_size=16).hexdigest() == digest else UNREAD
-    except (OSError, Unreadable):
-        text = UNREAD
-    _TEXTS[key] = text
-    while len(_TEXTS) > 2:
-        try:
-            del _TEXTS[next(iter(_TEXTS))]
-        except (KeyError, StopIteration, RuntimeError):  # another thread got there first
-            break
-    return text
+    except OSError:
+        return UNREAD
+    if hashlib.blake2b(data, digest_size=16).hexdigest() != digest:
+        return UNREAD
+    try:
+        return decode_text(data)
+    except Unreadable:
+        return UNREAD
 
 
 _COMMENT_RE = re.compile(r"#.*$")
