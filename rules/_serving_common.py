@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from mllint.knowledge import canonical, last
+from mllint.knowledge import canonical, in_packages, last
 from mllint.knowledge import monitoring as MK
 from mllint.knowledge import serving as SK
 from mllint.sources import UNREAD
@@ -1055,12 +1055,7 @@ def any_call(project, pred) -> Optional[tuple]:
 
 def qual_in(q: Optional[str], names) -> bool:
     cq = canonical(q)
-    if not cq:
-        return False
-    for n in names:
-        if cq == n or cq.startswith(n + "."):
-            return True
-    return False
+    return bool(cq) and in_packages(cq, names)
 
 
 def imports_any(project, modules) -> bool:
