@@ -291,7 +291,7 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileRe
     fr.summary = summary
     for rule, exc in errors:
         fr.notifications.append(_rule_error(type(rule), df.path, exc))
-    fr.suppressions = parse_text(src.text, extra=src.magics)
+    fr.suppressions = parse_text(src.text, extra=src.magics, code=True)
     by_code = {cls.meta.code: cls for cls in cfg.file_rules}
     for raw in sink:
         finalize(raw, by_code[raw.code], fr)

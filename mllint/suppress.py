@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from itertools import chain
 
+from mllint.sources import code_lines
+
 ALL = "*"
 _NOQA_RE = re.compile(r"#\s*noqa\s*:\s*([A-Za-z0-9_\-, \t]+)", re.I)
 _IGNORE_RE = re.compile(r"#\s*mllint\s*:\s*ignore\s*\[([^\]]*)\]", re.I)
@@ -68,10 +70,14 @@ def parse_lines(lines, extra=()) -> Suppressions:
     return sup
 
 
-def parse_text(text: str, extra=()) -> Suppressions:
+def parse_text(text: str, extra=(), *, code: bool = False) -> Suppressions:
+    """``code``: Python source (a module or a notebook's virtual text), whose lines are numbered
+    as ``ast`` numbers them (``sources.code_lines``); config files number theirs by
+    ``str.splitlines``, as their loaders do."""
     if not extra and not _mentions_suppression(text):
         return Suppressions()
-    return parse_lines(enumerate(text.splitlines(), start=1), extra)
+    lines = code_lines(text) if code else text.splitlines()
+    return parse_lines(enumerate(lines, start=1), extra)
 
 
 def _mentions_suppression(text: str) -> bool:

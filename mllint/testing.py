@@ -21,6 +21,9 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from mllint.discovery import classify
+from mllint.sources import code_lines
+
 MARK_RE = re.compile(r"(?:#|<!--)\s*(expect|expect-next|ok|todo-expect|todo-ok)\s*:\s*((?:ML\d{4}\s*,?\s*)+)")
 CODE_RE = re.compile(r"ML\d{4}")
 
@@ -58,7 +61,7 @@ def collect_expectations(root: str, fixture_dir: str) -> Expectations:
             if name.endswith(".ipynb"):
                 _notebook_marks(rel, text, exp)
                 continue
-            lines = text.splitlines()
+            lines = code_lines(text) if classify(rel) == "python" else text.splitlines()
             for i, line in enumerate(lines, start=1):
                 for m in MARK_RE.finditer(line):
                     kind, codes = m.group(1), CODE_RE.findall(m.group(2))

@@ -48,6 +48,13 @@ def test_noqa_only_on_its_line(make_repo):
     assert lines_of(repo) == [("t.py", 3, "ML0301")]
 
 
+def test_noqa_after_a_form_feed_line(make_repo):
+    # a form feed (an Emacs page break) is whitespace to Python, but str.splitlines breaks there:
+    # the noqa comment was read as on the next line and did not silence its own
+    repo = make_repo({"t.py": IMPORT + "\x0c\n" + f"{CALL}  # noqa: ML0301\n\n{CALL}\n"})
+    assert lines_of(repo) == [("t.py", 5, "ML0301")]
+
+
 def test_noqa_on_last_line_of_multiline_call(make_repo):
     repo = make_repo({"t.py": IMPORT + "a, b = train_test_split(\n    [1, 2, 3],\n)  # noqa: ML0301\n"})
     assert lines_of(repo) == []
@@ -109,6 +116,17 @@ def test_add_noqa_to_line():
     assert add_noqa_to_line("x = f()  # noqa: E501", ["ML0301"]) == "x = f()  # noqa: E501, ML0301"
     assert add_noqa_to_line("x = f()  # noqa: ML0301", ["ML0301"]) == "x = f()  # noqa: ML0301"
     assert add_noqa_to_line("x = f()  # noqa", ["ML0301"]) == "x = f()  # noqa: ML0301"
+
+
+def test_parse_text_numbers_code_lines_as_ast_does():
+    from mllint.suppress import parse_text
+
+    text = "a = 1\x0c  # noqa: ML0301\nb = '\u2028'\rc = 2  # noqa: ML0302\r\n"
+    code = parse_text(text, code=True)
+    assert code.suppressed("ML0301", "x", 1) and code.suppressed("ML0302", "y", 3)
+    # a config file keeps str.splitlines' numbering, as the config loaders number lines
+    conf = parse_text(text)
+    assert conf.suppressed("ML0301", "x", 2) and conf.suppressed("ML0302", "y", 5)
 
 
 def test_parse_text_units():

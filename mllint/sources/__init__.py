@@ -113,6 +113,17 @@ class CodeSource:
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
+def code_lines(text: str) -> list:
+    """The lines of Python source as its tokenizer (and ``ast``'s line numbers) counts them: broken
+    at ``\\n``, ``\\r\\n`` and ``\\r`` only, and like ``str.splitlines`` without a last empty line.
+    ``str.splitlines`` also breaks at form feeds, vertical tabs, ``\\x1c``-``\\x1e``, ``\\x85`` and
+    U+2028/2029: a form feed on a line of its own (an Emacs page break) shifted every later line."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
 _LINES: dict = {}  # id(text) -> (text, its lines), most recent last; holding the text keeps the id valid
 _LINES_MAX = 8
 
