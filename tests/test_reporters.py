@@ -90,6 +90,24 @@ def test_full_has_code_frame(tmp_path):
     assert lines[-1] == "Found 1 error."
 
 
+def test_full_code_frame_counts_lines_as_the_loaders_do(tmp_path):
+    # Python: the tokenizer's line breaks (\n, \r\n, \r), not a form feed's; a config file:
+    # str.splitlines, as its loader numbers lines.  Only the wanted lines are kept.
+    (tmp_path / "a.py").write_bytes(b"import x\n\x0c\r\nsplit = tts(data)\rz = 1\n")
+    (tmp_path / "c.yaml").write_bytes(b"a: 1\x0cb: 2\nc: 3\n")
+    out = render("full", result([f(path="a.py", line=3, col=9, end_col=18), f(path="a.py", line=4, col=1, end_col=2),
+                                 f(path="c.yaml", line=3, col=1, end_col=2)], root=str(tmp_path)))
+    assert "3 | split = tts(data)" in out and "4 | z = 1" in out and "3 | c: 3" in out
+
+
+def test_full_without_source_or_for_a_cell(tmp_path):
+    (tmp_path / "n.ipynb").write_text("{}")
+    out = render("full", result([f(path="gone.py"), f(path="n.ipynb", line=2, cell=1, cell_line=2, cell_col=1),
+                                 f(path="a.py", line=9)], root=str(tmp_path)))
+    assert " | " not in out
+    assert "gone.py:3:5: ML0301" in out and "n.ipynb:cell 1:2:1: ML0301" in out
+
+
 def test_full_related_locations(tmp_path):
     rel = [Location("src/b.py", 7, 1, 7, 2, message="training copy")]
     out = render("full", result([f(related=rel)], root=str(tmp_path)))

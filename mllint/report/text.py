@@ -1,7 +1,11 @@
 """ruff-style human output: ``path:line:col: ML0301 [name] message`` (notebooks: ``path:cell N:line:col``)."""
 from __future__ import annotations
 
+import os
 from collections import Counter
+
+from mllint.discovery import classify
+from mllint.sources import MAX_BYTES
 
 
 def position(f) -> str:
@@ -14,12 +18,17 @@ def position(f) -> str:
 def render_text(result, *, full: bool = True, statistics: bool = False, fixed: int = 0,
                 color: bool = False, **_) -> str:
     out = []
+    wanted: dict = {}  # path -> the line numbers its findings show
+    if full:
+        for f in result.findings:
+            if f.location.cell is None:
+                wanted.setdefault(f.location.path, set()).add(f.location.line)
     sources: dict = {}
     for f in result.findings:
         mark = " [*]" if f.fix is not None else ""
         out.append(f"{position(f)}: {f.code}{mark} [{f.name}] {f.message}")
         if full:
-            snippet = _snippet(result, f, sources)
+            snippet = _snippet(result, f, wanted, sources)
             if snippet:
                 out.extend(snippet)
             for r in f.related:
@@ -49,27 +58,47 @@ def render_text(result, *, full: bool = True, statistics: bool = False, fixed: i
     return "\n".join(out) + "\n"
 
 
-def _snippet(result, f, cache: dict) -> list:
-    import os
-
+def _snippet(result, f, wanted: dict, cache: dict) -> list:
+    """The finding's line with carets under its columns (not for notebook cells, nor lines over 200
+    characters).  The first finding in a file reads the lines of all its findings (``wanted``) into
+    ``cache``, one line at a time, so a large file is never held whole."""
     loc = f.location
-    path = os.path.join(result.root, loc.path)
-    if path not in cache:
-        try:
-            # only regular files of a sane size: a FIFO would block the report
-            if not os.path.isfile(path) or os.path.getsize(path) > 20 * 1024 * 1024:
-                raise OSError("not shown")
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                cache[path] = fh.read().splitlines()
-        except OSError:
-            cache[path] = None
-    lines = cache[path]
-    if not lines or loc.line > len(lines) or loc.cell is not None:
+    if loc.cell is not None:
         return []
-    text = lines[loc.line - 1]
-    if len(text) > 200:
+    if loc.path not in cache:
+        cache[loc.path] = _read_lines(os.path.join(result.root, loc.path), wanted.get(loc.path, ()),
+                                      classify(loc.path) == "python")
+    text = cache[loc.path].get(loc.line)
+    if text is None or len(text) > 200:
         return []
     width = len(str(loc.line))
     end = loc.end_col if loc.end_line == loc.line else len(text) + 1
     carets = "^" * max(1, min(end, len(text) + 1) - loc.col)
     return [f"{' ' * width} |", f"{loc.line} | {text}", f"{' ' * width} | {' ' * (loc.col - 1)}{carets}"]
+
+
+def _read_lines(path: str, wanted: set, code: bool) -> dict:
+    """{line number: text} of the ``wanted`` lines of a file, numbered as the loaders number them:
+    Python by its tokenizer's line breaks (``sources.code_lines``), the rest by ``str.splitlines``."""
+    out: dict = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    try:
+        # only regular files of a sane size: a FIFO would block the report
+        if not os.path.isfile(path) or os.path.getsize(path) > MAX_BYTES:
+            return out
+        n = 0
+        # universal newlines: \r\n, \r and \n end a line, as the tokenizer has it
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for raw in fh:
+                body = raw[:-1] if raw.endswith("\n") else raw
+                for piece in (body,) if code else (body.splitlines() or [""]):
+                    n += 1
+                    if n in wanted:
+                        out[n] = piece
+                if n >= last:
+                    break
+    except (OSError, ValueError):
+        pass
+    return out
