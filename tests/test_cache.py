@@ -74,7 +74,7 @@ def test_unwritable_cache_dir_is_not_fatal(make_repo, tmp_path):
     assert findings and findings[0][0] == "ML0301"
 
 
-def test_parallel_pool_gives_identical_results(repo_root, monkeypatch):
+def test_parallel_pool_gives_identical_results(repo_root, monkeypatch, tmp_path):
     import mllint.engine as engine
     from mllint.config import load_settings
 
@@ -89,8 +89,20 @@ def test_parallel_pool_gives_identical_results(repo_root, monkeypatch):
     serial = run(1)
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+    log = tmp_path / "pids"
+    process_file = engine.process_file
+
+    def logged(df, *a, **k):  # forked workers inherit the wrapper: each process logs its pid
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return process_file(df, *a, **k)
+
+    monkeypatch.setattr(engine, "process_file", logged)
     parallel = run(2)
     assert serial == parallel and len(serial) > 20
+    # --jobs 2: the main process analyses files beside one forked worker
+    pids = log.read_text().split()
+    assert str(os.getpid()) in pids and len(set(pids)) == 2
 
 
 def test_whole_scan_result_cache(make_repo, tmp_path, monkeypatch):
