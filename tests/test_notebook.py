@@ -223,3 +223,18 @@ def test_outputs_are_not_kept_and_the_tree_is_handed_over(tmp_path):
     res = scan([str(tmp_path)], Settings(root=str(tmp_path)), keep_text=True)
     (fr,) = [f for f in res.files if f.path == "nb.ipynb"]
     assert fr.text == make(cells, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_full_output_shows_the_cell_line(make_repo, ensure_ascii):
+    # the finding's columns are the .ipynb file's, where each quote is written \" : the carets
+    # still end where the call does, on the line as the cell holds it
+    call = 'train_test_split(["é", "b"], test_size=0.2)'
+    nb = make([md("# data ✓\n"), code("from sklearn.model_selection import train_test_split\n", "\n",
+                                     f"a, b = {call}  # split\n")], ensure_ascii=ensure_ascii)
+    repo = make_repo({"nb.ipynb": nb})
+    code_, out, _ = run_cli(["check", "--no-cache", "nb.ipynb"], cwd=str(repo))
+    assert code_ == 1
+    lines = out.splitlines()
+    i = next(k for k, l in enumerate(lines) if l.startswith("nb.ipynb:cell 2:3:8: ML0301"))
+    assert lines[i + 1:i + 4] == ["  |", f"3 | a, b = {call}  # split", "  |        " + "^" * len(call)]

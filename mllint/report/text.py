@@ -1,6 +1,7 @@
 """ruff-style human output: ``path:line:col: ML0301 [name] message`` (notebooks: ``path:cell N:line:col``)."""
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 
@@ -18,11 +19,13 @@ def position(f) -> str:
 def render_text(result, *, full: bool = True, statistics: bool = False, fixed: int = 0,
                 color: bool = False, **_) -> str:
     out = []
-    wanted: dict = {}  # path -> the line numbers its findings show
+    # (path, in a cell) -> the lines its findings show: line numbers, or (cell, line in cell)
+    wanted: dict = {}
     if full:
         for f in result.findings:
-            if f.location.cell is None:
-                wanted.setdefault(f.location.path, set()).add(f.location.line)
+            loc = f.location
+            in_cell = loc.cell is not None
+            wanted.setdefault((loc.path, in_cell), set()).add((loc.cell, loc.cell_line) if in_cell else loc.line)
     sources: dict = {}
     for f in result.findings:
         mark = " [*]" if f.fix is not None else ""
@@ -59,25 +62,49 @@ def render_text(result, *, full: bool = True, statistics: bool = False, fixed: i
 
 
 def _snippet(result, f, wanted: dict, cache: dict) -> list:
-    """The finding's line with carets under its columns (not for notebook cells, nor lines over 200
-    characters).  The first finding in a file reads the lines of all its findings (``wanted``) into
-    ``cache``, one line at a time, so a large file is never held whole."""
+    """The finding's line with carets under its columns (not for lines over 200 characters).  The
+    first finding in a file reads the lines of all its findings (``wanted``) into ``cache``, one
+    line at a time (a notebook: its cell sources, without the outputs), so a large file is never
+    held whole."""
     loc = f.location
+    key = (loc.path, loc.cell is not None)
+    if key not in cache:
+        path = os.path.join(result.root, loc.path)
+        cache[key] = _cell_lines(path, wanted.get(key, ())) if key[1] else \
+            _read_lines(path, wanted.get(key, ()), classify(loc.path) == "python")
+    lines = cache[key]
     if loc.cell is not None:
+        number, col = loc.cell_line, loc.cell_col
+        text, escaped = lines.get((loc.cell, loc.cell_line), (None, False))
+        # the span's columns are the notebook file's: count them back through the JSON escapes
+        width = _json_width(text[col - 1:], loc.end_col - loc.col, escaped) \
+            if text is not None and loc.end_line == loc.line else None
+    else:
+        number, col = loc.line, loc.col
+        text = lines.get(loc.line)
+        width = loc.end_col - loc.col if loc.end_line == loc.line else None
+    if text is None or len(text) > 200 or not col:
         return []
-    if loc.path not in cache:
-        cache[loc.path] = _read_lines(os.path.join(result.root, loc.path), wanted.get(loc.path, ()),
-                                      classify(loc.path) == "python")
-    text = cache[loc.path].get(loc.line)
-    if text is None or len(text) > 200:
-        return []
-    width = len(str(loc.line))
-    end = loc.end_col if loc.end_line == loc.line else len(text) + 1
-    carets = "^" * max(1, min(end, len(text) + 1) - loc.col)
-    return [f"{' ' * width} |", f"{loc.line} | {text}", f"{' ' * width} | {' ' * (loc.col - 1)}{carets}"]
+    if width is None:
+        width = len(text) + 1 - col
+    pad = len(str(number))
+    carets = "^" * max(1, min(width, len(text) + 1 - col))
+    return [f"{' ' * pad} |", f"{number} | {text}", f"{' ' * pad} | {' ' * (col - 1)}{carets}"]
 
 
-def _read_lines(path: str, wanted: set, code: bool) -> dict:
+def _json_width(text: str, raw_width: int, escaped: bool) -> int:
+    """How many characters of ``text`` a JSON string spells in ``raw_width`` characters: a quote
+    or a backslash is written with two, and a non-ASCII character with six (or twelve) where the
+    file is ``escaped`` (written as ASCII)."""
+    used = 0
+    for n, ch in enumerate(text):
+        used += len(json.dumps(ch, ensure_ascii=escaped)) - 2
+        if used > raw_width:
+            return n
+    return len(text)
+
+
+def _read_lines(path: str, wanted, code: bool) -> dict:
     """{line number: text} of the ``wanted`` lines of a file, numbered as the loaders number them:
     Python by its tokenizer's line breaks (``sources.code_lines``), the rest by ``str.splitlines``."""
     out: dict = {}
@@ -101,4 +128,30 @@ def _read_lines(path: str, wanted: set, code: bool) -> dict:
                     break
     except (OSError, ValueError):
         pass
+    return out
+
+
+def _cell_lines(path: str, wanted) -> dict:
+    """{(cell, line in cell): (text, escaped)} of a notebook's ``wanted`` cell lines (cells
+    numbered as on disk, lines as the loader numbers them).  ``escaped``: the file is ASCII, so it
+    writes any other character as a ``\\u`` escape (one writer does not mix the two)."""
+    from mllint.sources import Unreadable
+    from mllint.sources.notebook import cell_sources
+
+    out: dict = {}
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > MAX_BYTES:
+            return out
+        with open(path, "rb") as fh:
+            data = fh.read()
+        escaped = data.isascii()
+        sources = cell_sources(data)
+        del data
+    except (OSError, ValueError, Unreadable, RecursionError):
+        return out
+    for cell, line in wanted:
+        src = sources[cell - 1] if 0 < cell <= len(sources) else None
+        lines = src.splitlines() if src else []
+        if 0 < line <= len(lines):
+            out[(cell, line)] = (lines[line - 1], escaped)
     return out

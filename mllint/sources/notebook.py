@@ -302,6 +302,29 @@ def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSourc
                       raw_bytewise=bytewise)
 
 
+def cell_sources(data: bytes) -> list:
+    """Every cell's source as stored (index: cell number - 1; None for a cell without one), read
+    with the loader's care for memory: bytewise where it can be, outputs dropped while parsing.
+    Raises ``ValueError`` for a file that is not a notebook."""
+    raw = _bytewise(data)
+    if raw is not None and _WIDE_ESCAPE.search(data) is not None:
+        raw = None  # escaped and raw non-ASCII characters could mix: decode the file
+    bytewise = raw is not None
+    if raw is None:
+        raw = decode_text(data)
+    nb = json.loads(raw, object_hook=_drop_outputs)
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError("no cells")
+    out = []
+    for cell in cells:
+        src = cell.get("source") if isinstance(cell, dict) else None
+        if isinstance(src, list):
+            src = "".join(s for s in src if isinstance(s, str))
+        out.append((_fix(src) if bytewise else src) if isinstance(src, str) else None)
+    return out
+
+
 def _raw_pieces(src: str) -> list:
     """The source split as nbformat stores it: one JSON string per line, newline included."""
     return [l for l in src.splitlines(keepends=True)][: len(src.splitlines())]
