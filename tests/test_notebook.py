@@ -238,3 +238,15 @@ def test_full_output_shows_the_cell_line(make_repo, ensure_ascii):
     lines = out.splitlines()
     i = next(k for k, l in enumerate(lines) if l.startswith("nb.ipynb:cell 2:3:8: ML0301"))
     assert lines[i + 1:i + 4] == ["  |", f"3 | a, b = {call}  # split", "  |        " + "^" * len(call)]
+
+
+def test_cell_sources_bytewise_escaped_and_markdown():
+    from mllint.sources.notebook import cell_sources
+
+    # raw UTF-8 in one cell, a \u escape in another: read as the characters stored, either way
+    raw = make([md("# ✓ done\n"), code("x = 'ü'\n", "y = 'é'")], ensure_ascii=False).replace("é", "\\u00e9")
+    assert cell_sources(raw.encode()) == [None, "x = 'ü'\ny = 'é'"]
+    plain = make([code("s = '✓'")], ensure_ascii=False)
+    assert cell_sources(plain.encode()) == ["s = '✓'"]
+    with pytest.raises(ValueError):
+        cell_sources(b"[1, 2]")

@@ -302,26 +302,29 @@ def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSourc
                       raw_bytewise=bytewise)
 
 
-def cell_sources(data: bytes) -> list:
-    """Every cell's source as stored (index: cell number - 1; None for a cell without one), read
-    with the loader's care for memory: bytewise where it can be, outputs dropped while parsing.
-    Raises ``ValueError`` for a file that is not a notebook."""
-    raw = _bytewise(data)
-    if raw is not None and _WIDE_ESCAPE.search(data) is not None:
-        raw = None  # escaped and raw non-ASCII characters could mix: decode the file
+def cell_sources(data: bytes, *, decoded: bool = False) -> list:
+    """Every code cell's source as stored (index: cell number - 1; None for other cells), read
+    with the loader's care for memory: bytewise where it can be (see ``_bytewise``), outputs
+    dropped while parsing.  Raises ``ValueError`` for a file that is not a notebook."""
+    raw = None if decoded else _bytewise(data)
     bytewise = raw is not None
     if raw is None:
         raw = decode_text(data)
     nb = json.loads(raw, object_hook=_drop_outputs)
+    del raw
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
         raise ValueError("no cells")
     out = []
     for cell in cells:
-        src = cell.get("source") if isinstance(cell, dict) else None
+        src = cell.get("source") if isinstance(cell, dict) and cell.get("cell_type") == "code" else None
         if isinstance(src, list):
             src = "".join(s for s in src if isinstance(s, str))
-        out.append((_fix(src) if bytewise else src) if isinstance(src, str) else None)
+        out.append(src if isinstance(src, str) else None)
+    if bytewise and any(src and not src.isascii() for src in out):
+        if _WIDE_ESCAPE.search(data) is not None:
+            return cell_sources(data, decoded=True)  # escaped and raw characters could mix
+        out = [_fix(src) if src else src for src in out]
     return out
 
 
