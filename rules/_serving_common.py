@@ -17,7 +17,7 @@ from typing import Optional
 from mllint.knowledge import canonical, in_packages, last
 from mllint.knowledge import monitoring as MK
 from mllint.knowledge import serving as SK
-from mllint.sources import UNREAD
+from mllint.sources import UNREAD, code_lines
 from mllint.summary import MODULE_SCOPE, resolve_module_name
 from mllint.summary import dotted
 
@@ -48,12 +48,34 @@ def chain_root(node) -> Optional[str]:
 _MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "appendleft", "put"})
 
 
-def _pos(node) -> tuple:
-    return (node.lineno, node.col_offset + 1)
+def _byte_col(lineno: int, offset: int) -> int:
+    return offset + 1
+
+
+def char_cols(text: str):
+    """``col(lineno, offset)``: the 1-based column in characters of an ``ast`` offset (which counts
+    UTF-8 bytes) in this text, as the summary's records (``CallInfo.col``) count them: positions
+    from a tree parsed again must match theirs on a line that is not ASCII."""
+    if text.isascii():
+        return _byte_col
+    lines = code_lines(text)
+
+    def col(lineno: int, offset: int) -> int:
+        line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+        if offset <= 0 or line.isascii():
+            return offset + 1
+        return len(line.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+    return col
+
+
+def _pos(node, col=_byte_col) -> tuple:
+    return (node.lineno, col(node.lineno, node.col_offset))
 
 
 class _Flow:
-    def __init__(self, fnode):
+    def __init__(self, fnode, col=_byte_col):
+        self.col = col  # character columns (``char_cols``)
         self.env: dict = {}  # name -> set of origins
         self.calls: dict = {}  # (line, col) -> set of origins reaching its args/receiver
         self.receivers: dict = {}  # (line, col) -> origins reaching the receiver only
@@ -78,8 +100,9 @@ class _Flow:
                 out |= self.env[d]
             out |= self.expr(node.value)
             if d is not None and "." in d:
-                out.add(("a", node.lineno, node.col_offset + 1))
-                self.attr_seeds.append((node.lineno, node.col_offset + 1, d))
+                c = self.col(node.lineno, node.col_offset)
+                out.add(("a", node.lineno, c))
+                self.attr_seeds.append((node.lineno, c, d))
             return out
         if isinstance(node, ast.Call):
             args = set()
@@ -92,7 +115,7 @@ class _Flow:
                 recv = self.expr(node.func.value)
             elif not isinstance(node.func, ast.Name):
                 recv = self.expr(node.func)
-            key = _pos(node)
+            key = _pos(node, self.col)
             if isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS and args:
                 base = dotted(node.func.value)
                 if base:  # ``out.append(pred)``: the container now carries the prediction
@@ -213,10 +236,10 @@ def _target_names(t) -> list:
     return []
 
 
-def _function_flow(fnode, ctx=None) -> dict:
+def _function_flow(fnode, ctx=None, col=_byte_col) -> dict:
     """``ctx`` resolves annotation names (``qualname(node)``): a walk's FileContext or a
-    ``_Resolver`` built from the module summary."""
-    f = _Flow(fnode)
+    ``_Resolver`` built from the module summary.  ``col``: see ``char_cols``."""
+    f = _Flow(fnode, col)
     f.stmts(fnode.body)
     ann = {}
     if ctx is not None:
@@ -237,7 +260,7 @@ def _function_flow(fnode, ctx=None) -> dict:
     }
 
 
-def offloaded_positions(fnode) -> set:
+def offloaded_positions(fnode, col=_byte_col) -> set:
     """(line, col) of calls inside a lambda, a nested def, or the arguments of an offloader
     (``run_in_threadpool``, ``asyncio.to_thread``, ``loop.run_in_executor``...)."""
     out = set()
@@ -245,7 +268,7 @@ def offloaded_positions(fnode) -> set:
     def mark(n):
         for sub in ast.walk(n):
             if isinstance(sub, ast.Call):
-                out.add(_pos(sub))
+                out.add(_pos(sub, col))
 
     for n in ast.walk(fnode):
         if n is fnode:
@@ -350,11 +373,12 @@ def _module_facts(project, path: str) -> Optional[dict]:
             nodes = None
         if nodes is not None:
             out = {}
+            col = char_cols(text)
             for qual, fnode in nodes.items():
                 try:
-                    flow = _function_flow(fnode, _Resolver(s, qual))
+                    flow = _function_flow(fnode, _Resolver(s, qual), col)
                     # offloading matters only where a call can block an event loop
-                    off = frozenset(offloaded_positions(fnode)) if fnode.__class__ is ast.AsyncFunctionDef \
+                    off = frozenset(offloaded_positions(fnode, col)) if fnode.__class__ is ast.AsyncFunctionDef \
                         else frozenset()
                 except RecursionError:
                     flow, off = None, None
@@ -775,8 +799,7 @@ class TorchFacts:
             if q is None:
                 return  # nothing to classify: every reader skips a creation without a qualname
             self._put(("c", ctx.scope, ctx.class_name, target, q, chain_eval,
-                         (node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
-                          (node.end_col_offset or node.col_offset) + 1)))
+                         ctx.span_of(node)))
         elif isinstance(value, (ast.Name, ast.Attribute)):
             src = dotted(value)
             if src:

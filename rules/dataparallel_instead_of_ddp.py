@@ -56,8 +56,7 @@ class DataparallelInsteadOfDdp(FileRule, ProjectRule):
         q = canonical(self.ctx.call_qualname(node))
         if q not in DK.DATA_PARALLEL or _is_test_path(self.ctx.path):
             return
-        self.record((node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
-                     (node.end_col_offset or 0) + 1, self.ctx.scope))
+        self.record((*self.ctx.span_of(node), self.ctx.scope))
 
     def check_project(self, project):
         for path, s in sorted(project.summaries.items()):

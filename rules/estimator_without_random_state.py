@@ -108,9 +108,7 @@ class EstimatorWithoutRandomState(FileRule, ProjectRule):
                 return  # a literal seed, a variable, a config value: set
         if library == "catboost" and "params" in kws:
             return
-        line, col = node.lineno, node.col_offset + 1
-        self.record((line, col, node.end_lineno or line, (node.end_col_offset or 0) + 1, self.ctx.scope, name,
-                     library, seed_kws[0], explicit_none))
+        self.record((*self.ctx.span_of(node), self.ctx.scope, name, library, seed_kws[0], explicit_none))
 
     # ------------------------------------------------------------- project: training only
     def check_project(self, project):

@@ -102,8 +102,7 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
             self._rec(node.value, items, node.targets[0].id)
 
     def _rec(self, node, items, name):
-        self.record((self.ctx.scope, node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
-                     (node.end_col_offset or node.col_offset) + 1, items, name))
+        self.record((self.ctx.scope, *self.ctx.span_of(node), items, name))
 
     # ------------------------------------------------------------------ project phase
     def check_project(self, project):

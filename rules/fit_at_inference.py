@@ -103,8 +103,7 @@ class FitAtInference(FileRule, ProjectRule):
             return
         den = [n for n in ast.walk(node.right) if isinstance(n, ast.Call)]
         if den and all(_stat_root(n) == x for n in den):
-            self.record((self.ctx.scope, node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
-                         (node.end_col_offset or node.col_offset) + 1))
+            self.record((self.ctx.scope, *self.ctx.span_of(node)))
 
     def check_project(self, project):
         for sid in sorted(project.request_scopes):

@@ -62,8 +62,7 @@ class ModelPromotionWithoutValidationGate(FileRule, ProjectRule):
         what = self._promotion(node, attr)
         if not what or self._gated(node):
             return
-        self.record((node.lineno, node.col_offset + 1, getattr(node, "end_lineno", node.lineno) or node.lineno,
-                     (getattr(node, "end_col_offset", node.col_offset) or node.col_offset) + 1, what))
+        self.record((*self.ctx.span_of(node), what))
 
     def _promotion(self, node, attr):
         kw = {k.arg: k.value for k in node.keywords if k.arg}

@@ -60,14 +60,12 @@ class NondeterministicTorch(FileRule, ProjectRule):
             q = canonical(self.ctx.qualname(t))
             if q in _BAD and self.ctx.literal(node.value) is _BAD[q]:
                 name = q.rsplit(".", 1)[-1]
-                self.record((node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
-                             (node.end_col_offset or 0) + 1, self.ctx.scope, f"cudnn.{name} = {_BAD[q]}"))
+                self.record((*self.ctx.span_of(node), self.ctx.scope, f"cudnn.{name} = {_BAD[q]}"))
 
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))
         if q == "torch.use_deterministic_algorithms" and node.args and self.ctx.literal(node.args[0]) is False:
-            self.record((node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
-                         (node.end_col_offset or 0) + 1, self.ctx.scope, "use_deterministic_algorithms(False)"))
+            self.record((*self.ctx.span_of(node), self.ctx.scope, "use_deterministic_algorithms(False)"))
 
     def check_project(self, project):
         reaches = {}

@@ -76,7 +76,7 @@ class OversamplingBeforeSplit(FileRule):
                     node, what = self.events[lab[1]]
                     self.report(node, f"{what} before `{name}` (line {call.lineno}) splits the data: copies of the "
                                       f"same rows land in train and test; split first and resample the training "
-                                      f"part only", related=[Location(self.ctx.path, call.lineno, call.col_offset + 1,
+                                      f"part only", related=[Location(self.ctx.path, call.lineno, self.ctx.span_of(call)[1],
                                                                       message="the split")])
             return produced
         func = call.func

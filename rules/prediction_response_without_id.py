@@ -106,7 +106,7 @@ class PredictionResponseWithoutId(FileRule, ProjectRule):
                 else:
                     content = [k.value for k in v.keywords if k.arg == "content"]
                     v = content[0] if content else v
-        span = (node.lineno, node.col_offset + 1, node.end_lineno or node.lineno, (node.end_col_offset or 0) + 1)
+        span = self.ctx.span_of(node)
         k = _keys(v)
         if k is not None:
             self.record(("ret", self.ctx.scope, None, tuple(k[0]), k[1], span))

@@ -110,7 +110,7 @@ class PreprocessingBeforeSplit(FileRule):
         self.report(e.node, f"{e.what} data that `{split_name}` (line {line}) later splits into train and "
                             f"test: test statistics leak into training; fit it inside a Pipeline or on the "
                             f"training split only",
-                    related=[Location(self.ctx.path, line, split_node.col_offset + 1, message="the split")])
+                    related=[Location(self.ctx.path, line, self.ctx.span_of(split_node)[1], message="the split")])
 
     def _split_part(self, flow, expr):
         """Data already split off (a split's output, or a variable named like the training part)."""

@@ -92,8 +92,7 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
         kind = DK.guard_kind(_tokens(node.test))
         if kind:
             b = node.body
-            self.record(("ifexp", b.lineno, b.col_offset + 1, b.end_lineno or b.lineno, (b.end_col_offset or 0) + 1,
-                         kind))
+            self.record(("ifexp", *self.ctx.span_of(b), kind))
 
     def visit_BoolOp(self, node) -> None:
         # ``is_main and torch.save(...)``
@@ -101,8 +100,8 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
             kind = DK.guard_kind(_tokens(node.values[0]))
             if kind:
                 last_v = node.values[-1]
-                self.record(("ifexp", node.values[1].lineno, node.values[1].col_offset + 1,
-                             last_v.end_lineno or last_v.lineno, (last_v.end_col_offset or 0) + 1, kind))
+                first = self.ctx.span_of(node.values[1])
+                self.record(("ifexp", first[0], first[1], *self.ctx.span_of(last_v)[2:], kind))
 
     def _early_exit(self, node) -> None:
         for stmt in node.body[:8]:

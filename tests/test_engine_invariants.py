@@ -309,3 +309,59 @@ def test_config_text_changed_between_phases_counts_as_evidence(tmp_path, monkeyp
     assert "ML1401" in codes(plain)  # no drift detection anywhere: reported
     assert "ML1401" not in codes(detector)  # the manifest names one
     assert "ML1401" not in codes(detector, edit=True)  # changed since: unknown, still silent
+
+
+NON_ASCII_TRAIN = '''import asyncio
+
+import joblib
+import torch
+import torch.nn as nn
+from fastapi import FastAPI
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
+
+app = FastAPI()
+modèle_servi = joblib.load("model.joblib")
+
+
+def main(X, y):
+    réseau = nn.Linear(4, 2)
+    modèle = nn.DataParallel(réseau)
+    forêt = RandomForestClassifier().fit(X, y)
+    entraînement, épreuve = train_test_split(X)
+    torch.backends.cudnn.benchmark = True
+    opt = torch.optim.SGD(modèle.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.step()
+    return forêt, entraînement, épreuve
+
+
+@app.post("/predict")
+async def predict(payload: dict):
+    boucle = asyncio.get_running_loop()
+    résultat = await boucle.run_in_executor(None, lambda: modèle_servi.predict([payload["x"]]))
+    return {"y": résultat.tolist()}
+
+
+if __name__ == "__main__":
+    main([[1]], [1])
+'''
+
+
+def test_project_findings_use_character_columns(tmp_path):
+    """Columns count characters, also for findings a rule decides in the project phase from spans
+    it recorded during the walk, and for positions the serving data flow computes on a tree it
+    parses again (they must match the records' columns: an offloaded call on a line with a
+    non-ASCII name was reported as blocking)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "train.py").write_text(NON_ASCII_TRAIN, encoding="utf-8")
+    st = _settings(tmp_path)
+    st.profile = "strict"  # ML0311 too
+    res = engine.scan([str(tmp_path)], st)
+    lines = NON_ASCII_TRAIN.splitlines()
+    got = {f.code: lines[f.location.line - 1][f.location.col - 1:f.location.end_col - 1] for f in res.findings}
+    assert got.get("ML0404") == "nn.DataParallel(réseau)"
+    assert got.get("ML0305") == "RandomForestClassifier()"
+    assert got.get("ML0301") == "train_test_split(X)"
+    assert got.get("ML0311") == "torch.backends.cudnn.benchmark = True"
+    assert "ML0902" not in got  # run_in_executor offloads the call
