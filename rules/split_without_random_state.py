@@ -31,6 +31,12 @@ A `random_state` given through a variable, `**kwargs` or a config object counts 
 value cannot be resolved statically). `shuffle=False` never needs a seed, and scikit-learn ≥ 0.24
 rejects `random_state` with `KFold(shuffle=False)`.
 
+Without a `random_state`, scikit-learn draws from numpy's global generator, so a global numpy
+seed (`np.random.seed`, `seed_everything`, `set_seed`...) makes the split repeatable. The rule
+stays silent when one is set earlier in the same function, at module level or in the
+`__main__` block, or anywhere a training entrypoint that reaches the split runs (a seed helper
+in another module counts), as `estimator-without-random-state` does.
+
 ## Fix safety
 The fix adds `random_state=` with the module's `SEED`/`RANDOM_STATE` constant when there is one,
 else `42`. It is unsafe: the split, and so every metric, changes once.
@@ -39,16 +45,25 @@ import ast
 
 from mllint.knowledge import canonical
 from mllint.knowledge import training as TK
-from mllint.rule import FileRule, RuleMeta
+from mllint.rule import FileRule, ProjectRule, RuleMeta
+from mllint.summary import MAIN_SCOPE, MODULE_SCOPE
 
 
-class SplitWithoutRandomState(FileRule):
+class SplitWithoutRandomState(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0301", level="warning", precision="very-high", tags=("reproducibility",),
                     fix="unsafe")
+
+    # ------------------------------------------------------------------ walk: candidates
+    def begin(self) -> None:
+        self._seeds: dict = {}  # scope -> line of its first global numpy seed
+        self._splits: list = []  # (span, scope, name)
 
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))
         if not q:
+            return
+        if "numpy" in TK.frameworks_seeded_by(q):
+            self._seeds.setdefault(self.ctx.scope, node.lineno)
             return
         if q in TK.SPLIT_FUNCTIONS:
             needs = True
@@ -75,9 +90,36 @@ class SplitWithoutRandomState(FileRule):
             if self.ctx.literal(rs) is not None:
                 return  # a literal seed, a variable, a config value: set
             # explicit random_state=None is the same as not passing it
-        name = q.rsplit(".", 1)[-1]
-        self.report(node, f"`{name}` shuffles without a fixed `random_state`; pass `random_state=SEED` "
-                          f"so the split is reproducible")
+        self._splits.append((self.ctx.span_of(node), self.ctx.scope, q.rsplit(".", 1)[-1]))
+
+    def finish(self) -> None:
+        for span, scope, name in self._splits:
+            if not self._seeded_here(scope, span[0]):
+                self.record((*span, scope, name))
+
+    def _seeded_here(self, scope: str, line: int) -> bool:
+        """Is numpy's global generator seeded before this line runs, by code in this file: earlier
+        in the same scope, or (for a function) at module level or in the ``__main__`` block, which
+        run before the functions they call (for the ``__main__`` block: at module level above)."""
+        seeds = self._seeds
+        if seeds.get(scope, line) < line:
+            return True
+        if scope == MAIN_SCOPE:
+            return seeds.get(MODULE_SCOPE, line) < line
+        return scope != MODULE_SCOPE and (MODULE_SCOPE in seeds or MAIN_SCOPE in seeds)
+
+    # ------------------------------------------- project: seeds set by a training entrypoint
+    def check_project(self, project):
+        reaching = getattr(project, "entrypoints_reaching", None)
+        seeded = getattr(project, "seeded_frameworks", None)
+        for path, summary in sorted(project.summaries.items()):
+            for line, col, end_line, end_col, scope, name in summary.facts.get(self.meta.code, ()):
+                if reaching is not None and seeded is not None and \
+                        any("numpy" in seeded(ep) for ep in reaching(path, scope)):
+                    continue  # sklearn falls back to numpy's generator, which the entrypoint seeds
+                yield self.finding(path, (line, col, end_line, end_col),
+                                   f"`{name}` shuffles without a fixed `random_state`; pass `random_state=SEED` "
+                                   f"so the split is reproducible")
 
 
 def _kw(node: ast.Call, name: str):

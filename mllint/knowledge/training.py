@@ -84,7 +84,11 @@ MULTI_SEED_SETTERS = {
 
 
 def seeded_frameworks(call) -> set:
-    q = canonical(call.qualname)
+    return frameworks_seeded_by(canonical(call.qualname))
+
+
+def frameworks_seeded_by(q: str) -> set:
+    """The frameworks whose global generator a call of this canonical name seeds."""
     if not q:
         return set()
     if q in MULTI_SEED_SETTERS:
