@@ -44,10 +44,16 @@ spec:
 ## Configuration
 `cost_labels`: the label keys that count as cost allocation.
 
+A key behind an organisation's prefix counts as the key itself (`acme.com/team`).
+
 ## Known limits
-Labels added by Kustomize `commonLabels`, Helm or an admission controller are invisible: the rule
-stays silent when a `kustomization.yaml` with `commonLabels`/`labels` is in the repository.
+Labels added by Helm or an admission controller are invisible. The rule stays silent for a
+resource a `kustomization.yaml` with `commonLabels`/`labels` covers: one in the resource's
+directory or above, or an overlay built on such a directory (`resources: [../../base]`).
+Sample manifests under `docs/`, `examples/`, `samples/` and tests are not checked.
 """
+import posixpath
+
 from mllint.knowledge import deploy as DK
 from mllint.rule import ConfigRule, RuleMeta
 
@@ -73,7 +79,7 @@ class ServingWithoutCostLabels(ConfigRule):
         labels = dict(DK.as_map(DK.as_map(data.get("metadata")).get("labels")))
         tmpl = DK.as_map(DK.as_map(DK.as_map(data.get("spec")).get("template")).get("metadata"))
         labels.update(DK.as_map(tmpl.get("labels")))
-        if not any(str(k).lower() in keys for k in labels) and not _kustomize_labels(project, doc.path) \
+        if not any(_cost_key(k, keys) for k in labels) and not _kustomize_labels(project, doc.path) \
                 and "metadata" in data:
             yield self.finding(doc, data.line_of("metadata"),
                                f"model-serving resource `{DK.k8s_name(data)}` has no cost-allocation label "
@@ -87,13 +93,45 @@ class ServingWithoutCostLabels(ConfigRule):
                                                             f"`limits.{g}` (GPUs are not overcommitted)")
 
 
+def _cost_key(key, keys: set) -> bool:
+    """A cost-allocation key, also behind an organisation's prefix (``acme.com/team``)."""
+    k = str(key).lower()
+    return k in keys or k.rsplit("/", 1)[-1] in keys
+
+
+_KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml")
+
+
 def _kustomize_labels(project, path: str) -> bool:
-    """A kustomization in this directory or above adds common labels."""
-    for d in project.configs:
-        base = d.path.rsplit("/", 1)[0] + "/" if "/" in d.path else ""
-        if not path.startswith(base):
+    """A kustomization that adds common labels covers this file: it sits in the file's directory
+    or above, or it builds on one that does (an overlay's ``resources: [../../base]``)."""
+    kusts = {d.path.rsplit("/", 1)[0] if "/" in d.path else "": d.data for d in project.configs
+             if d.path.rsplit("/", 1)[-1] in _KUSTOMIZATIONS and isinstance(d.data, dict)}
+    for start, data in kusts.items():
+        if not (data.get("commonLabels") or data.get("labels")):
             continue
-        if d.path.rsplit("/", 1)[-1] in ("kustomization.yaml", "kustomization.yml") and isinstance(d.data, dict):
-            if d.data.get("commonLabels") or d.data.get("labels"):
+        todo, seen = [start], set()
+        while todo:  # the directories this kustomization builds from
+            here = todo.pop()
+            if here in seen:
+                continue
+            seen.add(here)
+            if not here or path == here or path.startswith(here + "/"):
                 return True
+            for ref in _entries(kusts.get(here)):
+                target = posixpath.normpath(posixpath.join(here, ref))
+                if not target.startswith(".."):
+                    todo.append("" if target == "." else target)
     return False
+
+
+def _entries(data) -> list:
+    """The local paths a kustomization builds from (``resources``, ``bases``, ``components``)."""
+    if not isinstance(data, dict):
+        return []
+    out = []
+    for key in ("resources", "bases", "components"):
+        for ref in data.get(key) or ():
+            if isinstance(ref, str) and "://" not in ref and not ref.startswith(("github.com/", "git@")):
+                out.append(ref)
+    return out

@@ -175,11 +175,14 @@ def is_complete_workload(doc) -> bool:
     return "selector" in spec or doc.subkind == "DaemonSet" or "workloadRef" in spec
 
 
-_TEST_DIR_RE = re.compile(r"(^|/)(testdata|test-data|test_data|e2e)(/|$)")
+_TEST_DIR_RE = re.compile(r"(^|/)(testdata|test-data|test_data|e2e"
+                          r"|docs?|examples?|samples?|demos?|tutorials?)(/|$)", re.I)
 
 
 def is_test(project: Any, path: str) -> bool:
-    """Test code and test data (Go-style ``testdata``, e2e suites, fixtures)."""
+    """Test code and test data (Go-style ``testdata``, e2e suites, fixtures), and the sample
+    manifests of documentation and examples (``docs/``, ``examples/``, ``samples/``, ``demos/``,
+    ``tutorials/``): none of them deploys anything, so deploy-config rules leave them alone."""
     return bool(project.is_test_path(path) or _TEST_DIR_RE.search(path))
 
 
