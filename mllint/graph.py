@@ -849,10 +849,12 @@ class Project:
                 out |= e.frameworks
         return frozenset(out)
 
-    def entrypoints_reaching(self, path: str, scope: str) -> list:
-        """Training entrypoints whose reachable code includes this scope."""
+    def entrypoints_reaching(self, path: str, scope: str, training: bool = True) -> list:
+        """Training entrypoints (every entrypoint, with ``training=False``) whose reachable code
+        includes this scope."""
         sid = scope_id(path, scope)
-        return [ep for ep in self.training_entrypoints if reaches(self.reach_sorted(tuple(ep.scopes)), sid)]
+        eps = self.training_entrypoints if training else self.entrypoints
+        return [ep for ep in eps if reaches(self.reach_sorted(tuple(ep.scopes)), sid)]
 
     # ------------------------------------------------------------------ queries
     @property

@@ -34,8 +34,9 @@ rejects `random_state` with `KFold(shuffle=False)`.
 Without a `random_state`, scikit-learn draws from numpy's global generator, so a global numpy
 seed (`np.random.seed`, `seed_everything`, `set_seed`...) makes the split repeatable. The rule
 stays silent when one is set earlier in the same function, at module level or in the
-`__main__` block, or anywhere a training entrypoint that reaches the split runs (a seed helper
-in another module counts), as `estimator-without-random-state` does.
+`__main__` block, or anywhere an entrypoint that reaches the split runs (a training script or a
+data-preparation stage; a seed helper in another module counts), as
+`estimator-without-random-state` does.
 
 ## Fix safety
 The fix adds `random_state=` with the module's `SEED`/`RANDOM_STATE` constant when there is one,
@@ -111,15 +112,38 @@ class SplitWithoutRandomState(FileRule, ProjectRule):
     # ------------------------------------------- project: seeds set by a training entrypoint
     def check_project(self, project):
         reaching = getattr(project, "entrypoints_reaching", None)
-        seeded = getattr(project, "seeded_frameworks", None)
         for path, summary in sorted(project.summaries.items()):
             for line, col, end_line, end_col, scope, name in summary.facts.get(self.meta.code, ()):
-                if reaching is not None and seeded is not None and \
-                        any("numpy" in seeded(ep) for ep in reaching(path, scope)):
-                    continue  # sklearn falls back to numpy's generator, which the entrypoint seeds
+                sid = f"{path}::{scope}"
+                eps = reaching(path, scope, training=False) if reaching is not None else []
+                if scope in (MODULE_SCOPE, MAIN_SCOPE):
+                    from mllint.graph import Entrypoint
+
+                    # the file's own top level, run as a script (a seed helper it calls counts)
+                    roots = [f"{path}::{s}" for s in (MODULE_SCOPE, MAIN_SCOPE) if f"{path}::{s}" in project.scope_calls]
+                    eps = eps + [Entrypoint("module", path, roots or [sid])]
+                if any(_seeded_for(project, ep, sid, line) for ep in eps):
+                    continue  # sklearn falls back to numpy's generator, which is seeded first
                 yield self.finding(path, (line, col, end_line, end_col),
                                    f"`{name}` shuffles without a fixed `random_state`; pass `random_state=SEED` "
                                    f"so the split is reproducible")
+
+
+def _seeded_for(project, ep, sid: str, line: int) -> bool:
+    """Does the entrypoint seed numpy before the split runs?  A split in a function it calls: a
+    seed anywhere it runs counts (order-insensitive, as for estimators).  A split in its own top
+    level (a script's module body or ``__main__`` block, a notebook): only a seed before that line,
+    or in the modules it imports, or at module level for a split in the ``__main__`` block."""
+    if sid not in ep.scopes:
+        return "numpy" in project.seeded_frameworks(ep)
+    scope = sid.rpartition("::")[2]
+    for e in project.seed_trace(ep):
+        if e.kind != "seed" or "numpy" not in e.frameworks:
+            continue
+        via = e.via
+        if via is None or (via.scope == scope and via.line < line) or (scope == MAIN_SCOPE and via.scope == MODULE_SCOPE):
+            return True
+    return False
 
 
 def _kw(node: ast.Call, name: str):
