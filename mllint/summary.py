@@ -474,6 +474,9 @@ def _guard_tokens(test: ast.AST) -> str:
     return " ".join(toks)
 
 
+guard_tokens = _guard_tokens  # the token string CallInfo.guards holds for an ``if`` test
+
+
 _TOKEN_IDS: dict = {}
 
 

@@ -44,16 +44,22 @@ def predict(features: dict):
 ## Known limits
 Loads in start-up hooks (module top level, FastAPI `lifespan`/`on_event("startup")`, KServe
 `load`, TorchServe `initialize`, SageMaker `model_fn`, `__init__` of served classes), in
-`functools.lru_cache`/`cache` functions and behind a `global`/`is None` singleton guard are fine.
+`functools.lru_cache`/`cache` functions and behind a `global`/`is None` singleton guard are fine,
+also when the guard returns early (`if _model is not None: return _model` before the load).
 Per-tenant model selection should use an LRU cache; suppress the finding where loading per request
 is intended. Handlers whose name starts with load, reload, activate, deploy, train... (`activate_model`) are
 admin actions and are not reported. Code behind a lazy guard (`if x is None:`, `if key not in
 cache:`) or reached only through a cached function runs once and is not on the per-request path.
 """
+import ast
+
 from mllint.finding import Location
 from mllint.graph import split_scope
 from mllint.knowledge import serving as SK
 from mllint.rule import ProjectRule, RuleMeta
+from mllint.summary import guard_tokens
+
+from mllint.rules import _serving_common as C
 
 
 from mllint.graph import is_lazy_call
@@ -65,6 +71,35 @@ _LOADING_ENDPOINT = ("load", "reload", "activate", "refresh", "deploy", "switch"
 
 def is_lazy_guarded(call) -> bool:
     return is_lazy_call(call) or any(g.startswith("Not ") or g == "Not" for g in call.guards)
+
+
+def _after_early_return(project, path: str, scope: str, line: int) -> bool:
+    """Does the function return early, before this line, when its model is already there?
+    ``if _model is not None: return _model`` / ``if name in self._cache: return ...`` ahead of the
+    load is the same lazy singleton as ``if _model is None: _model = load()``.  The module is
+    parsed again (once) only for functions that load a model on a request path."""
+    m = C.memo(project, "early-return")
+    key = (path, scope)
+    if key not in m:
+        m[key] = False
+        nodes = m.get(path)
+        if nodes is None:
+            text = project.analysed_text(path)
+            try:
+                nodes = m[path] = C.function_nodes(ast.parse(text)) if text is not None else {}
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                nodes = m[path] = {}
+        fnode = nodes.get(scope)
+        for st in fnode.body if fnode is not None else ():
+            if st.lineno >= line:
+                break
+            if st.__class__ is ast.If and not st.orelse and st.body and \
+                    st.body[-1].__class__ in (ast.Return, ast.Raise):
+                toks = guard_tokens(st.test)
+                if "None" in toks or " In" in f" {toks}" or "NotIn" in toks:
+                    m[key] = True
+                    break
+    return m[key]
 
 
 class ModelLoadedPerRequest(ProjectRule):
@@ -81,7 +116,8 @@ class ModelLoadedPerRequest(ProjectRule):
                 sid = f"{path}::{call.scope}"
                 if sid not in project.request_scopes or sid in project.cached_scopes:
                     continue
-                if not SK.is_model_loader(call) or is_lazy_guarded(call):
+                if not SK.is_model_loader(call) or is_lazy_guarded(call) or \
+                        _after_early_return(project, path, call.scope, call.line):
                     continue
                 root = self._root_for(project, sid, reach_by_root)
                 root_fn = project.function(root) if root else None
