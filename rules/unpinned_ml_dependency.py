@@ -38,7 +38,7 @@ read). A lock file (`poetry.lock`,
 `uv.lock`, `Pipfile.lock`, `pdm.lock`, `conda-lock.yml`, `pixi.lock`), pip-compile output (`# via`
 annotations or `--hash`), or a pin of the same package in a requirements or constraints file of
 the same directory or a parent directory counts as pinned, and so does a compatible-release pin of
-a patch series (`~=1.4.2`, which stays within 1.4).
+a patch series (`~=1.4.2` or `==1.4.*`, which stay within 1.4).
 
 ## Fix safety
 The fix pins the requirement to the version installed in the current environment (or recorded in
@@ -206,10 +206,10 @@ def _requirements(doc: Any):
 
 
 def _patch_compatible(spec: str) -> bool:
-    """``~=1.4.2`` (>=1.4.2, <1.5): a deliberate pin of the minor series, accepted as pinned;
-    ``~=1.4`` (any 1.x) is not."""
+    """``~=1.4.2`` (>=1.4.2, <1.5) or ``==1.4.*``: a deliberate pin of the minor series, accepted as
+    pinned; ``~=1.4`` and ``==1.*`` (any 1.x) are not."""
     parts = [p.strip() for p in spec.replace("(", "").replace(")", "").split(",") if p.strip()]
-    return any(re.fullmatch(r"~=\s*\d+\.\d+\.\d+[\w.]*", p) for p in parts)
+    return any(re.fullmatch(r"~=\s*\d+\.\d+\.\d+[\w.]*|==\s*\d+\.\d+\.\*", p) for p in parts)
 
 
 def _poetry_pinned(version: str) -> bool:

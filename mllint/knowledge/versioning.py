@@ -12,7 +12,8 @@ HF_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 HEX_REV = re.compile(r"^[0-9a-f]{7,40}$")
 VERSION_MARKER = re.compile(
     r"(versionId=|[?&]version=|/v\d+(\.\d+)*(/|$)|[_-]v\d+(\.\d+)*(/|\.|$|_)|\d{4}-\d{2}(-\d{2})?|\d{8}(/|$|_)|"
-    r"dt=|date=|snapshot|/[0-9a-f]{7,40}(/|$)|@[\w.-]+|[?&]rev=|/version[_-]?\d+|/run[_-]?id|/runs/[\w-]+|"
+    r"dt=|date=|ds=|year=\d{4}|/\d{4}/\d{2}/\d{2}(/|$)|"  # date partitions: Hive-style or slashed
+    r"snapshot|/[0-9a-f]{7,40}(/|$)|@[\w.-]+|[?&]rev=|/version[_-]?\d+|/run[_-]?id|/runs/[\w-]+|"
     r"/commit/|/blob/[0-9a-f]{7,40}/|/raw/[0-9a-f]{7,40}/|/releases/download/|/tags?/)", re.I)
 LOCAL_MOUNTS = ("/mnt/models", "/opt/ml/model", "/models", "/mnt/", "/opt/", "/app/", "/workspace/")
 BRANCH_REVISIONS = {"main", "master", "dev", "develop", "latest", "head"}
