@@ -46,7 +46,9 @@ if __name__ == "__main__":
 ```
 
 ## Known limits
-Any `if` whose test mentions a rank counts as a guard, whatever it compares. Plain file writes
+Any `if` whose test mentions a rank counts as a guard, whatever it compares, also through a name
+assigned a rank check (`is_logger = rank == 0`), and `wandb.init(mode=... if rank == 0 else
+"disabled")` counts as guarded. Plain file writes
 (`open(..., "w")`) are not reported: utility code writes small files from every rank on purpose
 (writability probes, config dumps), which made them noise on real DDP code. Writes whose path
 mentions the rank (`f"ckpt_rank{rank}.pt"`), and code handed its rank as a parameter (`def
@@ -61,7 +63,7 @@ import re
 from mllint.graph import split_scope
 from mllint.knowledge import distributed as DK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
-from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
+from mllint.summary import MODULE_SCOPE, iter_nodes  # ast.walk without ctx/operator nodes, same order
 
 _EXITS = (ast.Return, ast.Raise, ast.Continue)
 
@@ -103,6 +105,23 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                 first = self.ctx.span_of(node.values[1])
                 self.record(("ifexp", first[0], first[1], *self.ctx.span_of(last_v)[2:], kind))
 
+    def visit_Assign(self, node) -> None:
+        # ``is_logger = rank == 0`` / ``master_process = ddp_rank == 0``: a rank check held in a name
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
+                isinstance(node.value, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Call)):
+            kind = DK.guard_kind(_tokens(node.value))
+            if kind:
+                self.record(("rankvar", self.ctx.scope, node.targets[0].id, kind))
+
+    def visit_Call(self, node) -> None:
+        # ``wandb.init(..., mode="online" if rank == 0 else "disabled")``: the other ranks log nothing
+        for k in node.keywords:
+            if k.arg == "mode" and isinstance(k.value, ast.IfExp) and \
+                    any(isinstance(b, ast.Constant) and b.value == "disabled" for b in (k.value.body, k.value.orelse)):
+                kind = DK.guard_kind(_tokens(k.value.test))
+                if kind:
+                    self.record(("ifexp", *self.ctx.span_of(node), kind))
+
     def _early_exit(self, node) -> None:
         for stmt in node.body[:8]:
             if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], _EXITS) and not stmt.orelse:
@@ -115,11 +134,15 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
     def check_project(self, project):
         early = {}
         inline = {}  # path -> [(start, end, kind)] spans guarded by a conditional expression
+        rank_vars = {}  # scope id -> {name: kind} of names assigned a rank check
         for path, s in project.summaries.items():
             for fact in s.facts.get(self.meta.code, []):
                 if fact[0] == "ifexp":
                     _, l1, c1, l2, c2, kind = fact
                     inline.setdefault(path, []).append(((l1, c1), (l2, c2), kind))
+                elif fact[0] == "rankvar":
+                    _, scope, name, kind = fact
+                    rank_vars.setdefault(f"{path}::{scope}", {})[name] = kind
                 else:
                     scope, kind, line = fact
                     early[f"{path}::{scope}"] = kind
@@ -146,7 +169,7 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                 if key in reported:
                     continue
                 kind = _inline_guard(call, inline.get(path)) or _call_guard_in(project, sid, call) or \
-                    _scope_guard(project, sid, reach, early, memo, 0, inline)
+                    _var_guard(call, rank_vars, path, sid) or _scope_guard(project, sid, reach, early, memo, 0, inline)
                 if kind == "global" or kind == "unknown":
                     continue
                 if kind == "local":
@@ -215,6 +238,22 @@ def _call_guard_in(project, sid, call):
         if names & toks or recv in names or (call.receiver or "") in names:
             return "global"
     return k
+
+
+def _var_guard(call, rank_vars: dict, path: str, sid: str):
+    """The kind of a rank check held in a name (in this scope or at module level) that one of the
+    call's ``if`` tests uses."""
+    names = {**rank_vars.get(f"{path}::{MODULE_SCOPE}", {}), **rank_vars.get(sid, {})}
+    if not names:
+        return None
+    best = None
+    for g in call.guards:
+        for t in g.split():
+            kind = names.get(t)
+            if kind == "global":
+                return kind
+            best = best or kind
+    return best
 
 
 def _call_guard(call):
