@@ -47,8 +47,13 @@ def predict(rows: list):
 Registry aliases (`models:/churn@champion`) are managed pointers and are accepted. A reference the
 analysis cannot resolve (a variable, an environment variable, a config value) is not reported.
 Absolute paths under platform mounts (`/mnt/models`, `/opt/ml/model`) are versioned by the platform
-(KServe `storageUri`, SageMaker model packages) and are not reported.
+(KServe `storageUri`, SageMaker model packages) and are not reported. A `from_pretrained` path
+that training saves to (`save_pretrained`/`save_model`), or that starts with a local output folder
+(`models/`, `outputs/`, `checkpoints/`...; `checkpoint-500`), is a local directory, not a hub
+repository.
 """
+import re
+
 from mllint.finding import Location
 from mllint.knowledge import canonical
 from mllint.knowledge import serving as SK
@@ -60,6 +65,12 @@ _REF_KWARGS = ("model_uri", "pretrained_model_name_or_path", "model", "model_nam
                "f", "filepath", "filename", "model_path", "model_file", "repo_or_dir", "name")
 _HF_LOADERS = ("huggingface_hub.hf_hub_download", "huggingface_hub.snapshot_download", "transformers.pipeline",
                "sentence_transformers.SentenceTransformer")
+
+
+# ``from_pretrained("models/sentiment")``: a directory training writes (save_pretrained /
+# save_model, often gitignored), not a hub repository
+_LOCAL_OUTPUT = re.compile(r"^(models?|outputs?|checkpoints?|ckpts?|artifacts?|saved_models?|runs|results|"
+                           r"exports?|weights|trained_models?)/|(^|/)checkpoint-\d+$", re.I)
 
 
 class UnversionedModelLoad(ProjectRule):
@@ -127,7 +138,8 @@ class UnversionedModelLoad(ProjectRule):
                         f"(`\"{text}:v1.0\"`)", None)
             return None
         hf = call.attr == "from_pretrained" or q in _HF_LOADERS
-        if hf and literal and V.HF_REPO_ID.match(text) and not tracked.local_dir(text):
+        if hf and literal and V.HF_REPO_ID.match(text) and not tracked.local_dir(text) and \
+                not tracked.writer_of(text) and not _LOCAL_OUTPUT.match(text):
             rev = call.kwargs.get("revision")
             if rev is None:
                 return (f"`{loader}(\"{text}\")` has no `revision`: the hub repository can change under the service; "
