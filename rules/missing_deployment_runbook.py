@@ -54,9 +54,11 @@ from mllint.rule import ProjectRule, RuleMeta
 
 _DOC_FILE = re.compile(r"(^|/)(runbook|deploy|deployment|release|releasing|operations|playbook|rollback|ops)[^/]*"
                        r"\.(md|markdown|rst|txt|adoc|html)$|(^|/)docs?/(.*/)?[^/]*(deploy|runbook|release|rollback|"
-                       r"operat|playbook|serving|production)[^/]*$", re.I)
-_HEADING = re.compile(r"deploy|release|rollback|roll back|runbook|playbook|operations|production|serving|"
-                      r"going live", re.I)
+                       r"operat|playbook|serving|production)[^/]*$|"
+                       r"(^|/)(runbooks?|playbooks?|deploy(ments?)?|operations|ops|releases?|releasing)/(.*/)?[^/]+"
+                       r"\.(md|markdown|rst|txt|adoc|html)$", re.I)
+_HEADING = re.compile(r"deploy|release|rollback|roll(ing)?[ -]back|runbook|playbook|operations|production|serving|"
+                      r"going live|shipping", re.I)
 
 
 class MissingDeploymentRunbook(ProjectRule):

@@ -65,7 +65,7 @@ class NoMlIncidentRunbook(ProjectRule):
         for d in project.configs:
             if d.kind != "markdown":
                 continue
-            about_incidents = _INCIDENT.search(d.path.rsplit("/", 1)[-1]) or any(
+            about_incidents = _INCIDENT.search(d.path) or any(  # the name or a folder: docs/runbooks/...
                 _INCIDENT.search(h.text) for h in d.data.headings)
             if about_incidents:
                 text = project.doc_text(d)

@@ -54,3 +54,26 @@ def test_ml0302_needs_an_application(make_repo):
 def test_ml0302_hashes_make_a_lock(make_repo):
     repo = make_repo({"requirements.txt": "torch>=2 --hash=sha256:abc\n", "train.py": TRAIN})
     assert scan(repo, "ML0302") == []
+
+
+RUNBOOK_SERVICE = {
+    "k8s/isvc.yaml": ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: fraud\n"
+                      "  labels: {team: risk}\nspec:\n  predictor:\n    canaryTrafficPercent: 10\n    model:\n"
+                      "      modelFormat: {name: sklearn}\n      storageUri: gs://models/fraud/v7\n"),
+    "monitoring/alerts.yaml": ("groups:\n  - name: fraud\n    rules:\n      - alert: FraudPredictionDrift\n"
+                               "        expr: max(fraud_feature_psi) > 0.2\n        labels: {severity: ticket}\n"
+                               "        annotations: {runbook_url: https://r.example/fraud-drift}\n"),
+}
+
+
+def test_runbooks_in_a_runbooks_folder_count(make_repo):
+    """ML2001 and ML1901 read the folder a document sits in, not only its name and headings."""
+    repo = make_repo(RUNBOOK_SERVICE)
+    assert {f["code"] for f in scan(repo, "ML2001", "ML1901")} == {"ML2001", "ML1901"}
+    (repo / "docs" / "runbooks").mkdir(parents=True)
+    (repo / "docs" / "runbooks" / "prediction-drift.md").write_text(
+        "# FraudPredictionDrift\n\n## Symptoms\n\nThe PSI of an input feature exceeds 0.2.\n\n"
+        "## Mitigation\n\nRoll back to the previous model version.\n")
+    (repo / "docs" / "runbooks" / "fraud-model.md").write_text(
+        "# Fraud model\n\n## Shipping a new version\n\nMerge, then promote.\n\n## Rolling back\n\nRe-point the alias.\n")
+    assert scan(repo, "ML2001", "ML1901") == []
