@@ -62,7 +62,8 @@ jobs:
 ## Known limits
 GitHub environment protection rules (required reviewers, wait timers) live server-side and are
 invisible; so are staging deploys run from another repository. The rule is a `note` for that
-reason.
+reason. A production workflow is not reported when another workflow of the repository deploys to
+staging (a staging workflow on push, production on release): their order is not visible in code.
 """
 import re
 
@@ -91,6 +92,9 @@ class DeployWithoutStaging(ConfigRule):
         wf_name = str(data.get("name") or "") + " " + doc.path.rsplit("/", 1)[-1]
         if _ROLLBACK.search(wf_name):
             return  # a rollback restores a version that already ran in production
+        if doc.kind == "github-workflow" and not any(_is_staging(j) for j in jobs) and \
+                any(p != doc.path for p in _staging_workflows(project)):
+            return  # staging is deployed by a workflow of its own (on push), production by this one
         for j in jobs:
             if not _is_prod(j) or _ROLLBACK.search(j.label):
                 continue
@@ -106,6 +110,15 @@ class DeployWithoutStaging(ConfigRule):
             line = j.env_line if j.environment else j.line
             yield self.finding(doc, line, f"job `{j.id}` deploys to production with no staging/pre-production "
                                           f"job before it; deploy to staging and smoke-test there first")
+
+
+def _staging_workflows(project) -> set:
+    """Paths of the GitHub workflows that have a staging job (memoised per project)."""
+    memo = project.__dict__.setdefault("_ml1701_staging", {})
+    if "paths" not in memo:
+        memo["paths"] = {d.path for d in project.configs
+                         if d.kind == "github-workflow" and any(_is_staging(j) for j in DK.ci_jobs(d))}
+    return memo["paths"]
 
 
 def _is_prod(j) -> bool:

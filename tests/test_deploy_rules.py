@@ -77,3 +77,18 @@ def test_runbooks_in_a_runbooks_folder_count(make_repo):
     (repo / "docs" / "runbooks" / "fraud-model.md").write_text(
         "# Fraud model\n\n## Shipping a new version\n\nMerge, then promote.\n\n## Rolling back\n\nRe-point the alias.\n")
     assert scan(repo, "ML2001", "ML1901") == []
+
+
+PROD_WORKFLOW = ("name: deploy-production\non: {release: {types: [published]}}\njobs:\n  deploy:\n"
+                 "    runs-on: ubuntu-latest\n    environment: production\n    steps:\n"
+                 "      - run: kubectl apply -k k8s/overlays/production\n")
+
+
+def test_ml1701_staging_deployed_by_another_workflow(make_repo):
+    repo = make_repo({".github/workflows/deploy-production.yml": PROD_WORKFLOW})
+    [f] = scan(repo, "ML1701")
+    assert f["location"]["path"] == ".github/workflows/deploy-production.yml"
+    (repo / ".github" / "workflows" / "deploy-staging.yml").write_text(
+        "name: deploy-staging\non: {push: {branches: [main]}}\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
+        "    environment: staging\n    steps:\n      - run: kubectl apply -k k8s/overlays/staging\n")
+    assert scan(repo, "ML1701") == []
