@@ -46,6 +46,6 @@ class AlertWithoutSeverity(ConfigRule):
         if DK.is_test(project, doc.path):
             return
         for a in DK.alerts_of(doc):
-            if not DK.alert_has_severity(a.rule):
+            if not DK.alert_has_severity(a.rule, a.group_labels):
                 yield self.finding(doc, a.line, f"alert `{a.name}` has no `severity` label; add one so "
                                                 f"Alertmanager can route and escalate it")

@@ -92,6 +92,6 @@ class NoDriftDetection(ProjectRule):
             for q in s.functions:
                 if MK.PSI_FUNCTION_RE.search(q.rsplit(".", 1)[-1]):
                     return True
-        if C.config_mentions(project, r"alibi[-_]detect|\bdrift[-_]?detect|DataDriftPreset|model[-_]monitor|\bpsi\b"):
+        if C.config_mentions(project, r"alibi[-_]detect|\bdrift[-_]?detect|DataDriftPreset|model[-_]monitor|(\b|_)psi(\b|_)"):
             return True
         return False

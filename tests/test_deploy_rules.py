@@ -92,3 +92,15 @@ def test_ml1701_staging_deployed_by_another_workflow(make_repo):
         "name: deploy-staging\non: {push: {branches: [main]}}\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
         "    environment: staging\n    steps:\n      - run: kubectl apply -k k8s/overlays/staging\n")
     assert scan(repo, "ML1701") == []
+
+
+def test_ml1401_psi_metric_in_an_alert_is_drift_detection(make_repo):
+    files = dict(RUNBOOK_SERVICE)
+    files["app/serve.py"] = ("import joblib\nfrom fastapi import FastAPI\n\napp = FastAPI()\nmodel = joblib.load('m.joblib')\n\n\n"
+                             "@app.post('/score')\ndef score(x: list[float]) -> dict:\n"
+                             "    return {'s': float(model.predict([x])[0])}\n")
+    files["monitoring/alerts.yaml"] = files["monitoring/alerts.yaml"].replace("fraud_feature_psi", "fraud_feature_mean")
+    repo = make_repo(files)
+    assert [f["code"] for f in scan(repo, "ML1401")] == ["ML1401"]
+    (repo / "monitoring" / "alerts.yaml").write_text(RUNBOOK_SERVICE["monitoring/alerts.yaml"])  # ..._feature_psi
+    assert scan(repo, "ML1401") == []

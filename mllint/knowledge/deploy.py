@@ -246,10 +246,11 @@ def progressive_delivery(project: Any) -> dict:
 
 # ----------------------------------------------------------------------------- alerts
 class Alert:
-    __slots__ = ("doc", "rule", "name", "line", "expr")
+    __slots__ = ("doc", "rule", "name", "line", "expr", "group_labels")
 
-    def __init__(self, doc, rule: dict, name: str, line: int, expr: str):
+    def __init__(self, doc, rule: dict, name: str, line: int, expr: str, group_labels=None):
         self.doc, self.rule, self.name, self.line, self.expr = doc, rule, name, line, expr
+        self.group_labels = group_labels or {}  # labels set on the whole rule group (Prometheus 3)
 
 
 def alert_rule_groups(doc) -> list:
@@ -289,11 +290,12 @@ def alerts_of(doc) -> list:
     sources = [(alert_rule_groups(doc), 0)] + _embedded_rule_groups(doc)
     for groups, offset in sources:
         for g in groups:
+            group_labels = as_map(as_map(g).get("labels"))
             for r in as_list(as_map(g).get("rules")):
                 if isinstance(r, dict) and isinstance(r.get("alert"), str):
                     expr = r.get("expr")
                     out.append(Alert(doc, r, r["alert"], line_of(r, "alert") + offset,
-                                     expr if isinstance(expr, str) else str(expr or "")))
+                                     expr if isinstance(expr, str) else str(expr or ""), group_labels))
     return out
 
 
@@ -315,8 +317,9 @@ def alert_has_runbook(rule: dict) -> bool:
     return False
 
 
-def alert_has_severity(rule: dict) -> bool:
-    labels = as_map(rule.get("labels"))
+def alert_has_severity(rule: dict, group_labels=None) -> bool:
+    """A severity label on the rule, or on its whole group (``groups[].labels``, Prometheus 3)."""
+    labels = list(as_map(rule.get("labels"))) + list(as_map(group_labels))
     return any(str(k).lower() in ("severity", "priority", "level", "urgency") for k in labels)
 
 
@@ -489,7 +492,8 @@ NON_SERVICE_DEPLOY_RE = re.compile(r"pages|gh-deploy|mkdocs|docs|storybook|pypi|
 SMOKE_RE = re.compile(
     r"\bcurl\b|\bwget\b|\bhttpie\b|\bhttp\s+(GET|POST)\b|smoke|health|readiness|liveness|\bk6\b|\bnewman\b|"
     r"rollout\s+status|\bkubectl\s+wait\b|integration[-_ ]?test|e2e|end-to-end|locust|\bpytest\b.*\b-m\b|"
-    r"invoke-endpoint|invoke_endpoint|predict|wait\s+endpoint-in-service|endpoint-in-service|sanity|verify|validate",
+    r"invoke-endpoint|invoke_endpoint|predict|wait\s+endpoint-in-service|endpoint-in-service|sanity|verify|validate|"
+    r"\bhelm\s+test\b",
     re.I)
 
 
