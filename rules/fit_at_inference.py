@@ -51,7 +51,8 @@ Handlers whose name says they train (`train`, `fit`, `update`, `learn`) and hand
 train a model (online learning) are not reported; suppress the finding in other online-learning
 services. A fit guarded by a parameter (`if fit: scaler.fit(df)`) is treated as the training
 branch. A transformer whose type cannot be resolved counts only when its variable is named like
-one (`scaler`, `encoder`, `vectorizer`, `tokenizer` ...).
+one (`scaler`, `encoder`, `vectorizer`, `tokenizer` ...). `get_dummies` followed in the same
+handler by `.reindex(columns=...)` or `.align(...)` gets the training columns and is not reported.
 """
 import ast
 import re
@@ -129,6 +130,8 @@ class FitAtInference(FileRule, ProjectRule):
                     continue
                 if params and any(set(g.split()) & params for g in c.guards):
                     continue  # `if fit:` - the training branch of a shared helper
+                if canonical(c.qualname) in DK.DUMMIES and any(_aligns(o) and o.line >= c.line for o in calls):
+                    continue  # ``.reindex(columns=TRAIN_COLUMNS, fill_value=0)``: the training columns
                 yield self.finding(path, c.span(), f"{what} on request data in the serving path: the features "
                                                    f"no longer match training; load the transformer fitted in "
                                                    f"training and only `transform`")
@@ -162,3 +165,8 @@ class FitAtInference(FileRule, ProjectRule):
                 _NAMED_TRANSFORMER.search(last(c.receiver)):
             return f"`{c.receiver}.{c.attr}` refits"
         return None
+
+
+def _aligns(c) -> bool:
+    """``df.reindex(columns=...)`` / ``df.align(other, ...)``: the frame gets a fixed column set."""
+    return (c.attr == "reindex" and ("columns" in c.kwargs or len(c.args) >= 2)) or c.attr == "align"
