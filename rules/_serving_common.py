@@ -12,6 +12,7 @@ registry skips modules starting with ``_``).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from mllint.knowledge import canonical, in_packages, last
@@ -71,6 +72,20 @@ def char_cols(text: str):
 
 def _pos(node, col=_byte_col) -> tuple:
     return (node.lineno, col(node.lineno, node.col_offset))
+
+
+_CHUNKING = re.compile(r"chunk|batch|array_split|minibatch|DataLoader|grouper", re.I)
+
+
+def _chunks(it, target) -> bool:
+    """``for batch in chunked(rows, 64)`` / ``np.array_split(x, n)`` / ``DataLoader(ds, batch_size=..)``:
+    a loop over mini-batches of the request, not over its rows."""
+    if isinstance(it, ast.Call):
+        f = it.func
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+        if _CHUNKING.search(name):
+            return True
+    return isinstance(target, ast.Name) and bool(re.search(r"batch|chunk", target.id, re.I))
 
 
 class _Flow:
@@ -178,7 +193,8 @@ class _Flow:
             it = st.iter
             if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "enumerate" and it.args:
                 it = it.args[0]
-            counted = isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            counted = isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" or \
+                _chunks(it, st.target)
             self.loops[st.lineno] = (frozenset(o), counted)
             self.assign(st.target, o)
             for _ in range(2):

@@ -51,7 +51,8 @@ def predict(rows: list[list[float]]):
 
 ## Known limits
 CPU models (scikit-learn, XGBoost, LightGBM) are not checked: they are often fine unbatched.
-Loops over `range(...)` (autoregressive decoding) are not per-row loops. A model whose type
+Loops over `range(...)` (autoregressive decoding) are not per-row loops, nor loops over
+mini-batches (`for batch in chunked(rows, 64)`, `np.array_split`, a `DataLoader`). A model whose type
 cannot be resolved is skipped.
 """
 from mllint.knowledge import canonical, last
