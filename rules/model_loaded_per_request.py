@@ -90,16 +90,35 @@ def _after_early_return(project, path: str, scope: str, line: int) -> bool:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 nodes = m[path] = {}
         fnode = nodes.get(scope)
-        for st in fnode.body if fnode is not None else ():
+        body = fnode.body if fnode is not None else []
+        held = _load_targets(body, line)  # where the loaded model is kept: `_model`, `self._model`, `cache[k]`
+        for st in body if held else ():
             if st.lineno >= line:
                 break
             if st.__class__ is ast.If and not st.orelse and st.body and \
                     st.body[-1].__class__ in (ast.Return, ast.Raise):
                 toks = guard_tokens(st.test)
-                if "None" in toks or " In" in f" {toks}" or "NotIn" in toks:
-                    m[key] = True
+                if ("None" in toks or " In" in f" {toks}" or "NotIn" in toks) and held & set(toks.split()):
+                    m[key] = True  # the early return tests the very name the load fills
                     break
     return m[key]
+
+
+def _load_targets(body, line: int) -> set:
+    """Names the statement holding the call on ``line`` assigns: ``_model = load()`` -> {_model},
+    ``self._model = ...`` -> {_model}, ``cache[name] = ...`` -> {cache}."""
+    for st in body:
+        if st.lineno <= line <= (st.end_lineno or st.lineno) and st.__class__ in (ast.Assign, ast.AnnAssign):
+            out = set()
+            for t in (st.targets if st.__class__ is ast.Assign else [st.target]):
+                while t.__class__ is ast.Subscript:
+                    t = t.value
+                if t.__class__ is ast.Name:
+                    out.add(t.id)
+                elif t.__class__ is ast.Attribute:
+                    out.add(t.attr)
+            return out
+    return set()
 
 
 class ModelLoadedPerRequest(ProjectRule):
