@@ -175,7 +175,7 @@ def is_complete_workload(doc) -> bool:
     return "selector" in spec or doc.subkind == "DaemonSet" or "workloadRef" in spec
 
 
-_TEST_DIR_RE = re.compile(r"(^|/)(testdata|test-data|test_data|e2e"
+_TEST_DIR_RE = re.compile(r"(^|/)([^/]*(testdata|test-data|test_data)[^/]*|e2e"
                           r"|docs?|examples?|samples?|demos?|tutorials?)(/|$)", re.I)
 
 
