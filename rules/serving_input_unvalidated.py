@@ -58,7 +58,8 @@ def predict(payload: Features):
 Framework protocol payloads (KServe `predict(payload: Dict)`, Seldon, SageMaker `input_fn`) are
 not flagged: their shape is fixed by the serving protocol. Casting fields one by one
 (`float(data["x"])`) is not counted as a schema; a hand-rolled check that rejects the request
-(`if ...: abort(400)` / `raise HTTPException(...)`) is.
+(`if ...: abort(400)` / `raise HTTPException(...)`) is, also in a helper the handler passes the
+request data to (`check_payload(data)`).
 """
 from mllint.knowledge import canonical, last
 from mllint.knowledge import monitoring as MK
@@ -135,17 +136,17 @@ class ServingInputUnvalidated(ProjectRule):
 
     def _validated(self, project, path, sid, flow, seeds) -> bool:
         for c, tgt in project.calls(sid):
-            if c.guards and (canonical(c.qualname) in REJECTS or last(c.qualname or c.attr) in REJECTS):
+            if _rejects(c):
                 return True  # hand-rolled check: ``if len(x[0]) != 3: abort(400)``
             origins = flow["calls"].get((c.line, c.col), frozenset())
             if not (origins & seeds):
                 continue
             if self._is_schema_call(project, path, c, tgt):
                 return True
-            if tgt and any(self._is_schema_call(project, C.path_of(t), cc, tt)
+            if tgt and any(self._is_schema_call(project, C.path_of(t), cc, tt) or _rejects(cc)
                            for t in project.reachable([tgt], through_imports=False)
                            for cc, tt in project.calls(t)):
-                return True
+                return True  # a helper handed the request data validates it (a schema, or checks that reject)
         return False
 
     def _is_schema_call(self, project, path, c, tgt) -> bool:
@@ -180,3 +181,8 @@ class ServingInputUnvalidated(ProjectRule):
             if ref and self._schema_class(project, ref[0], ref[1], depth + 1):
                 return True
         return False
+
+
+def _rejects(c) -> bool:
+    """``if missing: raise HTTPException(422)`` / ``abort(400)``: a guarded rejection."""
+    return bool(c.guards) and (canonical(c.qualname) in REJECTS or last(c.qualname or c.attr) in REJECTS)
