@@ -19,7 +19,7 @@ from mllint.knowledge import canonical, in_packages, last
 from mllint.knowledge import monitoring as MK
 from mllint.knowledge import serving as SK
 from mllint.sources import UNREAD, code_lines
-from mllint.summary import MODULE_SCOPE, resolve_module_name
+from mllint.summary import MODULE_SCOPE, guard_tokens, resolve_module_name
 from mllint.summary import dotted
 
 # =============================================================================== data flow
@@ -400,6 +400,33 @@ def _module_facts(project, path: str) -> Optional[dict]:
                     flow, off = None, None
                 out[qual] = (flow, off)
     m[path] = out
+    return out
+
+
+def function_node(project, path: str, scope: str):
+    """The ``FunctionDef`` of a scope, from the module parsed again (once per module), or None."""
+    m = memo(project, "function-nodes")
+    nodes = m.get(path)
+    if nodes is None:
+        text = project.analysed_text(path)
+        try:
+            nodes = function_nodes(ast.parse(text)) if text is not None else {}
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            nodes = {}
+        m[path] = nodes
+    return nodes.get(scope)
+
+
+def early_exit_tests(fnode, line: int) -> list:
+    """The tests (``CallInfo.guards`` token strings) of the ``if`` statements at the top level of a
+    function body, before ``line``, that end in ``return`` or ``raise`` and have no ``else``: code
+    after them runs only when the test is false."""
+    out = []
+    for st in fnode.body:
+        if st.lineno >= line:
+            break
+        if st.__class__ is ast.If and not st.orelse and st.body and st.body[-1].__class__ in (ast.Return, ast.Raise):
+            out.append(guard_tokens(st.test))
     return out
 
 

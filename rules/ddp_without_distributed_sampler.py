@@ -46,7 +46,8 @@ if __name__ == "__main__":
 
 ## Known limits
 Loaders built under an `if` that mentions distribution (`if not args.distributed:`, `if
-world_size == 1:`) are not reported. Loaders without `shuffle=True` (often evaluation loaders,
+world_size == 1:`), or after an early `return` under such an `if` (`if distributed: return
+DataLoader(ds, sampler=...)`), are not reported. Loaders without `shuffle=True` (often evaluation loaders,
 which some code deliberately runs on every rank) are not reported.
 """
 import re
@@ -54,6 +55,8 @@ import re
 from mllint.knowledge import canonical
 from mllint.knowledge import distributed as DK
 from mllint.rule import ProjectRule, RuleMeta
+from mllint.rules import _serving_common as C
+from mllint.summary import MODULE_SCOPE
 
 _DIST_GUARD = re.compile(r"(distributed|ddp|world_size|WORLD_SIZE|rank|RANK|is_initialized|multiprocessing|"
                          r"nprocs|n_gpu|ngpus|num_gpus|gpus|parallel|dist)", re.I)
@@ -83,6 +86,9 @@ class DdpWithoutDistributedSampler(ProjectRule):
                     continue
                 if any(_DIST_GUARD.search(g) for g in call.guards):
                     continue
+                fnode = C.function_node(project, path, call.scope) if call.scope != MODULE_SCOPE else None
+                if fnode is not None and any(_DIST_GUARD.search(t) for t in C.early_exit_tests(fnode, call.line)):
+                    continue  # ``if distributed: return DataLoader(..., sampler=...)`` above: the single-process path
                 seen.add(key)
                 yield self.finding(path, call.span(),
                                    "this DDP job shuffles a `DataLoader` without a `DistributedSampler`: every rank "

@@ -57,7 +57,6 @@ from mllint.finding import Location
 from mllint.graph import split_scope
 from mllint.knowledge import serving as SK
 from mllint.rule import ProjectRule, RuleMeta
-from mllint.summary import guard_tokens
 
 from mllint.rules import _serving_common as C
 
@@ -76,32 +75,15 @@ def is_lazy_guarded(call) -> bool:
 def _after_early_return(project, path: str, scope: str, line: int) -> bool:
     """Does the function return early, before this line, when its model is already there?
     ``if _model is not None: return _model`` / ``if name in self._cache: return ...`` ahead of the
-    load is the same lazy singleton as ``if _model is None: _model = load()``.  The module is
-    parsed again (once) only for functions that load a model on a request path."""
-    m = C.memo(project, "early-return")
-    key = (path, scope)
-    if key not in m:
-        m[key] = False
-        nodes = m.get(path)
-        if nodes is None:
-            text = project.analysed_text(path)
-            try:
-                nodes = m[path] = C.function_nodes(ast.parse(text)) if text is not None else {}
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                nodes = m[path] = {}
-        fnode = nodes.get(scope)
-        body = fnode.body if fnode is not None else []
-        held = _load_targets(body, line)  # where the loaded model is kept: `_model`, `self._model`, `cache[k]`
-        for st in body if held else ():
-            if st.lineno >= line:
-                break
-            if st.__class__ is ast.If and not st.orelse and st.body and \
-                    st.body[-1].__class__ in (ast.Return, ast.Raise):
-                toks = guard_tokens(st.test)
-                if ("None" in toks or " In" in f" {toks}" or "NotIn" in toks) and held & set(toks.split()):
-                    m[key] = True  # the early return tests the very name the load fills
-                    break
-    return m[key]
+    load is the same lazy singleton as ``if _model is None: _model = load()``."""
+    fnode = C.function_node(project, path, scope)
+    held = _load_targets(fnode.body, line) if fnode is not None else set()  # `_model`, `self._model`, `cache[k]`
+    if not held:
+        return False
+    for toks in C.early_exit_tests(fnode, line):
+        if ("None" in toks or " In" in f" {toks}" or "NotIn" in toks) and held & set(toks.split()):
+            return True  # the early return tests the very name the load fills
+    return False
 
 
 def _load_targets(body, line: int) -> set:
