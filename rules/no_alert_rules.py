@@ -40,6 +40,9 @@ groups:
 
 ## Known limits
 Alerting managed in another repository is invisible: disable the rule in `[tool.mllint]` then.
+Alert definitions in a Helm template (`kind: PrometheusRule`, `- alert:`), Terraform
+(`aws_cloudwatch_metric_alarm`, `google_monitoring_alert_policy`, `datadog_monitor`...) or Jsonnet
+count, found by their text.
 """
 from mllint.knowledge import deploy as DK
 from mllint.rule import ProjectRule, RuleMeta

@@ -104,3 +104,26 @@ def test_ml1401_psi_metric_in_an_alert_is_drift_detection(make_repo):
     assert [f["code"] for f in scan(repo, "ML1401")] == ["ML1401"]
     (repo / "monitoring" / "alerts.yaml").write_text(RUNBOOK_SERVICE["monitoring/alerts.yaml"])  # ..._feature_psi
     assert scan(repo, "ML1401") == []
+
+
+def test_alerts_in_helm_templates_and_terraform_count(make_repo):
+    """ML1604 reads alert definitions in files no loader parses; ML1603 then cannot tell that every
+    alert is about infrastructure."""
+    files = {"k8s/isvc.yaml": RUNBOOK_SERVICE["k8s/isvc.yaml"]}
+    repo = make_repo(files)
+    assert [f["code"] for f in scan(repo, "ML1604")] == ["ML1604"]
+    (repo / "infra").mkdir()
+    (repo / "infra" / "main.tf").write_text('resource "aws_cloudwatch_metric_alarm" "fraud_5xx" {\n  alarm_name = "x"\n}\n')
+    assert scan(repo, "ML1604") == []
+    (repo / "infra" / "main.tf").unlink()
+    (repo / "monitoring").mkdir()
+    (repo / "monitoring" / "alerts.yaml").write_text(
+        "groups:\n  - name: infra\n    rules:\n      - alert: PodRestarts\n"
+        "        expr: kube_pod_container_status_restarts_total > 3\n        labels: {severity: ticket}\n")
+    assert [f["code"] for f in scan(repo, "ML1603", "ML1604")] == ["ML1603"]
+    (repo / "chart" / "templates").mkdir(parents=True)
+    (repo / "chart" / "templates" / "prometheusrule.yaml").write_text(
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: {{ .Release.Name }}\n"
+        "spec:\n  groups:\n    - name: model\n      rules:\n        - alert: FraudDrift\n"
+        "          expr: max(fraud_feature_psi) > {{ .Values.threshold }}\n")
+    assert scan(repo, "ML1603", "ML1604") == []

@@ -353,8 +353,45 @@ def has_alerting(project: Any) -> Optional[str]:
         for p in project.inventory:
             if rx.search(p) and not project.is_test_path(p):
                 return f"alerting file {p}"
-        return None
+        return unparsed_alerting(project)
     return _memo(project, "alerting", compute)
+
+
+# Alert definitions in files the config loaders do not parse: Helm templates (``{{ }}``), Terraform,
+# Jsonnet (kube-prometheus mixins).
+_UNPARSED_ALERTING = re.compile(r"kind:\s*PrometheusRule\b|^\s*-?\s*alert:\s*\S|\b(aws_cloudwatch_metric_alarm|"
+                                r"aws_cloudwatch_composite_alarm|google_monitoring_alert_policy|datadog_monitor|"
+                                r"azurerm_monitor_metric_alert|grafana_rule_group|newrelic_alert_policy)\b|"
+                                r"\bprometheusAlerts\b", re.M)
+_UNPARSED_FILES = re.compile(r"(^|/)templates/[^/]+\.ya?ml$|\.(tf|jsonnet|libsonnet)$", re.I)
+
+
+def unparsed_alerting(project: Any) -> Optional[str]:
+    """Where alert definitions sit in a file no loader parses (a Helm template, Terraform, Jsonnet),
+    or None.  Read at most 500 such files, 1 MB each; memoised."""
+    def compute():
+        import os
+
+        root = getattr(project, "root", None)
+        n = 0
+        for p in project.inventory if root else ():
+            if not _UNPARSED_FILES.search(p) or is_test(project, p):
+                continue
+            n += 1
+            if n > 500:
+                break
+            full = os.path.join(root, p)
+            try:
+                if not os.path.isfile(full):  # a FIFO would block
+                    continue
+                with open(full, "rb") as fh:
+                    text = fh.read(1 << 20).decode("utf-8", "replace")
+            except OSError:
+                continue
+            if _UNPARSED_ALERTING.search(text):
+                return f"alerting definitions in {p}"
+        return None
+    return _memo(project, "unparsed-alerting", compute)
 
 
 # ----------------------------------------------------------------------------- CloudFormation
