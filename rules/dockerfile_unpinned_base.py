@@ -52,7 +52,7 @@ _ML_PACKAGES = {"torch", "torchvision", "tensorflow", "tensorflow-cpu", "keras",
                 "mlserver", "bentoml", "vllm", "seldon-core", "accelerate", "diffusers", "ultralytics", "optuna",
                 "evidently", "wandb", "pandas", "numpy", "scipy", "statsmodels", "prophet", "timm", "peft", "joblib"}
 _SKIP_PACKAGES = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "pip-tools", "virtualenv"}
-_FLOATING_MAJOR = re.compile(r"^v?\d+(-[a-z][a-z0-9.-]*)?$", re.I)
+_FLOATING_MAJOR = re.compile(r"^v?\d{1,2}(-[a-z][a-z0-9.-]*)?$", re.I)  # `3`, `v2-slim`; not a date or build number
 _PIP_RE = re.compile(r"(?:^|[\s;&|(])(?:python[\d.]*\s+-m\s+)?(?:uv\s+)?pip[\d.]*\s+install\b(?P<rest>[^;&|]*)")
 _OPTS_WITH_VALUE = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--target", "-t", "--prefix",
                     "--root", "--trusted-host", "--cache-dir", "--platform", "--python-version", "--implementation",
