@@ -85,7 +85,7 @@ class NoLatencyInstrumentation(ProjectRule):
                                                       or (c.receiver or "").lower().endswith(("statsd", "stats"))):
                 return True
         return bool(C.config_mentions(project, r"prometheus[-_]fastapi[-_]instrumentator|starlette[-_]exporter|"
-                                               r"prometheus[-_]flask[-_]exporter|opentelemetry-instrument"))
+                                               r"prometheus[-_]flask[-_]exporter|opentelemetry-instrument|ddtrace-run"))
 
     def _load_tested(self, project) -> bool:
         for pat in MK.LOAD_TEST_FILES:

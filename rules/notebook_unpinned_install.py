@@ -65,6 +65,8 @@ def unpinned_packages(args: str) -> list:
         if t in ("&&", "||", ";", "|", ">", "2>&1", ">/dev/null") or t.startswith((">", "2>")):
             break
         if t.startswith("-"):
+            if t in ("-c", "--constraint") or t.startswith(("--constraint=", "-c=")):
+                return []  # a constraints file fixes the versions
             if t in _VALUE_OPTS:
                 skip = True
             elif not t.startswith("--") and len(t) > 2 and "=" not in t and t[-1] in "rceiftC":
