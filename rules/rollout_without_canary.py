@@ -162,7 +162,7 @@ class RolloutWithoutCanary(ProjectRule):
                                                    "the new model at once; start with a small percentage and raise it "
                                                    "after checking the new model")
                 elif split is not None and split.kind == "dict" and _split_all(split):
-                    yield self.finding(path, span, "Vertex AI `traffic_split` gives one model 100% of traffic; "
+                    yield self.finding(path, span, "Vertex AI `traffic_split` gives the new model 100% of traffic; "
                                                    "shift traffic gradually")
 
 
@@ -187,10 +187,14 @@ def _is_const(val, want) -> bool:
 
 
 def _split_all(val) -> bool:
+    """``traffic_split={"0": 100}``: the model being deployed (key "0") takes all traffic.  Another
+    key at 100 keeps the traffic on a deployed model and gives the new one none."""
     try:
-        items = val.value.items() if isinstance(val.value, dict) else val.value
-        values = [v for _, v in items]
+        items = list(val.value.items() if isinstance(val.value, dict) else val.value)
     except Exception:
         return False
-    consts = [v.value for v in values if getattr(v, "kind", None) == "const"]
-    return len(consts) == len(values) == 1 and consts[0] == 100
+    if len(items) != 1:
+        return False
+    key, v = items[0]
+    return getattr(v, "kind", None) == "const" and v.value == 100 and \
+        getattr(key, "kind", None) == "const" and str(key.value) == "0"
