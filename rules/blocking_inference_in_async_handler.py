@@ -49,8 +49,12 @@ async def predict(features: list[float]):
 A model object is recognised by how it was made (a model loader, a torch module, a project
 factory returning one) or, when that is unknown, by its name (`model`, `clf`, `*_model`,
 `session`...). Awaited calls are assumed to be asynchronous clients. An async handler that does
-nothing else could also become a plain `def`.
+nothing else could also become a plain `def`. A plain generator function handed to
+`StreamingResponse`/`EventSourceResponse` is not reported: the server iterates it in a thread pool.
 """
+import ast
+
+from mllint.knowledge import canonical
 from mllint.rule import ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C
@@ -79,6 +83,8 @@ class BlockingInferenceInAsyncHandler(ProjectRule):
                         tf = project.function(tgt)
                         if tf is None or tf.is_async or tf.name == "__init__" or not C.performs_inference(project, tgt):
                             continue
+                        if _streamed_generator(project, sid, c, tgt):
+                            continue  # the server iterates it in a thread pool, not on the event loop
                     if offl is None:
                         offl = C.offloaded(project, sid)
                         if offl is None:
@@ -96,3 +102,37 @@ class BlockingInferenceInAsyncHandler(ProjectRule):
                                            f"`{tf.name}` runs model inference synchronously and blocks the event "
                                            f"loop of async handler `{fn.name}`; call it through "
                                            f"`run_in_threadpool`/`asyncio.to_thread`")
+
+
+_STREAMING = frozenset({"starlette.responses.StreamingResponse", "fastapi.responses.StreamingResponse",
+                        "sse_starlette.sse.EventSourceResponse", "sse_starlette.EventSourceResponse"})
+
+
+def _streamed_generator(project, sid: str, call, tgt: str) -> bool:
+    """``StreamingResponse(token_stream(...))`` with a plain generator function: calling it runs
+    nothing, and Starlette iterates a sync iterator in its thread pool."""
+    path, _, scope = tgt.partition("::")
+    fnode = C.function_node(project, path, scope)
+    if fnode is None or not _is_generator(fnode):
+        return False
+    flow = C.flow_of(project, sid)
+    if not flow:
+        return False
+    key = ("c", call.line, call.col)
+    for sc, _ in project.calls(sid):
+        if canonical(sc.qualname) in _STREAMING and key in flow["calls"].get((sc.line, sc.col), ()):
+            return True
+    return False
+
+
+def _is_generator(fnode) -> bool:
+    """Does the function's own body yield (not a nested function's)?"""
+    todo = list(fnode.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+    return False
