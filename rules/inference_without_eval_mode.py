@@ -78,7 +78,8 @@ def predict(x: list[float]):
 TorchScript (`torch.jit.load`), ONNX Runtime sessions and Hugging Face `from_pretrained` models
 (which `from_pretrained` already puts in eval mode) are exempt, as are `torch.hub.load` models
 (the hub entry point may call `.eval()`). An `.eval()` anywhere on the same variable or attribute
-counts, whatever the order.
+counts, whatever the order, and so does handing the model to a project function that calls
+`.eval()` on that parameter (`prepare_for_inference(model)`).
 
 ## Fix safety
 The fix inserts `<model>.eval()` right after the statement that loads or builds the model (after
@@ -128,7 +129,7 @@ class InferenceWithoutEvalMode(C.TorchFacts, FileRule, ProjectRule):
             keys = [key] + [k for k, ce in aliases.get((path, scope, target), []) if not ce]
             if any(ce for _, ce in aliases.get((path, scope, target), [])):
                 continue
-            if any(k in evals for k in keys):
+            if any(k in evals for k in keys) or _evaluated_by_helper(project, sid, target):
                 continue
             used = any(k in uses for k in keys)
             fn = project.function(sid)
@@ -149,3 +150,24 @@ class InferenceWithoutEvalMode(C.TorchFacts, FileRule, ProjectRule):
         if sid is None:
             return False
         return bool(project.reachable([sid], through_imports=False) & idx["eval_scopes"])
+
+
+def _evaluated_by_helper(project, sid: str, target: str) -> bool:
+    """``prepare_for_inference(model)`` in the same scope, where the project function calls
+    ``.eval()`` (or ``.train(False)``) on the parameter it receives the model as."""
+    for c, tgt in project.calls(sid):
+        fn = project.function(tgt) if tgt else None
+        if fn is None:
+            continue
+        params = [p for p, _ in fn.params]
+        if fn.class_name and params[:1] in (["self"], ["cls"]):
+            params = params[1:]
+        names = [params[i] for i, a in enumerate(c.args)
+                 if i < len(params) and a.kind == "name" and a.value == target]
+        names += [k for k, v in c.kwargs.items() if v.kind == "name" and v.value == target and k in params]
+        if names and any(cc.receiver in names and (cc.attr == "eval" or (cc.attr == "train" and cc.args and
+                                                                        cc.args[0].kind == "const" and
+                                                                        cc.args[0].value is False))
+                         for cc, _ in project.calls(tgt)):
+            return True
+    return False
