@@ -19,7 +19,8 @@ TRAINER_TYPES_TRAIN = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "t
                        "pytorch_lightning.Trainer", "lightning.Trainer", "accelerate.Accelerator")
 # Preprocessing ``fit`` is not model training.
 TRANSFORMER_PREFIXES = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.",
-                        "sklearn.feature_selection.", "sklearn.decomposition.", "category_encoders.")
+                        "sklearn.feature_selection.", "sklearn.decomposition.", "category_encoders.",
+                        "sklearn.compose.ColumnTransformer", "sklearn.compose.make_column_transformer")
 
 
 def is_training_call(call) -> bool:
