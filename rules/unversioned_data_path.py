@@ -48,7 +48,9 @@ if __name__ == "__main__":
 Paths are resolved through module constants and constants imported from project modules; a
 location the analysis cannot resolve (a CLI argument, an environment variable, a config value) is
 not reported. Bucket versioning does not help unless the version id is pinned. Reads in tests and
-outside training code are ignored.
+outside training code are ignored. A read with a snapshot argument (`version=`, `versionAsOf=`,
+`timestamp=`, `snapshot_id=`: Delta Lake, Iceberg, lakeFS) is pinned; Hive-style and slashed date
+partitions (`year=2024/month=06/`, `/2024/06/01/`) count as versions.
 """
 from mllint.knowledge import canonical
 from mllint.knowledge import io as IO
@@ -79,6 +81,11 @@ def _written_by_project(project, text: str) -> bool:
     return text.lstrip("./") in cache
 
 
+# Arguments that read a table format at a fixed snapshot (Delta Lake, Iceberg, Hudi, lakeFS).
+_TIME_TRAVEL = ("version", "versionAsOf", "version_as_of", "timestamp", "timestampAsOf", "timestamp_as_of",
+                "snapshot_id", "as_of", "commit", "ref")
+
+
 class UnversionedDataPath(ProjectRule):
     meta = RuleMeta(code="ML0304", level="warning", precision="high", tags=("reproducibility", "data"))
 
@@ -101,6 +108,8 @@ class UnversionedDataPath(ProjectRule):
                 kws = IO.data_reader_kwargs(call)
                 if kws is None:
                     continue
+                if any(k in call.kwargs for k in _TIME_TRAVEL):
+                    continue  # ``DeltaTable(uri, version=12)``, ``read_delta(uri, version=7)``: a pinned snapshot
                 ref = None
                 for k in kws:
                     if k in call.kwargs:
