@@ -37,7 +37,8 @@ if auc >= 0.91:
 
 ## Known limits
 Notebooks are skipped: promotion there is interactive, after a person has read the metrics. A gate in a caller (the promotion helper is called only after a check elsewhere) is not followed
-across functions.
+across functions. Promotions in a function or file named for a rollback (`rollback`, `revert`,
+`restore`) re-point to a version production already ran and are not reported.
 """
 import ast
 import re
@@ -51,6 +52,9 @@ _GATE_CALL = re.compile(r"validat|gate|compare|is_better|better_than|check_thres
 _CI_GATE = re.compile(r"dvc\s+metrics\s+diff|\bcml\b|mlflow\s+.*evaluate", re.I)
 
 
+_ROLLBACK = re.compile(r"roll[-_ ]?back|revert|restore|undo", re.I)
+
+
 class ModelPromotionWithoutValidationGate(FileRule, ProjectRule):
     meta = RuleMeta(code="ML1702", level="warning", precision="medium", tags=("deployment", "validation"))
 
@@ -62,6 +66,8 @@ class ModelPromotionWithoutValidationGate(FileRule, ProjectRule):
         what = self._promotion(node, attr)
         if not what or self._gated(node):
             return
+        if _ROLLBACK.search(self.ctx.scope) or _ROLLBACK.search(self.ctx.path.rsplit("/", 1)[-1]):
+            return  # a rollback re-points to a version production already ran
         self.record((*self.ctx.span_of(node), what))
 
     def _promotion(self, node, attr):
