@@ -46,7 +46,8 @@ def predict(x: list[float]):
 
 ## Known limits
 `generate()`, `encode()` and pipelines disable gradients themselves and are not flagged. A
-process-wide `torch.set_grad_enabled(False)` in a serving module silences the rule.
+process-wide `torch.set_grad_enabled(False)` in a serving module silences the rule, and a model
+frozen with `model.requires_grad_(False)` is not flagged (no parameter needs a gradient).
 
 ## Fix safety
 The fix wraps the statement holding the call in `with torch.no_grad():` (importing `torch` if
@@ -88,9 +89,12 @@ class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
             if k:
                 kinds.setdefault(C.creation_key(path, scope, cls, target), k)
         done = set()
+        frozen = _frozen(project)
         for sid, c, key in C.torch_uses(project):
             if (sid, c.line, c.col) in done:
                 continue
+            if (sid.partition("::")[0], key[2]) in frozen:
+                continue  # ``model.requires_grad_(False)``: no parameter needs a gradient, no graph is kept
             k = kinds.get(key)
             if k is None:
                 path, _, scope = sid.partition("::")
@@ -120,3 +124,25 @@ class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
             if not q.startswith("transformers.") or cls.startswith(("TF", "Flax")) or "Pipeline" in cls:
                 return None
         return k
+
+
+def _frozen(project) -> set:
+    """(path, name) of modules frozen with ``name.requires_grad_(False)`` (also chained after
+    ``name.eval()``)."""
+    out = set()
+    for path, s in project.summaries.items():
+        by_line = None
+        for c in s.calls:
+            if c.attr != "requires_grad_" or not c.args or c.args[0].kind != "const" or c.args[0].value is not False:
+                continue
+            if c.receiver:
+                out.add((path, c.receiver))
+                continue
+            if by_line is None:
+                by_line = {}
+                for o in s.calls:
+                    if o.attr in ("eval", "to", "cuda", "half") and o.receiver:
+                        by_line.setdefault(o.line, []).append(o.receiver)
+            for r in by_line.get(c.line, ()):
+                out.add((path, r))
+    return out
