@@ -47,14 +47,17 @@ Loads in start-up hooks (module top level, FastAPI `lifespan`/`on_event("startup
 `functools.lru_cache`/`cache` functions and behind a `global`/`is None` singleton guard are fine,
 also when the guard returns early (`if _model is not None: return _model` before the load).
 Per-tenant model selection should use an LRU cache; suppress the finding where loading per request
-is intended. Handlers whose name starts with load, reload, activate, deploy, train... (`activate_model`) are
-admin actions and are not reported. Code behind a lazy guard (`if x is None:`, `if key not in
+is intended. Handlers whose name starts with load, reload, activate, deploy, train, update, swap...
+(`activate_model`, `update_model`) are admin actions and are not reported. `pickle.loads` of bytes
+whose name does not mention a model (a cached response) is not a model load. Code behind a lazy guard (`if x is None:`, `if key not in
 cache:`) or reached only through a cached function runs once and is not on the per-request path.
 """
 import ast
+import re
 
 from mllint.finding import Location
 from mllint.graph import split_scope
+from mllint.knowledge import canonical
 from mllint.knowledge import serving as SK
 from mllint.rule import ProjectRule, RuleMeta
 
@@ -65,7 +68,7 @@ from mllint.graph import is_lazy_call
 
 # Handlers whose purpose is to (re)load a model: an admin action, not a prediction request.
 _LOADING_ENDPOINT = ("load", "reload", "activate", "refresh", "deploy", "switch", "promote", "register", "warm",
-                     "train", "upload", "rollback")
+                     "train", "upload", "rollback", "update", "swap", "replace", "set")
 
 
 def is_lazy_guarded(call) -> bool:
@@ -84,6 +87,18 @@ def _after_early_return(project, path: str, scope: str, line: int) -> bool:
         if ("None" in toks or " In" in f" {toks}" or "NotIn" in toks) and held & set(toks.split()):
             return True  # the early return tests the very name the load fills
     return False
+
+
+_BYTES_LOADERS = frozenset({"pickle.loads", "cloudpickle.loads", "dill.loads"})
+_MODELISH = re.compile(r"model|clf|classifier|regressor|estimator|pipeline|\.pkl|\.joblib", re.I)
+
+
+def _cached_bytes(call) -> bool:
+    """``pickle.loads(cache.get(key))``: bytes from a cache or the request, not a model file,
+    unless the argument names a model."""
+    if canonical(call.qualname) not in _BYTES_LOADERS:
+        return False
+    return not any(_MODELISH.search(str(v.value)) for v in list(call.args) + list(call.kwargs.values()))
 
 
 def _load_targets(body, line: int) -> set:
@@ -117,7 +132,7 @@ class ModelLoadedPerRequest(ProjectRule):
                 sid = f"{path}::{call.scope}"
                 if sid not in project.request_scopes or sid in project.cached_scopes:
                     continue
-                if not SK.is_model_loader(call) or is_lazy_guarded(call) or \
+                if not SK.is_model_loader(call) or is_lazy_guarded(call) or _cached_bytes(call) or \
                         _after_early_return(project, path, call.scope, call.line):
                     continue
                 root = self._root_for(project, sid, reach_by_root)
