@@ -38,7 +38,9 @@ if __name__ == "__main__":
 Queries built at run time (f-strings with placeholders, string formatting, variables the analysis
 cannot resolve) are not reported. Spark readers configured through chained options
 (`spark.read.option("versionAsOf", 3).table(...)`) are not reported. Reads outside training code
-(dashboards, serving) are not reported.
+(dashboards, serving) are not reported. Nor are tables named for their snapshot
+(`churn_snapshot_20240601`) and queries of Spark temp views the same file registers
+(`df.createOrReplaceTempView("churn")`): those are in-session views over what the file read.
 """
 import re
 
@@ -60,6 +62,26 @@ _SPARK_RECEIVERS = ("spark", "spark.read", "self.spark", "self.spark.read", "sql
                     "sql_context", "session", "spark_session", "ss")
 
 
+_FROM = re.compile(r"\b(?:from|join)\s+([\w.`\"\[\]-]+)", re.I)
+# a table named for its snapshot: ``churn_training_snapshot_20240601``, ``features_2024_06_01``
+_DATED = re.compile(r"snapshot|(^|[^0-9])(\d{8}|\d{4}[-_]\d{2}[-_]\d{2})([^0-9]|$)", re.I)
+_VIEW_METHODS = ("createOrReplaceTempView", "createTempView", "registerTempTable", "createOrReplaceGlobalTempView",
+                 "createGlobalTempView")
+
+
+def _temp_views(project) -> dict:
+    """path -> names of the Spark temp views its code registers (``df.createOrReplaceTempView("x")``):
+    in-session views over frames the file reads, not warehouse tables."""
+    out: dict = {}
+    for path, call in project.all_calls():
+        if call.attr in _VIEW_METHODS and call.args:
+            v = project.const_value(path, call.scope, call.args[0])
+            if v.kind == "const" and isinstance(v.value, str):
+                out.setdefault(path, set()).add(v.value.lower())
+                out[path].add("global_temp." + v.value.lower())
+    return out
+
+
 def query_is_pinned(sql: str) -> bool:
     return bool(_SNAPSHOT.search(sql) or _BOUND.search(sql) or _BOUND_REV.search(sql))
 
@@ -69,6 +91,7 @@ class MutableTableRead(ProjectRule):
                     tags=("reproducibility", "data-versioning"), fix="none")
 
     def check_project(self, project):
+        views = _temp_views(project)
         for path, call in project.all_calls():
             if project.is_test_path(path) or not project.is_training(path, call.scope):
                 continue
@@ -87,10 +110,15 @@ class MutableTableRead(ProjectRule):
             if kind == "query":
                 if not _SELECT.search(text) or query_is_pinned(text):
                     continue
+                tables = {t.strip('`"[]').lower() for t in _FROM.findall(text)}
+                if tables and all(t in views.get(path, ()) or _DATED.search(t) for t in tables):
+                    continue  # temp views over data read in this file, or dated snapshot tables
                 what = "a live table query"
             else:
                 if not re.fullmatch(r"[\w.`\"\[\]-]+", text) or "@" in text:
                     continue  # a path, or a Delta time-travel spec like table@v3
+                if text.strip('`"[]').lower() in views.get(path, ()) or _DATED.search(text):
+                    continue
                 what = f"the live table `{text}`"
             yield self.finding(path, call.span(),
                                f"training reads {what} with no snapshot or time bound; the rows change after this "
