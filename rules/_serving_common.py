@@ -1024,7 +1024,8 @@ def logs_somewhere(project, sid: str) -> bool:
 
 
 _DEPLOY_DIRS = ("k8s", "deploy", "deployment", "deployments", "manifests", "kubernetes", "config", "configs", "helm",
-                "infra", "charts", "kustomize", "yaml", "yamls", "notebooks", "scripts", "sagemaker")
+                "infra", "charts", "kustomize", "yaml", "yamls", "notebooks", "scripts", "sagemaker",
+                "cloudformation", "cfn", "terraform", "cdk", "iac", "pipelines", "pipeline", "templates")
 
 
 def config_scope(path: str) -> str:

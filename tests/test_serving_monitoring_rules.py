@@ -66,3 +66,47 @@ def test_torch_pin_nearest_requirements(make_repo):
                       "b/serve.py": serve, "b/requirements.txt": "torch==2.7.1\n"})
     paths = {f.location.path for f in _codes(root, "ML1002")}
     assert paths == {"a/serve.py"}
+
+
+SAGEMAKER_SCRIPT = '''
+import json
+import os
+
+import joblib
+
+
+def model_fn(model_dir):
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+
+
+def input_fn(body, content_type):
+    return json.loads(body)["instances"]
+
+
+def predict_fn(data, model):
+    return model.predict(data)
+
+
+def output_fn(prediction, accept):
+    return json.dumps({"predictions": prediction.tolist()})
+'''
+CAPTURE_CFN = """Resources:
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      ProductionVariants:
+        - {ModelName: fraud-v7, VariantName: AllTraffic, InitialInstanceCount: 2, InstanceType: ml.m5.large}
+      DataCaptureConfig:
+        EnableCapture: true
+        InitialSamplingPercentage: 100
+        DestinationS3Uri: s3://acme-ml/datacapture/fraud
+        CaptureOptions: [{CaptureMode: Input}, {CaptureMode: Output}]
+"""
+
+
+@pytest.mark.parametrize("folder", ["cloudformation", "terraform", "pipelines"])
+def test_payload_capture_in_an_iac_folder_covers_the_service(make_repo, folder):
+    root = make_repo({"src/inference.py": SAGEMAKER_SCRIPT})
+    assert _codes(root, "ML1301")
+    root = make_repo({"src/inference.py": SAGEMAKER_SCRIPT, f"{folder}/endpoint.yaml": CAPTURE_CFN})
+    assert not _codes(root, "ML1301")

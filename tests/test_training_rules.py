@@ -29,6 +29,7 @@ def test_registry_fires_without_registry(make_repo):
 @pytest.mark.parametrize("registry", [
     "import mlflow\nmlflow.register_model('runs:/1/model', 'churn')\n",
     "import mlflow\nmlflow.sklearn.log_model(m, 'model', registered_model_name='churn')\n",
+    "import mlflow\nmlflow.sklearn.autolog(registered_model_name='churn')\n",
     "from mlflow import MlflowClient\nMlflowClient().create_model_version('churn', 's3://x', 'run')\n",
     "model.push_to_hub('org/churn')\n",
     "from google.cloud import aiplatform\naiplatform.Model.upload(display_name='churn')\n",

@@ -170,8 +170,8 @@ def registry_call(call) -> Optional[str]:
         return q
     if q.startswith(REGISTRY_PREFIXES) and last(q) in ("save_model", "create", "import_model"):
         return q
-    if q.startswith("mlflow.") and last(q) == "log_model" and "registered_model_name" in call.kwargs:
-        return q
+    if q.startswith("mlflow.") and last(q) in ("log_model", "autolog") and "registered_model_name" in call.kwargs:
+        return q  # ``mlflow.sklearn.autolog(registered_model_name=...)`` registers each logged model
     if call.attr in REGISTRY_METHODS:
         return call.attr
     if call.attr == "log_model" and (q.startswith("wandb.") or rt.startswith(WANDB_RUN_TYPES)):
