@@ -44,8 +44,8 @@ A seed given through a variable, `**params` or a config object counts as set. sc
 estimators stay silent when a global `numpy` seed (`np.random.seed`, `seed_everything`,
 `set_seed`...) is reached from the same training entrypoint: with `random_state=None` they draw from
 numpy's global generator. XGBoost, LightGBM and CatBoost do not read numpy's generator, so only an
-explicit seed argument counts for them. Estimators only constructed (never in training code) are not
-reported.
+explicit seed argument counts for them. A seed set afterwards with `est.set_params(random_state=...)`
+counts. Estimators only constructed (never in training code) are not reported.
 
 ## Fix safety
 The fix adds `random_state=` (the keyword the message names) with the module's `SEED`/
@@ -136,6 +136,8 @@ class EstimatorWithoutRandomState(FileRule, ProjectRule):
             for line, col, end_line, end_col, scope, name, library, kw, explicit_none in facts:
                 if not project.is_training(path, scope):
                     continue
+                if _seeded_later(summary, scope, line, col, kw):
+                    continue  # ``clf.set_params(random_state=SEED)`` before it is fitted
                 if reaching is not None:
                     eps = reaching(path, scope)
                 else:
@@ -149,3 +151,12 @@ class EstimatorWithoutRandomState(FileRule, ProjectRule):
                 yield self.finding(path, (line, col, end_line, end_col),
                                    f"`{name}` is stochastic and built with {how}; pass `{kw}=SEED` so training "
                                    f"is reproducible")
+
+
+def _seeded_later(summary, scope: str, line: int, col: int, kw: str) -> bool:
+    """The estimator built at (line, col) is assigned to a name whose ``set_params`` sets the seed."""
+    target = next((c.assigned_to for c in summary.calls if c.line == line and c.col == col and c.scope == scope), None)
+    if not target:
+        return False
+    return any(c.scope == scope and c.attr == "set_params" and c.receiver == target and kw in c.kwargs
+               for c in summary.calls)
