@@ -39,7 +39,8 @@ if __name__ == "__main__":
 
 ## Known limits
 Inference scripts (not reached from a training entrypoint) may keep `benchmark = True` for speed
-and are not reported. Values given through variables or config are not reported.
+and are not reported. Values given through variables or config are not reported, nor settings under
+an `if` that tests a determinism switch (`if args.deterministic: ... else: cudnn.benchmark = True`).
 """
 import ast
 
@@ -59,6 +60,8 @@ class NondeterministicTorch(FileRule, ProjectRule):
                 continue
             q = canonical(self.ctx.qualname(t))
             if q in _BAD and self.ctx.literal(node.value) is _BAD[q]:
+                if any("determin" in g.lower() for g in self.ctx.guard_stack):
+                    continue  # the fast branch of a determinism switch (``if args.deterministic: ... else:``)
                 name = q.rsplit(".", 1)[-1]
                 self.record((*self.ctx.span_of(node), self.ctx.scope, f"cudnn.{name} = {_BAD[q]}"))
 
