@@ -54,7 +54,7 @@ from mllint.knowledge import deploy as DK
 from mllint.rule import ConfigRule, RuleMeta
 
 _MODEL_OUT = re.compile(r"\.(pkl|pickle|joblib|pt|pth|ckpt|onnx|h5|keras|safetensors|bin|model|cbm|ubj|xgb|lgb|"
-                        r"pb|tflite|mar)$|(^|/)models?(/|$)|model[^/]*/?$", re.I)
+                        r"pb|tflite|mar)$|(^|/)models?(/|$)|model[^/.]*/?$", re.I)  # `model_v2/`, not `model_metrics.json`
 
 
 class PipelineConfigIncomplete(ConfigRule):
