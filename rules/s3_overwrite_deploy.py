@@ -50,7 +50,10 @@ Keys templated with a version, commit SHA, run or build id, or a date (`${GITHUB
 analysis cannot resolve to a constant (a parameter, a config value, `os.environ[...]`) is not
 reported. Test code is skipped. When the repository turns bucket versioning on
 (`put_bucket_versioning`, CloudFormation `VersioningConfiguration: Enabled`), findings become notes:
-old versions are recoverable, though nothing records which one was deployed.
+old versions are recoverable, though nothing records which one was deployed. They are notes too in a
+file that also registers the model (the registry keeps the history). Copying a versioned object to
+a fixed alias (`aws s3 cp s3://b/${SHA}/model.pkl s3://b/latest/model.pkl`) is not reported, nor
+are keys that name cached data (`cache/`, `features/`, `train_features.pkl`).
 
 ## References
 - Checkpoint 1 of the ML architecture review (model registry).
@@ -63,6 +66,7 @@ from typing import Any, Optional
 
 from mllint.knowledge import canonical
 from mllint.knowledge import storage as SK
+from mllint.knowledge import tracking as TR
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RuleMeta
 from mllint.summary import MODULE_SCOPE, Val
 from mllint.summary import dotted as _dotted
@@ -292,6 +296,8 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
             facts = s.facts.get(self.meta.code)
             if not facts or project.is_test_path(path):
                 continue
+            # the same file registers the model: the registry keeps the history, the fixed key is a copy
+            registered = any(TR.registry_call(c) for c in s.calls)
             for c in facts:
                 res = _Resolver(project, path, c["scope"], c.get("ambiguous", {}))
                 key = res.resolve(c["key"])
@@ -320,7 +326,7 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
                     continue
                 display = display.replace(_BUCKET_HOLE, "<bucket>")
                 yield ProjectRule.finding(self, path, tuple(c["span"]), _message(display, model_src),
-                                   level="note" if versioned_bucket else None)
+                                   level="note" if versioned_bucket or registered else None)
 
     def _notebook_shell(self, project: Any, versioned_bucket: bool):
         """``!aws s3 cp ...`` lines and ``%%bash`` cells of notebooks."""
@@ -711,6 +717,8 @@ def _judge(dst_raw: str, srcs_raw: list, env: dict, prefix: tuple, *, uri: bool,
     if SK.has_literal_version(key):
         return None
     srcs = [_expand(s, env) for s in srcs_raw]
+    if any(x is _VERSIONED and SK.is_object_store_uri(r) for x, r in zip(srcs, srcs_raw)):
+        return None  # ``cp s3://b/${SHA}/model s3://b/latest/model``: an alias of a versioned copy that stays
     model_src = next((s for s in srcs if isinstance(s, str) and SK.is_model_key(s)), None)
     if not SK.is_model_key(key) and model_src is None:
         return None

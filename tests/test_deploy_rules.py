@@ -127,3 +127,13 @@ def test_alerts_in_helm_templates_and_terraform_count(make_repo):
         "spec:\n  groups:\n    - name: model\n      rules:\n        - alert: FraudDrift\n"
         "          expr: max(fraud_feature_psi) > {{ .Values.threshold }}\n")
     assert scan(repo, "ML1603", "ML1604") == []
+
+
+def test_ml0101_is_a_note_where_the_file_registers_the_model(make_repo):
+    repo = make_repo({"publish.py": UPLOAD})
+    [f] = scan(repo, "ML0101")
+    assert f["level"] == "warning"
+    (repo / "publish.py").write_text("import mlflow\n" + UPLOAD +
+                                     "mlflow.register_model('runs:/1/model', 'churn')\n")
+    [f] = scan(repo, "ML0101")
+    assert f["level"] == "note"

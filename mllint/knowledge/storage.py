@@ -130,6 +130,9 @@ LITERAL_VERSION_RE = re.compile(
 
 _MODEL_ARCHIVE_RE = re.compile(r"(^|/)models?[\w.-]*\.(tar\.gz|tgz|zip)$")
 _MODEL_SEGMENT_RE = re.compile(r"(^|/)(models?|model[_-]?artifacts?|checkpoints?)(/|$)", re.I)
+# data and caches pickled like models: a folder or a file name says so
+_DATA_KEY_RE = re.compile(r"(^|/)(cache|caches|tmp|temp|datasets?|features?|feature[_-]store)(/|$)|"
+                          r"(^|/)[^/]*(features|dataset|embeddings|vocab|stats|cache)[^/]*$", re.I)
 
 
 def is_object_store_uri(s: str) -> bool:
@@ -150,6 +153,8 @@ def is_model_key(key: str) -> bool:
         return False
     k = key.split("?", 1)[0].rstrip("/")
     low = k.lower()
+    if _DATA_KEY_RE.search(low) and not _MODEL_SEGMENT_RE.search(low + "/"):
+        return False  # ``churn/cache/train_features.pkl``: cached data, not a model
     if low.endswith(tuple(MODEL_EXTENSIONS)):
         return True
     if _MODEL_ARCHIVE_RE.search(low):
