@@ -75,7 +75,8 @@ class RolloutWithoutCanary(ProjectRule):
             elif d.kind == "k8s" and d.subkind in ("Deployment", "StatefulSet") and DK.is_model_server(d, project):
                 spec = DK.as_map(DK.as_map(d.data).get("spec"))
                 strat = DK.as_map(spec.get("strategy") or spec.get("updateStrategy"))
-                if str(strat.get("type") or "") == "Recreate":
+                if str(strat.get("type") or "") == "Recreate" and DK.k8s_name(d.data) not in progressive:
+                    # (an Argo Rollout ``workloadRef`` or a Flagger Canary rolls it out: its strategy is theirs)
                     yield self._f(d.path, strat.line_of("type"),
                                   f"model server `{DK.k8s_name(d.data)}` uses `strategy: Recreate`: every pod is "
                                   f"replaced at once, with downtime; use a RollingUpdate behind a canary (Argo "
