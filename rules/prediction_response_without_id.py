@@ -66,6 +66,8 @@ def _keys(node):
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
         spread = any(k is None for k in node.keys) or len(keys) != len(node.keys)
         for v in node.values:  # nested objects: {"prediction": {"value": y, "ride_id": rid}}
+            if isinstance(v, (ast.ListComp, ast.List)):  # {"predictions": [{"customer_id": ..., ...} for ...]}
+                v = v.elt if isinstance(v, ast.ListComp) else (v.elts[0] if v.elts else None)
             sub = _keys(v) if isinstance(v, ast.Dict) else None
             if sub is not None:
                 keys += sub[0]
