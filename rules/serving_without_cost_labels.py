@@ -105,8 +105,11 @@ _KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml")
 def _kustomize_labels(project, path: str) -> bool:
     """A kustomization that adds common labels covers this file: it sits in the file's directory
     or above, or it builds on one that does (an overlay's ``resources: [../../base]``)."""
-    kusts = {d.path.rsplit("/", 1)[0] if "/" in d.path else "": d.data for d in project.configs
-             if d.path.rsplit("/", 1)[-1] in _KUSTOMIZATIONS and isinstance(d.data, dict)}
+    memo = project.__dict__.setdefault("_ml1202_kustomizations", {})
+    if "dirs" not in memo:  # directory -> kustomization data, once per project
+        memo["dirs"] = {d.path.rsplit("/", 1)[0] if "/" in d.path else "": d.data for d in project.configs
+                        if d.path.rsplit("/", 1)[-1] in _KUSTOMIZATIONS and isinstance(d.data, dict)}
+    kusts = memo["dirs"]
     for start, data in kusts.items():
         if not (data.get("commonLabels") or data.get("labels")):
             continue

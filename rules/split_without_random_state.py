@@ -63,7 +63,7 @@ class SplitWithoutRandomState(FileRule, ProjectRule):
         q = canonical(self.ctx.call_qualname(node))
         if not q:
             return
-        if "numpy" in TK.frameworks_seeded_by(q):
+        if q in TK.NUMPY_SEEDERS:
             self._seeds.setdefault(self.ctx.scope, node.lineno)
             return
         if q in TK.SPLIT_FUNCTIONS:

@@ -66,6 +66,7 @@ from mllint.rule import FileRule, ProjectRule, RuleMeta
 from mllint.summary import MODULE_SCOPE, iter_nodes  # ast.walk without ctx/operator nodes, same order
 
 _EXITS = (ast.Return, ast.Raise, ast.Continue)
+_RANK_TESTS = frozenset({ast.Compare, ast.BoolOp, ast.UnaryOp})  # values a rank check is held in
 
 
 def _tokens(test) -> str:
@@ -107,16 +108,18 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
 
     def visit_Assign(self, node) -> None:
         # ``is_logger = rank == 0`` / ``master_process = ddp_rank == 0``: a rank check held in a name
-        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
-                isinstance(node.value, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Call)):
+        if len(node.targets) == 1 and node.value.__class__ in _RANK_TESTS and node.targets[0].__class__ is ast.Name:
             kind = DK.guard_kind(_tokens(node.value))
             if kind:
                 self.record(("rankvar", self.ctx.scope, node.targets[0].id, kind))
 
     def visit_Call(self, node) -> None:
         # ``wandb.init(..., mode="online" if rank == 0 else "disabled")``: the other ranks log nothing
+        f = node.func
+        if not node.keywords or (f.attr if f.__class__ is ast.Attribute else getattr(f, "id", None)) != "init":
+            return
         for k in node.keywords:
-            if k.arg == "mode" and isinstance(k.value, ast.IfExp) and \
+            if k.value.__class__ is ast.IfExp and k.arg == "mode" and \
                     any(isinstance(b, ast.Constant) and b.value == "disabled" for b in (k.value.body, k.value.orelse)):
                 kind = DK.guard_kind(_tokens(k.value.test))
                 if kind:

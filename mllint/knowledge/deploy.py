@@ -359,11 +359,24 @@ def has_alerting(project: Any) -> Optional[str]:
 
 # Alert definitions in files the config loaders do not parse: Helm templates (``{{ }}``), Terraform,
 # Jsonnet (kube-prometheus mixins).
-_UNPARSED_ALERTING = re.compile(r"kind:\s*PrometheusRule\b|^\s*-?\s*alert:\s*\S|\b(aws_cloudwatch_metric_alarm|"
-                                r"aws_cloudwatch_composite_alarm|google_monitoring_alert_policy|datadog_monitor|"
-                                r"azurerm_monitor_metric_alert|grafana_rule_group|newrelic_alert_policy)\b|"
-                                r"\bprometheusAlerts\b", re.M)
+_UNPARSED_ALERTING = re.compile(r"kind:\s*PrometheusRule\b|aws_cloudwatch_metric_alarm|aws_cloudwatch_composite_alarm|"
+                                r"google_monitoring_alert_policy|datadog_monitor|azurerm_monitor_metric_alert|"
+                                r"grafana_rule_group|newrelic_alert_policy|prometheusAlerts")
+_ALERT_KEY = re.compile(r"alert:[ \t]*\S")  # a literal first: the regex engine skips ahead (a MB in 3 ms)
+_UNPARSED_HINT = re.compile(rb"alert|alarm|monitor|PrometheusRule|grafana_rule", re.I)
 _UNPARSED_FILES = re.compile(r"(^|/)templates/[^/]+\.ya?ml$|\.(tf|jsonnet|libsonnet)$", re.I)
+
+
+def _alert_text(text: str) -> bool:
+    """Alert definitions in a text: a PrometheusRule, a Terraform/Jsonnet alert resource, or a
+    ``- alert: Name`` rule entry (the key first on its line)."""
+    if _UNPARSED_ALERTING.search(text):
+        return True
+    for m in _ALERT_KEY.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        if not text[start:m.start()].strip(" \t-"):
+            return True
+    return False
 
 
 def unparsed_alerting(project: Any) -> Optional[str]:
@@ -385,10 +398,11 @@ def unparsed_alerting(project: Any) -> Optional[str]:
                 if not os.path.isfile(full):  # a FIFO would block
                     continue
                 with open(full, "rb") as fh:
-                    text = fh.read(1 << 20).decode("utf-8", "replace")
+                    data = fh.read(1 << 20)
             except OSError:
                 continue
-            if _UNPARSED_ALERTING.search(text):
+            # a byte search first: most templates mention no alert at all (kserve: 500 files, 0.5 s -> 0.05 s)
+            if _UNPARSED_HINT.search(data) and _alert_text(data.decode("utf-8", "replace")):
                 return f"alerting definitions in {p}"
         return None
     return _memo(project, "unparsed-alerting", compute)

@@ -84,6 +84,10 @@ MULTI_SEED_SETTERS = {
 }
 
 
+# every qualified name that seeds numpy's global generator (one set lookup in a walk hook)
+NUMPY_SEEDERS = frozenset(SEED_SETTERS["numpy"]) | frozenset(q for q, fws in MULTI_SEED_SETTERS.items() if "numpy" in fws)
+
+
 def seeded_frameworks(call) -> set:
     return frameworks_seeded_by(canonical(call.qualname))
 
