@@ -5,7 +5,9 @@ Flags assignments of feature columns or variables whose value uses a look-ahead 
 time-ordered frame: `.shift(-n)` with a negative literal, `.rolling(..., center=True)`, `.bfill()`
 / `.backfill()` and `fillna(method="bfill")`. Assignments that build the label are fine and stay
 silent: a target named `y`, `target`, `label`, `future_*`, `next_*` ..., or a column later used as
-the label (assigned to `y`, passed as `y` to `fit`/`train_test_split`, or dropped from `X`).
+the label (assigned to `y`, passed as `y` to `fit`/`train_test_split`, or dropped from `X`), or a
+column the label is built from that no feature list names (`ret_5d = close.shift(-5) / close - 1`,
+then `up = ret_5d > 0`).
 Only modules that also train, predict or split are checked.
 
 ## Why is this bad?
@@ -52,6 +54,8 @@ class LookaheadFeature(FileRule):
     def begin(self):
         self.candidates = []  # (call node, target key, what)
         self.labels = set()  # column names used as the label
+        self.sources: dict = {}  # column -> the columns its assignments read (``df["up"] = df["ret"] > 0``)
+        self.listed = set()  # column names in list/tuple literals: feature lists, ``df[["a", "b"]]``
         self.modelling = False
         return self.ctx.text_has("shift(", "rolling(", "bfill", "backfill", "method=")
 
@@ -65,6 +69,11 @@ class LookaheadFeature(FileRule):
                 self._label(node.args[1])
         elif isinstance(func, ast.Attribute) and func.attr in _MODEL_ATTRS:
             self.modelling = True
+            for a in node.args[:1]:  # ``model.fit(df[["ret_5d", "vol"]], y)``: columns used as features
+                for n in iter_nodes(a):
+                    if n.__class__ in (ast.List, ast.Tuple):
+                        self.listed.update(e.value for e in n.elts
+                                           if e.__class__ is ast.Constant and isinstance(e.value, str))
             if func.attr == "fit" and len(node.args) >= 2:
                 self._label(node.args[1])
             y = _kw(node, "y")
@@ -94,6 +103,13 @@ class LookaheadFeature(FileRule):
                         for c in iter_nodes(n):
                             if isinstance(c, ast.Constant) and isinstance(c.value, str):
                                 self.labels.add(c.value)
+        for n in iter_nodes(node.value):
+            if n.__class__ in (ast.List, ast.Tuple):
+                self.listed.update(e.value for e in n.elts if e.__class__ is ast.Constant and isinstance(e.value, str))
+        if key is not None:
+            self.sources.setdefault(key, set()).update(
+                n.slice.value for n in iter_nodes(node.value)
+                if n.__class__ is ast.Subscript and n.slice.__class__ is ast.Constant and isinstance(n.slice.value, str))
         if key is None or DK.TARGET_NAME.match(key):
             return
         for n in iter_nodes(node.value):
@@ -140,9 +156,17 @@ class LookaheadFeature(FileRule):
     def finish(self):
         if not self.modelling:
             return
+        # the columns a label is built from (``ret_5d = close.shift(-5)/close - 1; up = ret_5d > 0``)
+        label_inputs, todo = set(), list(self.labels)
+        while todo:
+            col = todo.pop()
+            for src in self.sources.get(col, ()):
+                if src not in label_inputs:
+                    label_inputs.add(src)
+                    todo.append(src)
         for call, key, what in self.candidates:
-            if key in self.labels:
-                continue
+            if key in self.labels or (key in label_inputs and key not in self.listed):
+                continue  # the label, or a column only the label is built from
             self.report(call, f"{what} to build feature `{key}`: at prediction time those rows do not exist yet; "
                               f"use trailing windows / `ffill`, or make it the label")
 
