@@ -60,13 +60,16 @@ if __name__ == "__main__":
 ```
 
 ## Known limits
-Lists built dynamically, read from config, or shorter than four names are not compared. The
+Lists built dynamically, read from config, or shorter than four names are not compared. A training
+list is compared without the columns its file drops (`df.drop(columns=...)`) or uses as the label
+(`y = df["churned"]`, `fit(X, df["churned"])`). The
 overlap is computed on names; a list of unrelated fields that happens to share most names with a
 training list (a response schema, say) can be reported.
 """
 import ast
 
 from mllint.graph import scope_id
+from mllint.knowledge import data as DK
 from mllint.rule import FileRule, Location, ProjectRule, RuleMeta
 
 _MIN_ITEMS = 4
@@ -88,18 +91,40 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
         if items and len(set(items)) == len(items):
             self._rec(node.slice, items, "")
 
+    def begin(self):
+        self._not_features = set()  # columns this file drops or uses as the label
+
     def visit_Call(self, node):
         # pd.DataFrame(rows, columns=[...]) / df.reindex(columns=[...])
+        f = node.func
+        attr = f.attr if f.__class__ is ast.Attribute else None
         for k in node.keywords:
             if k.arg == "columns":
+                if attr == "drop":  # ``df.drop(columns="churned")``: not a feature
+                    self._not_features.update(_strs(k.value))
+                    continue
                 items = _str_list(k.value)
                 if items and len(set(items)) == len(items):
                     self._rec(k.value, items, "")
+        if attr in ("fit", "fit_transform") and len(node.args) >= 2:
+            self._not_features.update(_subscript_col(node.args[1]))  # ``fit(X, df["churned"])``
 
     def visit_Assign(self, node):
         items = _str_list(node.value)
         if items and len(set(items)) == len(items) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             self._rec(node.value, items, node.targets[0].id)
+        # ``y = df["churned"]`` / ``X, y = ..., df["churned"]``: the label is not a feature
+        pairs = [(node.targets[0], node.value)] if len(node.targets) == 1 else []
+        if pairs and pairs[0][0].__class__ is ast.Tuple and pairs[0][1].__class__ is ast.Tuple and \
+                len(pairs[0][0].elts) == len(pairs[0][1].elts):
+            pairs = list(zip(pairs[0][0].elts, pairs[0][1].elts))
+        for t, v in pairs:
+            if t.__class__ is ast.Name and DK.TARGET_NAME.match(t.id):
+                self._not_features.update(_subscript_col(v))
+
+    def finish(self):
+        if self._not_features:
+            self.record((None, tuple(sorted(self._not_features))))
 
     def _rec(self, node, items, name):
         self.record((self.ctx.scope, *self.ctx.span_of(node), items, name))
@@ -114,8 +139,13 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
             if not facts or project.is_test_path(path):
                 continue
             path_trains = any(sid.startswith(path + "::") for sid in project.training_scopes)
+            dropped = {c for f in facts if f[0] is None for c in f[1]}
             for f in facts:
                 scope = f[0]
+                if scope is None:
+                    continue
+                if dropped and set(f[5]) & dropped:  # the training list without its label and dropped columns
+                    f = (*f[:5], tuple(x for x in f[5] if x not in dropped), *f[6:])
                 sid = scope_id(path, scope)
                 is_train = sid in project.training_scopes or (scope == "<module>" and path_trains)
                 is_serve = sid in project.request_scopes or sid in project.startup_scopes or \
@@ -157,3 +187,18 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
                                f"serving feature list differs from {label} ({tpath}:{t[1]}): {diff}; import one "
                                f"shared definition so the column order cannot drift",
                                related=[Location(tpath, t[1], t[2], message="the training list")])
+
+
+def _strs(node) -> list:
+    if node.__class__ is ast.Constant and isinstance(node.value, str):
+        return [node.value]
+    if node.__class__ in (ast.List, ast.Tuple):
+        return [e.value for e in node.elts if e.__class__ is ast.Constant and isinstance(e.value, str)]
+    return []
+
+
+def _subscript_col(node) -> list:
+    """``df["churned"]`` -> ["churned"]."""
+    if node.__class__ is ast.Subscript and node.slice.__class__ is ast.Constant and isinstance(node.slice.value, str):
+        return [node.slice.value]
+    return []
