@@ -44,7 +44,9 @@ def predict(x: list[float]):
 
 ## Known limits
 Responses built by a pydantic model or a helper are not inspected (an `id` field may be there).
-Ids added by a gateway or middleware are invisible.
+Ids added by a gateway or middleware are invisible. A handler whose prediction log carries an id
+(`logger.info(..., extra={"transaction_id": ...})`, structlog keywords) is not reported: ground truth
+can be joined on the log.
 """
 import ast
 
@@ -136,7 +138,7 @@ class PredictionResponseWithoutId(FileRule, ProjectRule):
             if any(any(MK.ID_KEY_RE.search(k) for k in keys) for (p, sc, _n), (keys, _s) in dicts.items()
                    if p == path and sc == scope):
                 continue  # an id travels in another object the handler builds
-            if self._creates_id(project, sid):
+            if self._creates_id(project, sid) or _logs_id(project, sid):
                 continue
             for name, keys, spread, span in rets.get(sid, []):
                 if name is not None:
@@ -161,3 +163,22 @@ class PredictionResponseWithoutId(FileRule, ProjectRule):
                         "id" in c.args[0].value.lower() and "request" in (c.receiver or "") + c.args[0].value.lower():
                     return True
         return False
+
+
+_LOG_METHODS = frozenset({"info", "debug", "warning", "warn", "error", "log", "exception", "critical", "msg"})
+
+
+def _logs_id(project, sid: str) -> bool:
+    """A log record of the prediction carries an id: ``logger.info("prediction", extra={"transaction_id":
+    ...})`` or ``log.info("prediction", transaction_id=...)`` (structlog): ground truth joins on the log."""
+    for c, _ in project.calls(sid):
+        if c.attr not in _LOG_METHODS:
+            continue
+        for k, v in c.kwargs.items():
+            if MK.ID_KEY_RE.search(k):
+                return True
+            if k == "extra" and v.kind == "dict" and any(
+                    kv.kind == "const" and isinstance(kv.value, str) and MK.ID_KEY_RE.search(kv.value)
+                    for kv, _ in v.value):
+                return True
+    return False
