@@ -41,6 +41,8 @@ model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_tra
 The analysis is intra-procedural: data that crosses a function boundary, a class attribute or a
 file is not followed, and a fit inside a helper function is not seen. Label and one-hot encoders,
 `get_dummies` and `pd.cut` are not reported (their leak is the category set, not a statistic).
+Statistics along another axis than the rows (`X.mean(axis=1)`: each sample by its own values) are
+not reported.
 A `SimpleImputer(strategy="constant")` learns nothing and is not reported. Data held in a variable
 named like a training part (`X_train`, `train_df`) counts as already split: scaling `X_train` and
 cross-validating on it, or splitting a competition's `train.csv` into train and validation after
@@ -133,6 +135,9 @@ class PreprocessingBeforeSplit(FileRule):
         if isinstance(expr, ast.Call):
             f = expr.func
             if isinstance(f, ast.Attribute) and f.attr in DK.AGG_METHODS:
+                axis = next((k.value for k in expr.keywords if k.arg == "axis"), None)
+                if axis is not None and self.ctx.literal(axis) not in (0, None, "index", "rows"):
+                    return None  # ``X.mean(axis=1)``: each row's own statistic, nothing crosses rows
                 q = self.ctx.qualname(f)
                 if q is None:
                     r = root_name(f.value)
