@@ -98,6 +98,8 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
         # pd.DataFrame(rows, columns=[...]) / df.reindex(columns=[...])
         f = node.func
         attr = f.attr if f.__class__ is ast.Attribute else None
+        if attr in ("fit", "fit_transform") and len(node.args) >= 2:
+            self._not_features.update(_subscript_col(node.args[1]))  # ``fit(X, df["churned"])``
         for k in node.keywords:
             if k.arg == "columns":
                 if attr == "drop":  # ``df.drop(columns="churned")``: not a feature
@@ -106,20 +108,21 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
                 items = _str_list(k.value)
                 if items and len(set(items)) == len(items):
                     self._rec(k.value, items, "")
-        if attr in ("fit", "fit_transform") and len(node.args) >= 2:
-            self._not_features.update(_subscript_col(node.args[1]))  # ``fit(X, df["churned"])``
 
     def visit_Assign(self, node):
         items = _str_list(node.value)
         if items and len(set(items)) == len(items) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             self._rec(node.value, items, node.targets[0].id)
         # ``y = df["churned"]`` / ``X, y = ..., df["churned"]``: the label is not a feature
-        pairs = [(node.targets[0], node.value)] if len(node.targets) == 1 else []
-        if pairs and pairs[0][0].__class__ is ast.Tuple and pairs[0][1].__class__ is ast.Tuple and \
-                len(pairs[0][0].elts) == len(pairs[0][1].elts):
-            pairs = list(zip(pairs[0][0].elts, pairs[0][1].elts))
+        t, v = node.targets[0], node.value
+        if v.__class__ is ast.Subscript:
+            pairs = ((t, v),)
+        elif v.__class__ is ast.Tuple and t.__class__ is ast.Tuple and len(t.elts) == len(v.elts):
+            pairs = zip(t.elts, v.elts)
+        else:
+            return
         for t, v in pairs:
-            if t.__class__ is ast.Name and DK.TARGET_NAME.match(t.id):
+            if v.__class__ is ast.Subscript and t.__class__ is ast.Name and DK.TARGET_NAME.match(t.id):
                 self._not_features.update(_subscript_col(v))
 
     def finish(self):
