@@ -41,12 +41,15 @@ def amount_log(amount):
 In a repository of many examples, only training entrypoints under the serving module's
 grandparent directory are paired with it.
 Features computed in SQL, another language or a service outside the repository are not seen; a
-shared module counts whatever it contains (feature code or a shared read function).
+shared module counts whatever it contains (feature code or a shared read function). Training that
+fits a scikit-learn `Pipeline`/`ColumnTransformer` ships its preprocessing inside the model, which
+counts as the shared definition.
 """
 import os
 import re
 
 from mllint.graph import split_scope
+from mllint.knowledge import canonical
 from mllint.knowledge import data as DK
 from mllint.rule import ProjectRule, RuleMeta
 
@@ -57,6 +60,8 @@ _FEATURE_ATTRS = frozenset({
 })
 
 
+_PIPELINES = frozenset({"sklearn.pipeline.Pipeline", "sklearn.pipeline.make_pipeline",
+                        "sklearn.compose.ColumnTransformer", "sklearn.compose.make_column_transformer"})
 _FEATURE_FN = re.compile(r"(feature|featuri[sz]e|preprocess|prepare|build_x|make_x|encode_input)", re.I)
 
 
@@ -84,6 +89,8 @@ class NoSharedFeatureDefinitions(ProjectRule):
                       if not project.is_test_path(split_scope(s)[0])}
         if not self._computes(project, train_sids):
             return
+        if any(canonical(c.qualname) in _PIPELINES for sid in train_sids for c, _ in project.calls(sid)):
+            return  # the preprocessing ships inside the model: a fitted Pipeline/ColumnTransformer is shared
         serve_sids = {s for s in project.request_scopes | project.startup_scopes
                       if not project.is_test_path(split_scope(s)[0])}
         serve_sids |= {f"{p}::<module>" for p in project.serving_modules if not project.is_test_path(p)}

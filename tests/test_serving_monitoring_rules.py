@@ -110,3 +110,23 @@ def test_payload_capture_in_an_iac_folder_covers_the_service(make_repo, folder):
     assert _codes(root, "ML1301")
     root = make_repo({"src/inference.py": SAGEMAKER_SCRIPT, f"{folder}/endpoint.yaml": CAPTURE_CFN})
     assert not _codes(root, "ML1301")
+
+
+def test_ml0801_a_shipped_pipeline_is_the_shared_definition(make_repo, repo_root):
+    """The preprocessing fitted inside a sklearn Pipeline/ColumnTransformer ships with the model:
+    serving that only casts its input shares the training features."""
+    import os
+
+    base = os.path.join(repo_root, "fixtures", "rules", "no_shared_feature_definitions")
+    files = {rel: open(os.path.join(base, rel), encoding="utf-8").read()
+             for rel in ("training/train.py", "serve/__init__.py", "serve/app.py")}
+    s = lambda root: Settings(root=str(root), select=["ML0801"], jobs=1, profile="production")
+    root = make_repo(files)
+    assert [f.code for f in scan([str(root)], s(root)).findings] == ["ML0801"]
+    files["training/train.py"] = files["training/train.py"].replace(
+        "model = LogisticRegression().fit(", "model = make_pipeline(StandardScaler(), LogisticRegression()).fit(").replace(
+        "from sklearn.linear_model import LogisticRegression",
+        "from sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import StandardScaler")
+    root = make_repo(files)
+    assert scan([str(root)], s(root)).findings == []
