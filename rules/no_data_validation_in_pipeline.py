@@ -42,9 +42,12 @@ model = LogisticRegression().fit(df.drop(columns=["y"]), df["y"])
 ## Known limits
 Validation that runs outside the repository (a data platform, an orchestrator's data contracts)
 is invisible; suppress the finding there. Any hand-rolled check anywhere in the project counts,
-even one that guards a different dataset.
+even one that guards a different dataset: an `assert` or a `raise` under an `if` that tests nulls,
+dtypes or columns, compares a column (`(df["age"] < 0).any()`), counts rows (`len(df) < 1000`) or
+names what is wrong (`if missing:`).
 """
 import ast
+import re
 
 from mllint.graph import split_scope
 from mllint.knowledge import canonical
@@ -65,6 +68,26 @@ def _tokens(test):
     return out
 
 
+_CHECK_NAME = re.compile(r"missing|unexpected|invalid|nulls?$|nans?$|bad_|empty|outliers?|violations?", re.I)
+
+
+def _checks_data(test) -> bool:
+    """``if (df["age"] < 0).any():`` (a column compared), ``if missing:`` (a name that says what is
+    wrong), ``if len(df) < 1000:`` (a row count): a hand-rolled data check before a ``raise``."""
+    for n in iter_nodes(test):
+        if n.__class__ is ast.Name and _CHECK_NAME.search(n.id):
+            return True
+        if n.__class__ is ast.Compare:
+            for side in [n.left, *n.comparators]:
+                if side.__class__ is ast.Subscript and side.slice.__class__ is ast.Constant and \
+                        isinstance(side.slice.value, str):
+                    return True
+                if side.__class__ is ast.Call and side.func.__class__ is ast.Name and side.func.id == "len" and \
+                        side.args and side.args[0].__class__ is ast.Name:  # not ``len(sys.argv)``
+                    return True
+    return False
+
+
 class NoDataValidationInPipeline(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0702", level="note", precision="medium", profile="production",
                     tags=("data-quality",))
@@ -83,7 +106,7 @@ class NoDataValidationInPipeline(FileRule, ProjectRule):
             return
         for parent in reversed(self.ctx.parents):
             if isinstance(parent, ast.If):
-                if _tokens(parent.test) & DK.VALIDATION_TOKENS:
+                if _tokens(parent.test) & DK.VALIDATION_TOKENS or _checks_data(parent.test):
                     self.seen = True
                     self.record(("check", node.lineno))
                 return

@@ -97,3 +97,16 @@ def test_unpinned_packages(args, unpinned):
 def test_query_is_pinned(sql, pinned):
     from mllint.rules.mutable_table_read import query_is_pinned
     assert query_is_pinned(sql) is pinned
+
+
+@pytest.mark.parametrize("check", [
+    "    if (df['age'] < 0).any():\n        raise ValueError('negative age')\n",
+    "    missing = {'age', 'y'} - set(df)\n    if missing:\n        raise ValueError(missing)\n",
+    "    if len(df) < 1000:\n        raise ValueError('too few rows')\n",
+])
+def test_ml0702_hand_rolled_checks_count(make_repo, check):
+    train = ("import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n\n\ndef main():\n"
+             "    df = pd.read_csv('data/churn.csv')\n{check}"
+             "    LogisticRegression().fit(df[['age']], df['y'])\n\n\nif __name__ == '__main__':\n    main()\n")
+    assert _codes(make_repo, {"train.py": train.format(check="")}, "ML0702")
+    assert _codes(make_repo, {"train.py": train.format(check=check)}, "ML0702") == []
