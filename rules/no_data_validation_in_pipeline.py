@@ -43,8 +43,8 @@ model = LogisticRegression().fit(df.drop(columns=["y"]), df["y"])
 Validation that runs outside the repository (a data platform, an orchestrator's data contracts)
 is invisible; suppress the finding there. Any hand-rolled check anywhere in the project counts,
 even one that guards a different dataset: an `assert` or a `raise` under an `if` that tests nulls,
-dtypes or columns, compares a column (`(df["age"] < 0).any()`), counts rows (`len(df) < 1000`) or
-names what is wrong (`if missing:`).
+dtypes or columns, compares a column (`(df["age"] < 0).any()`) or names what is wrong (`if
+missing:`). A size check alone (`len(df) == 0`) is not a data-quality check.
 """
 import ast
 import re
@@ -68,12 +68,12 @@ def _tokens(test):
     return out
 
 
-_CHECK_NAME = re.compile(r"missing|unexpected|invalid|nulls?$|nans?$|bad_|empty|outliers?|violations?", re.I)
+_CHECK_NAME = re.compile(r"missing|unexpected|invalid|nulls?$|nans?$|bad_|outliers?|violations?", re.I)
 
 
 def _checks_data(test) -> bool:
-    """``if (df["age"] < 0).any():`` (a column compared), ``if missing:`` (a name that says what is
-    wrong), ``if len(df) < 1000:`` (a row count): a hand-rolled data check before a ``raise``."""
+    """``if (df["age"] < 0).any():`` (a column compared) or ``if missing:`` (a name that says what is
+    wrong): a hand-rolled data check before a ``raise``.  A size check (``len(df) == 0``) is not."""
     for n in iter_nodes(test):
         if n.__class__ is ast.Name and _CHECK_NAME.search(n.id):
             return True
@@ -81,9 +81,6 @@ def _checks_data(test) -> bool:
             for side in [n.left, *n.comparators]:
                 if side.__class__ is ast.Subscript and side.slice.__class__ is ast.Constant and \
                         isinstance(side.slice.value, str):
-                    return True
-                if side.__class__ is ast.Call and side.func.__class__ is ast.Name and side.func.id == "len" and \
-                        side.args and side.args[0].__class__ is ast.Name:  # not ``len(sys.argv)``
                     return True
     return False
 
