@@ -138,7 +138,8 @@ class RolloutWithoutCanary(ProjectRule):
         if not sm and not vertex:
             return
         # a module that shifts variant weights itself runs an A/B or canary by hand
-        shifting = {path for path, c in project.all_calls() if c.attr == "update_endpoint_weights_and_capacities"}
+        shifting = {path for path, c in project.all_calls() if c.attr == "update_endpoint_weights_and_capacities"
+                    or (c.attr == "create_endpoint_config" and _variants(c) >= 2)}
         for path, c in project.all_calls():
             if project.is_test_path(path) or (c.attr == "update_endpoint" and path in shifting):
                 continue
@@ -165,6 +166,12 @@ class RolloutWithoutCanary(ProjectRule):
                 elif split is not None and split.kind == "dict" and _split_all(split):
                     yield self.finding(path, span, "Vertex AI `traffic_split` gives the new model 100% of traffic; "
                                                    "shift traffic gradually")
+
+
+def _variants(call) -> int:
+    """How many production variants an endpoint config lists (two weighted variants: a canary)."""
+    v = call.kwargs.get("ProductionVariants")
+    return len(v.value) if v is not None and v.kind == "list" and isinstance(v.value, list) else 0
 
 
 _NON_PROD = re.compile(r"(^|[/_.-])(dev|development|staging|stage|stg|test|qa|sandbox|local|minikube|kind)([/_.-]|$)",
