@@ -50,7 +50,8 @@ def predict(x: list[float]):
 
 ## Known limits
 Cost allocated by labels on the Kubernetes resources, or by a gateway, is invisible to this rule.
-Label names given through a variable count as present.
+Label names given through a variable count as present, and so do constant or default labels
+(`const_labels=`, prometheus_flask_exporter `labels=`/`default_labels=`) that name the model.
 """
 from mllint.knowledge import canonical
 from mllint.knowledge import monitoring as MK
@@ -73,6 +74,12 @@ class ServingWithoutCostAttribution(ProjectRule):
         for path, c in project.all_calls():
             if project.is_test_path(path):
                 continue
+            for k in ("labels", "const_labels", "default_labels", "static_labels", "group_by"):
+                v = c.kwargs.get(k)  # prometheus_flask_exporter ``labels={...}``, aioprometheus ``const_labels``
+                if v is not None and v.kind == "dict" and any(
+                        kv.kind == "const" and isinstance(kv.value, str) and MK.COST_LABELS.search(kv.value)
+                        for kv, _ in v.value):
+                    return
             q = canonical(c.qualname)
             if not C.qual_in(q, MK.METRIC_TYPES):
                 continue

@@ -35,6 +35,10 @@ def _codes(root, code):
     ("ML1103", {"locustfile.py": "from locust import HttpUser\n"}),
     ("ML1103", {"Dockerfile": "FROM python:3.11.9-slim\nCOPY svc /svc\nCMD [\"ddtrace-run\", \"uvicorn\", \"svc.app:app\"]\n"}),
     ("ML1201", {"svc/metrics.py": "from prometheus_client import Counter\nC = Counter('predictions_total', 'x', ['model_version'])\n"}),
+    ("ML1201", {"svc/metrics.py": "from aioprometheus import Counter\n"
+                                 "C = Counter('predictions_total', 'x', const_labels={'model_version': '7'})\n"}),
+    ("ML1201", {"svc/metrics.py": "from prometheus_flask_exporter import PrometheusMetrics\n"
+                                 "m = PrometheusMetrics(None, default_labels={'model_name': 'churn'})\n"}),
     ("ML1301", {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\n"
                                 "spec:\n  predictor:\n    logger:\n      mode: all\n"}),
 ])
