@@ -47,7 +47,9 @@ def predict(x: list[float]):
 ## Known limits
 `generate()`, `encode()` and pipelines disable gradients themselves and are not flagged. A
 process-wide `torch.set_grad_enabled(False)` in a serving module silences the rule, and a model
-frozen with `model.requires_grad_(False)` is not flagged (no parameter needs a gradient).
+frozen with `model.requires_grad_(False)` is not flagged (no parameter needs a gradient), nor is a
+handler that computes gradients itself (`.backward()`, `torch.autograd.grad`, captum): an
+explanation endpoint needs autograd.
 
 ## Fix safety
 The fix wraps the statement holding the call in `with torch.no_grad():` (importing `torch` if
@@ -90,6 +92,7 @@ class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
                 kinds.setdefault(C.creation_key(path, scope, cls, target), k)
         done = set()
         frozen = _frozen(project)
+        grads: dict = {}
         for sid, c, key in C.torch_uses(project):
             if (sid, c.line, c.col) in done:
                 continue
@@ -106,7 +109,7 @@ class InferenceWithoutNoGrad(C.TorchFacts, FileRule, ProjectRule):
                     k = self._kind(project, path, C.sagemaker_model_qual(project, path, scope, ref))
             if k not in TORCH_KINDS:
                 continue
-            if C.in_no_grad(c) or C.no_grad_covered(project, sid):
+            if C.in_no_grad(c) or C.no_grad_covered(project, sid) or _needs_gradients(project, sid, grads):
                 continue
             done.add((sid, c.line, c.col))
             name = key[2]
@@ -146,3 +149,15 @@ def _frozen(project) -> set:
             for r in by_line.get(c.line, ()):
                 out.add((path, r))
     return out
+
+
+_GRAD_CALLS = frozenset({"torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional.jacobian"})
+
+
+def _needs_gradients(project, sid: str, memo: dict) -> bool:
+    """The scope computes gradients itself (``.backward()``, ``torch.autograd.grad``, captum): an
+    explanation endpoint, which needs autograd through the model."""
+    if sid not in memo:
+        memo[sid] = any(c.attr == "backward" or canonical(c.qualname) in _GRAD_CALLS or
+                        canonical(c.qualname).startswith("captum.") for c, _ in project.calls(sid))
+    return memo[sid]
