@@ -373,9 +373,9 @@ def _collect_functions(stmts, kind: str, qual: str, out: dict) -> None:
 
 
 def _module_facts(project, path: str) -> Optional[dict]:
-    """{function qualname: (data flow or None, offloaded call positions)} for every function of a
-    module, computed the first time any of them is asked for: the module is parsed once, and no
-    tree is kept.  None when its source is unavailable (changed since it was summarised)."""
+    """{function qualname: (data flow or None, offloaded call positions, shape)} for every function
+    of a module, computed the first time any of them is asked for: the module is parsed once, and
+    no tree is kept.  None when its source is unavailable (changed since it was summarised)."""
     m = memo(project, "module-facts")
     if path in m:
         return m[path]
@@ -398,36 +398,75 @@ def _module_facts(project, path: str) -> Optional[dict]:
                         else frozenset()
                 except RecursionError:
                     flow, off = None, None
-                out[qual] = (flow, off)
+                out[qual] = (flow, off, _shape(fnode))
     m[path] = out
     return out
 
 
-def function_node(project, path: str, scope: str):
-    """The ``FunctionDef`` of a scope, from the module parsed again (once per module), or None."""
-    m = memo(project, "function-nodes")
-    nodes = m.get(path)
-    if nodes is None:
-        text = project.analysed_text(path)
-        try:
-            nodes = function_nodes(ast.parse(text)) if text is not None else {}
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            nodes = {}
-        m[path] = nodes
-    return nodes.get(scope)
-
-
-def early_exit_tests(fnode, line: int) -> list:
-    """The tests (``CallInfo.guards`` token strings) of the ``if`` statements at the top level of a
-    function body, before ``line``, that end in ``return`` or ``raise`` and have no ``else``: code
-    after them runs only when the test is false."""
-    out = []
+def _shape(fnode) -> tuple:
+    """Statement-level facts of a function body, kept instead of its tree:
+    (early exits: ((line, test tokens), ...), whether it yields,
+    top-level assignments: ((first line, last line, assigned names), ...))."""
+    exits, assigns = [], []
     for st in fnode.body:
-        if st.lineno >= line:
-            break
-        if st.__class__ is ast.If and not st.orelse and st.body and st.body[-1].__class__ in (ast.Return, ast.Raise):
-            out.append(guard_tokens(st.test))
-    return out
+        cls = st.__class__
+        if cls is ast.If and not st.orelse and st.body and st.body[-1].__class__ in (ast.Return, ast.Raise):
+            exits.append((st.lineno, guard_tokens(st.test)))
+        elif cls is ast.Assign or cls is ast.AnnAssign:
+            names = set()
+            for t in (st.targets if cls is ast.Assign else [st.target]):
+                while t.__class__ is ast.Subscript:
+                    t = t.value
+                if t.__class__ is ast.Name:
+                    names.add(t.id)
+                elif t.__class__ is ast.Attribute:
+                    names.add(t.attr)
+            assigns.append((st.lineno, st.end_lineno or st.lineno, frozenset(names)))
+    return tuple(exits), _yields(fnode), tuple(assigns)
+
+
+def _yields(fnode) -> bool:
+    """Does the function's own body yield (not a nested function's)?"""
+    todo = list(fnode.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+    return False
+
+
+def _shape_of(project, sid: str) -> Optional[tuple]:
+    path, _, scope = sid.partition("::")
+    facts = _module_facts(project, path)
+    hit = facts.get(scope) if facts else None
+    return hit[2] if hit else None
+
+
+def early_exit_tests(project, sid: str, line: int) -> list:
+    """The tests (``CallInfo.guards`` token strings) of the ``if`` statements at the top level of a
+    function, before ``line``, that end in ``return`` or ``raise`` and have no ``else``: code
+    after them runs only when the test is false.  Empty when the source is unavailable."""
+    shape = _shape_of(project, sid)
+    return [toks for ln, toks in shape[0] if ln < line] if shape else []
+
+
+def is_generator(project, sid: str) -> bool:
+    """Does the function yield (calling it runs nothing)?  False when the source is unavailable."""
+    shape = _shape_of(project, sid)
+    return bool(shape and shape[1])
+
+
+def assigned_at(project, sid: str, line: int) -> frozenset:
+    """Names the top-level statement of a function holding ``line`` assigns: ``_model = load()``
+    -> {_model}, ``self._model = ...`` -> {_model}, ``cache[name] = ...`` -> {cache}."""
+    shape = _shape_of(project, sid)
+    for first, last_line, names in shape[2] if shape else ():
+        if first <= line <= last_line:
+            return names
+    return frozenset()
 
 
 def flow_of(project, sid: str) -> Optional[dict]:

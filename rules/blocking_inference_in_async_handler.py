@@ -52,8 +52,6 @@ factory returning one) or, when that is unknown, by its name (`model`, `clf`, `*
 nothing else could also become a plain `def`. A plain generator function handed to
 `StreamingResponse`/`EventSourceResponse` is not reported: the server iterates it in a thread pool.
 """
-import ast
-
 from mllint.knowledge import canonical
 from mllint.rule import ProjectRule, RuleMeta
 
@@ -111,9 +109,7 @@ _STREAMING = frozenset({"starlette.responses.StreamingResponse", "fastapi.respon
 def _streamed_generator(project, sid: str, call, tgt: str) -> bool:
     """``StreamingResponse(token_stream(...))`` with a plain generator function: calling it runs
     nothing, and Starlette iterates a sync iterator in its thread pool."""
-    path, _, scope = tgt.partition("::")
-    fnode = C.function_node(project, path, scope)
-    if fnode is None or not _is_generator(fnode):
+    if not C.is_generator(project, tgt):
         return False
     flow = C.flow_of(project, sid)
     if not flow:
@@ -124,15 +120,3 @@ def _streamed_generator(project, sid: str, call, tgt: str) -> bool:
             return True
     return False
 
-
-def _is_generator(fnode) -> bool:
-    """Does the function's own body yield (not a nested function's)?"""
-    todo = list(fnode.body)
-    while todo:
-        n = todo.pop()
-        if isinstance(n, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        todo.extend(ast.iter_child_nodes(n))
-    return False

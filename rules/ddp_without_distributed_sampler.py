@@ -86,8 +86,8 @@ class DdpWithoutDistributedSampler(ProjectRule):
                     continue
                 if any(_DIST_GUARD.search(g) for g in call.guards):
                     continue
-                fnode = C.function_node(project, path, call.scope) if call.scope != MODULE_SCOPE else None
-                if fnode is not None and any(_DIST_GUARD.search(t) for t in C.early_exit_tests(fnode, call.line)):
+                if call.scope != MODULE_SCOPE and any(_DIST_GUARD.search(t) for t in
+                                                      C.early_exit_tests(project, f"{path}::{call.scope}", call.line)):
                     continue  # ``if distributed: return DataLoader(..., sampler=...)`` above: the single-process path
                 seen.add(key)
                 yield self.finding(path, call.span(),

@@ -52,12 +52,8 @@ is intended. Handlers whose name starts with load, reload, activate, deploy, tra
 whose name does not mention a model (a cached response) is not a model load. Code behind a lazy guard (`if x is None:`, `if key not in
 cache:`) or reached only through a cached function runs once and is not on the per-request path.
 """
-import ast
-import re
-
 from mllint.finding import Location
 from mllint.graph import split_scope
-from mllint.knowledge import canonical
 from mllint.knowledge import serving as SK
 from mllint.rule import ProjectRule, RuleMeta
 
@@ -79,43 +75,14 @@ def _after_early_return(project, path: str, scope: str, line: int) -> bool:
     """Does the function return early, before this line, when its model is already there?
     ``if _model is not None: return _model`` / ``if name in self._cache: return ...`` ahead of the
     load is the same lazy singleton as ``if _model is None: _model = load()``."""
-    fnode = C.function_node(project, path, scope)
-    held = _load_targets(fnode.body, line) if fnode is not None else set()  # `_model`, `self._model`, `cache[k]`
+    sid = f"{path}::{scope}"
+    held = C.assigned_at(project, sid, line)  # `_model`, `self._model`, `cache[k]`
     if not held:
         return False
-    for toks in C.early_exit_tests(fnode, line):
+    for toks in C.early_exit_tests(project, sid, line):
         if ("None" in toks or " In" in f" {toks}" or "NotIn" in toks) and held & set(toks.split()):
             return True  # the early return tests the very name the load fills
     return False
-
-
-_BYTES_LOADERS = frozenset({"pickle.loads", "cloudpickle.loads", "dill.loads"})
-_MODELISH = re.compile(r"model|clf|classifier|regressor|estimator|pipeline|\.pkl|\.joblib", re.I)
-
-
-def _cached_bytes(call) -> bool:
-    """``pickle.loads(cache.get(key))``: bytes from a cache or the request, not a model file,
-    unless the argument names a model."""
-    if canonical(call.qualname) not in _BYTES_LOADERS:
-        return False
-    return not any(_MODELISH.search(str(v.value)) for v in list(call.args) + list(call.kwargs.values()))
-
-
-def _load_targets(body, line: int) -> set:
-    """Names the statement holding the call on ``line`` assigns: ``_model = load()`` -> {_model},
-    ``self._model = ...`` -> {_model}, ``cache[name] = ...`` -> {cache}."""
-    for st in body:
-        if st.lineno <= line <= (st.end_lineno or st.lineno) and st.__class__ in (ast.Assign, ast.AnnAssign):
-            out = set()
-            for t in (st.targets if st.__class__ is ast.Assign else [st.target]):
-                while t.__class__ is ast.Subscript:
-                    t = t.value
-                if t.__class__ is ast.Name:
-                    out.add(t.id)
-                elif t.__class__ is ast.Attribute:
-                    out.add(t.attr)
-            return out
-    return set()
 
 
 class ModelLoadedPerRequest(ProjectRule):
@@ -132,7 +99,7 @@ class ModelLoadedPerRequest(ProjectRule):
                 sid = f"{path}::{call.scope}"
                 if sid not in project.request_scopes or sid in project.cached_scopes:
                     continue
-                if not SK.is_model_loader(call) or is_lazy_guarded(call) or _cached_bytes(call) or \
+                if not SK.is_model_loader(call) or is_lazy_guarded(call) or \
                         _after_early_return(project, path, call.scope, call.line):
                     continue
                 root = self._root_for(project, sid, reach_by_root)

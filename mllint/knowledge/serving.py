@@ -1,6 +1,8 @@
 """What makes a web/model-serving handler, what runs at start-up, what loads a model."""
 from __future__ import annotations
 
+import re
+
 from mllint.knowledge import canonical, last
 
 # Decorator methods on app/router objects that register request handlers.
@@ -90,8 +92,16 @@ WEAK_LOADERS = frozenset({"numpy.load", "pandas.read_pickle", "huggingface_hub.h
                           "huggingface_hub.snapshot_download"})
 
 
+# Loaders of bytes already in memory: a model only when an argument names one (``model_bytes``);
+# ``pickle.loads(cache.get(key))`` unpickles a cached response.
+BYTES_LOADERS = frozenset({"pickle.loads", "cloudpickle.loads", "dill.loads"})
+_MODELISH = re.compile(r"model|clf|classifier|regressor|estimator|pipeline|\.pkl|\.joblib", re.I)
+
+
 def is_model_loader(call) -> bool:
     q = canonical(call.qualname)
+    if q in BYTES_LOADERS:
+        return any(_MODELISH.search(str(v.value)) for v in list(call.args) + list(call.kwargs.values()))
     if q in MODEL_LOADERS and q not in WEAK_LOADERS:
         return True
     if q and q.startswith("mlflow.") and q.endswith(".load_model"):
