@@ -23,7 +23,8 @@ from mllint.config import Settings, ignored_for_path
 from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
 from mllint.finding import LEVEL_RANK, Finding, Location, Notification
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RawFinding
-from mllint.sources import LAZY_TEXT_MIN, CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text, forget_lines
+from mllint.sources import (LAZY_TEXT_MIN, CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text, forget_lines,
+                            regular_small)
 from mllint.suppress import Suppressions, parse_text
 
 UNREADABLE = "ML0000"
@@ -602,7 +603,7 @@ def _scan_key(cache, disc, settings, cfg) -> Optional[str]:
     h.update(cache.salt.encode())
     analysed = set()
     for df in sorted(disc.files, key=lambda f: f.path):
-        if not _regular_small(df.abspath):
+        if not regular_small(df.abspath):
             return None  # FIFOs, huge files: no whole-scan cache
         key = cache.key_for(df)
         if key is None:
@@ -697,7 +698,7 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
             data = overlays[df.path].encode("utf-8")
             results[i] = process_file(df, cfg, data)
             continue
-        if cache is not None and _regular_small(df.abspath):  # a FIFO or a huge file is never opened
+        if cache is not None and regular_small(df.abspath):  # a FIFO or a huge file is never opened
             hit = cache.get(df)
             if hit is not None:
                 hit.timings = (0.0, 0.0)  # nothing was loaded or summarised this run
@@ -838,13 +839,6 @@ def _libc():
             lib = None
         _LIBC.append(lib)
     return _LIBC[0]
-
-
-def _regular_small(p: str) -> bool:
-    try:
-        return os.path.isfile(p) and os.path.getsize(p) <= MAX_BYTES
-    except OSError:
-        return False
 
 
 def _read_text(df, overlays) -> Optional[str]:

@@ -385,6 +385,8 @@ def unparsed_alerting(project: Any) -> Optional[str]:
     def compute():
         import os
 
+        from mllint.sources import regular_small
+
         root = getattr(project, "root", None)
         n = 0
         for p in project.inventory if root else ():
@@ -394,9 +396,9 @@ def unparsed_alerting(project: Any) -> Optional[str]:
             if n > 500:
                 break
             full = os.path.join(root, p)
+            if not regular_small(full):
+                continue
             try:
-                if not os.path.isfile(full):  # a FIFO would block
-                    continue
                 with open(full, "rb") as fh:
                     data = fh.read(1 << 20)
             except OSError:

@@ -89,11 +89,7 @@ NUMPY_SEEDERS = frozenset(SEED_SETTERS["numpy"]) | frozenset(q for q, fws in MUL
 
 
 def seeded_frameworks(call) -> set:
-    return frameworks_seeded_by(canonical(call.qualname))
-
-
-def frameworks_seeded_by(q: str) -> set:
-    """The frameworks whose global generator a call of this canonical name seeds."""
+    q = canonical(call.qualname)
     if not q:
         return set()
     if q in MULTI_SEED_SETTERS:

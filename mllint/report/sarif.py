@@ -14,6 +14,7 @@ from urllib.parse import quote
 from mllint import __version__
 from mllint.finding import LEVEL_RANK
 from mllint.report.fingerprint import line_hashes
+from mllint.sources import regular_small
 
 INFORMATION_URI = "https://pypi.org/project/mllint-arch/"
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -118,8 +119,7 @@ class _FileHashes:
         if path not in self.cache:
             full = os.path.join(self.root, path)
             try:
-                # only regular files of a sane size: a FIFO would block, a huge file is not analysed
-                if not os.path.isfile(full) or os.path.getsize(full) > MAX_HASH_BYTES:
+                if not regular_small(full, MAX_HASH_BYTES):  # a FIFO would block, a huge file is not analysed
                     raise OSError("not hashed")
                 with open(full, "rb") as fh:
                     text = fh.read().decode("utf-8", errors="replace")

@@ -6,7 +6,7 @@ import os
 from collections import Counter
 
 from mllint.discovery import classify
-from mllint.sources import MAX_BYTES
+from mllint.sources import regular_small
 
 
 def position(f) -> str:
@@ -112,8 +112,7 @@ def _read_lines(path: str, wanted, code: bool) -> dict:
         return out
     last = max(wanted)
     try:
-        # only regular files of a sane size: a FIFO would block the report
-        if not os.path.isfile(path) or os.path.getsize(path) > MAX_BYTES:
+        if not regular_small(path):  # a FIFO would block the report
             return out
         n = 0
         # universal newlines: \r\n, \r and \n end a line, as the tokenizer has it
@@ -140,7 +139,7 @@ def _cell_lines(path: str, wanted) -> dict:
 
     out: dict = {}
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) > MAX_BYTES:
+        if not regular_small(path):
             return out
         with open(path, "rb") as fh:
             data = fh.read()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -111,6 +112,15 @@ class CodeSource:
 
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def regular_small(path: str, limit: int = MAX_BYTES) -> bool:
+    """A regular file of at most ``limit`` bytes: safe to open and read whole (a FIFO would block,
+    a huge file is not analysed)."""
+    try:
+        return os.path.isfile(path) and os.path.getsize(path) <= limit
+    except OSError:
+        return False
 
 
 def code_lines(text: str) -> list:
