@@ -13,7 +13,7 @@ unreadable entry is ignored, never fatal.
 """
 from __future__ import annotations
 
-import hashlib
+from mllint._hash import blake2b
 import os
 import pickle
 import sys
@@ -26,7 +26,7 @@ TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache direc
 
 def default_cache_dir(root: str) -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    h = hashlib.blake2b(os.path.abspath(root).encode(), digest_size=8).hexdigest()
+    h = blake2b(os.path.abspath(root).encode(), digest_size=8).hexdigest()
     return os.path.join(base, "mllint", h)
 
 
@@ -41,7 +41,7 @@ def code_stamp() -> str:
         import mllint
         import mllint.rules
 
-        h = hashlib.blake2b(digest_size=8)
+        h = blake2b(digest_size=8)
         for pkg in (mllint, mllint.rules):
             for base in pkg.__path__:
                 for dirpath, dirnames, filenames in os.walk(base):
@@ -96,7 +96,7 @@ class Cache:
 
     def _key(self, df, data: bytes) -> str:
         mod = self.modules.get(df.path, ("", False)) if hasattr(self, "modules") else ("", False)
-        h = hashlib.blake2b(digest_size=16)
+        h = blake2b(digest_size=16)
         h.update(self.salt.encode())
         serving = self.cfg.maybe_serving(df.path) if getattr(self, "cfg", None) is not None else True
         h.update(f"|{df.path}|{df.kind}|{mod[0]}|{mod[1]}|{serving}|".encode())

@@ -46,11 +46,11 @@ class Settings:
 
     def fingerprint(self) -> str:
         """What affects per-file results (for the cache key)."""
-        import hashlib
+        from mllint._hash import blake2b
         import json
 
         data = json.dumps({"rules": self.rule_options}, sort_keys=True, default=str)
-        return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()
+        return blake2b(data.encode(), digest_size=8).hexdigest()
 
 
 def find_config(start: str) -> Optional[str]:

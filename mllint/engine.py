@@ -10,7 +10,7 @@ import ast
 import collections
 import contextlib
 import gc
-import hashlib
+from mllint._hash import blake2b
 import os
 import pickle
 import re
@@ -212,7 +212,7 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
         from_disk = data is None
         if from_disk:
             data = read_bytes(df.abspath)
-        fr.digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        fr.digest = blake2b(data, digest_size=16).hexdigest()
         if df.kind in ("python", "notebook"):
             _process_code(df, cfg, data, fr, t0)
         else:
@@ -599,7 +599,7 @@ def _scan_key(cache, disc, settings, cfg) -> Optional[str]:
     """Everything the findings depend on: every analysed file's entry key, every other path (and its
     size and mtime: presence of lock files, runbooks, .dvc pointers; .gitattributes content), the
     settings and the request."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     h.update(cache.salt.encode())
     analysed = set()
     for df in sorted(disc.files, key=lambda f: f.path):
@@ -619,7 +619,7 @@ def _stat_scan_key(cache, disc, settings) -> Optional[str]:
     """Like ``_scan_key`` with every file's size and modification time in place of its content
     hash (and so without the pre-scan, which only depends on contents): a key computed with one
     ``stat`` per path."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     h.update(b"stat|" + cache.salt.encode())
     mods = cache.modules if hasattr(cache, "modules") else {}
     analysed = set()

@@ -921,7 +921,7 @@ class Project:
 
     def _reread(self, fr) -> Optional[bytes]:
         """A file's bytes as analysed (editor buffer or disk), or None if its digest changed."""
-        import hashlib
+        from mllint._hash import blake2b
 
         try:
             if fr.path in self.overlays:
@@ -932,7 +932,7 @@ class Project:
                 data = read_bytes(os.path.join(self.root, fr.path))
         except Exception:  # Unreadable, OSError
             return None
-        if fr.digest and hashlib.blake2b(data, digest_size=16).hexdigest() != fr.digest:
+        if fr.digest and blake2b(data, digest_size=16).hexdigest() != fr.digest:
             return None
         return data
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-import hashlib
+from mllint._hash import blake2b
 from array import array as _array
 from collections import deque
 from sys import intern as _intern
@@ -533,7 +533,7 @@ def fingerprint_hashes(packed: bytes) -> frozenset:
 
 
 def stable_hash(tokens: list) -> int:
-    return int.from_bytes(hashlib.blake2b("\x1f".join(tokens).encode(), digest_size=4).digest(), "big")
+    return int.from_bytes(blake2b("\x1f".join(tokens).encode(), digest_size=4).digest(), "big")
 
 
 class _Frame:

@@ -6,7 +6,7 @@ explicit levels survive (jschema_to_python drops values equal to their defaults)
 """
 from __future__ import annotations
 
-import hashlib
+from mllint._hash import blake2b
 import json
 import os
 from urllib.parse import quote
@@ -106,7 +106,7 @@ def _region(loc):
 
 def semantic_fingerprint(f, line_text: str) -> str:
     norm = " ".join(line_text.split())
-    h = hashlib.blake2b(f"{f.code}\x1f{f.location.path}\x1f{norm}\x1f{f.message}".encode(), digest_size=8)
+    h = blake2b(f"{f.code}\x1f{f.location.path}\x1f{norm}\x1f{f.message}".encode(), digest_size=8)
     return h.hexdigest()
 
 

@@ -241,14 +241,14 @@ UNREAD = _Unread()  # the text of a file that changed or vanished since it was a
 
 @lru_cache(maxsize=2)  # the texts read again most recently (``forget_lines`` clears them)
 def reread_text(abspath: str, digest: str) -> str:
-    import hashlib
+    from mllint._hash import blake2b
 
     try:
         with open(abspath, "rb") as fh:
             data = fh.read()
     except OSError:
         return UNREAD
-    if hashlib.blake2b(data, digest_size=16).hexdigest() != digest:
+    if blake2b(data, digest_size=16).hexdigest() != digest:
         return UNREAD
     try:
         return decode_text(data)
