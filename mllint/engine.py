@@ -44,6 +44,7 @@ _CONFIG_WORK_DIVISOR = 24
 _FILE_WORK = 750
 BATCH_MAX_FILES = 32  # files a worker task processes before shipping its results
 BATCH_MAX_BYTES = 400_000  # ...or source bytes
+SERIAL_PICKLE_MIN_FILES = 8  # a scan in one process of at least this many files packs its records
 
 
 @dataclass
@@ -324,9 +325,15 @@ def _process_config(df: DiscoveredFile, data: bytes, fr: FileResult, from_disk: 
     if docs:
         fr.n_lines = len(docs[0].lines)
         fr.suppressions = parse_text(docs[0].text)
-        if from_disk and kind != "markdown" and len(data) >= LAZY_TEXT_MIN:
-            for doc in docs:  # pickled without its text (workers, cache): see ConfigDocument.__getattr__
+        if kind == "markdown":
+            for doc in docs:  # kept as its headings: see ConfigDocument.__getstate__
+                doc.text = None
+        elif from_disk and len(data) >= LAZY_TEXT_MIN:
+            for doc in docs:  # read again when a rule asks: see ConfigDocument.__getattr__
                 doc.reread = (df.abspath, fr.digest)
+                # dropped here, not only when pickled: a scan in one process held kserve's
+                # generated manifests and install scripts whole (100 MB)
+                doc.__dict__.pop("text", None)
     else:
         fr.n_lines = data.count(b"\n")
 
@@ -777,6 +784,17 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
         # main process competed with the workers for the two cores while unpickling anyway).
         for k, batch in enumerate(batches):
             blob, blobs[k] = blobs[k], None  # each batch's bytes freed once loaded
+            for i, fr in zip(batch, pickle.loads(blob)):
+                results[i] = fr
+    elif len(todo) >= SERIAL_PICKLE_MIN_FILES:
+        # One process: each batch's records are pickled and loaded at the end, as the pool's are.
+        # Loading shares what the records repeat (interned names, shell words; see the
+        # ``__reduce__`` of the records) and packs them away from the syntax trees freed in
+        # between: kserve in one process ended its files phase at 108 MB live, 86 MB so.
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        for k in range(0, len(todo), BATCH_MAX_FILES):
+            batch = todo[k:k + BATCH_MAX_FILES]
+            blob = pickle.dumps([process_file(files[i], cfg) for i in batch], pickle.HIGHEST_PROTOCOL)
             for i, fr in zip(batch, pickle.loads(blob)):
                 results[i] = fr
     else:

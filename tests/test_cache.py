@@ -257,9 +257,19 @@ def test_large_config_files_travel_without_their_text(make_repo, tmp_path, monke
     files.update({f"pkg/m{i}.py": f"def f{i}(x):\n    return x\n" for i in range(4)})
     root = make_repo(files)
     key = lambda r: sorted((f.code, f.location.path, f.location.line, f.location.col, f.message) for f in r.findings)
-    kept = scan([str(root)], Settings(root=str(root), jobs=1))  # in one process: the text stays
+    with monkeypatch.context() as m:
+        m.setattr(engine, "LAZY_TEXT_MIN", 10 ** 9)  # the reference: every text kept
+        kept = scan([str(root)], Settings(root=str(root), jobs=1))
+    (doc,) = [d for fr in kept.files if fr.path == "scripts/deploy.sh" for d in fr.docs]
+    assert doc.__dict__["text"] == script
     deploy_line = script.count("\n")
     assert ("ML0101", "scripts/deploy.sh", deploy_line) in {(f.code, f.location.path, f.location.line) for f in kept.findings}
+
+    # in one process the text is dropped too (kept live, it held kserve's manifests whole)
+    serial = scan([str(root)], Settings(root=str(root), jobs=1))
+    assert key(serial) == key(kept)
+    (doc,) = [d for fr in serial.files if fr.path == "scripts/deploy.sh" for d in fr.docs]
+    assert "text" not in doc.__dict__ and doc.text == script
 
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
