@@ -10,6 +10,7 @@ changes nothing.
 import json
 import os
 import shutil
+import sys
 
 import pytest
 
@@ -384,6 +385,38 @@ def test_pins_respect_existing_ranges():
     assert fixes.pin_pip_line("!pip install -r req.txt torch", ctx) == "!pip install -r req.txt torch==2.3.1"
     assert fixes.pin_config_line('torch = "^3.0"', 1, "pyproject", ctx) is None
     assert fixes.pin_config_line('torch = "^2.0"', 1, "pyproject", ctx) == 'torch = "2.3.1"'
+
+
+def test_installed_versions_match_importlib_metadata(tmp_path, monkeypatch):
+    """The pins' fallback source (what is installed) is read from dist-info folder names: it gives
+    importlib.metadata's answer for every distribution of this environment, the first one on
+    sys.path winning, and reads egg-info names and local build tags."""
+    from importlib import metadata
+
+    fixes.installed_versions.cache_clear()
+    found = fixes.installed_versions()
+    checked = set()
+    for dist in metadata.distributions():
+        name = fixes.canon_name(dist.metadata["Name"])
+        if name not in checked:
+            checked.add(name)
+            assert found.get(name) == metadata.version(dist.metadata["Name"]), name
+    assert {"click", "pyyaml", "networkx"} <= checked
+
+    site = tmp_path / "site"
+    for d in ("Foo_Bar-1.2.3.dist-info", "old.pkg-0.9-py3.11.egg-info", "torch-2.3.1+cu121.dist-info",
+              "click-0.0.1.dist-info", "notes.dist-info"):
+        (site / d).mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(site)] + sys.path)
+    fixes.installed_versions.cache_clear()
+    try:
+        found = fixes.installed_versions()
+        assert found["foo-bar"] == "1.2.3" and found["old-pkg"] == "0.9" and found["click"] == "0.0.1"
+        assert "notes" not in found
+        resolver = fixes.Context(str(tmp_path)).versions()
+        assert resolver.version("torch") == "2.3.1" and resolver.version("FOO.bar") == "1.2.3"
+    finally:
+        fixes.installed_versions.cache_clear()
 
 
 def _hand(code, path, line, col, message=""):
