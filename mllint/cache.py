@@ -13,13 +13,13 @@ unreadable entry is ignored, never fatal.
 """
 from __future__ import annotations
 
-from mllint._hash import blake2b
 import os
 import pickle
 import sys
 import tempfile
 
 from mllint import __version__
+from mllint._hash import blake2b
 
 TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by mllint.\n"
 

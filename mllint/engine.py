@@ -10,7 +10,6 @@ import ast
 import collections
 import contextlib
 import gc
-from mllint._hash import blake2b
 import os
 import pickle
 import re
@@ -19,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from mllint._hash import blake2b
 from mllint.config import Settings, ignored_for_path
 from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
 from mllint.finding import LEVEL_RANK, Finding, Location, Notification

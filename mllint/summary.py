@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import ast
 import builtins
-from mllint._hash import blake2b
+import re
 from array import array as _array
 from collections import deque
 from sys import intern as _intern
 from zlib import crc32 as _crc32
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
+
+from mllint._hash import blake2b
 
 MODULE_SCOPE = "<module>"
 MAIN_SCOPE = "<main>"
@@ -43,6 +45,42 @@ def _shared_tuple(t):
             return t
         s = _SHARED_TUPLES[t] = t
     return s
+
+
+_SCALAR_DRAWS = frozenset({"random.randint", "random.randrange", "random.random", "random.uniform",
+                           "random.getrandbits", "random.choice", "numpy.random.randint"})
+# a name or string that says the drawn number is a port or an address
+_PORTISH = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_method)s?(?:$|[_.\s-])")
+
+
+def _aux_draw(parents: list) -> bool:
+    """Is a scalar draw from ``random`` a port or an address (``MASTER_PORT``, ``dist_url``)?
+    Looks at what encloses the call up to its statement: the calls it is an argument of (their
+    names, string arguments and keywords), an f-string, the assignment target, and the name of the
+    function a ``return`` leaves.  Such a draw is
+    not a training input: picking a free port before seeding changes no result."""
+    words: list = []
+    for p in reversed(parents):
+        cls = p.__class__
+        if cls is ast.Call:
+            words.append(_dotted(p.func) or "")
+            words.extend(a.value for a in p.args if a.__class__ is ast.Constant and isinstance(a.value, str))
+            words.extend(k.arg for k in p.keywords if k.arg)
+        elif cls is ast.keyword:
+            words.append(p.arg or "")
+        elif cls is ast.JoinedStr:
+            words.extend(v.value for v in p.values if v.__class__ is ast.Constant and isinstance(v.value, str))
+        elif cls in (ast.Assign, ast.AnnAssign, ast.AugAssign):
+            for t in (p.targets if cls is ast.Assign else [p.target]):
+                words.append(_dotted(t) or "")
+                if t.__class__ is ast.Subscript and t.slice.__class__ is ast.Constant and isinstance(t.slice.value, str):
+                    words.append(t.slice.value)
+        if isinstance(p, ast.stmt):
+            if cls is ast.Return:  # ``def free_port(): return randint(...)``: the function's name
+                fn = next((q for q in reversed(parents) if q.__class__ in (ast.FunctionDef, ast.AsyncFunctionDef)), None)
+                words.append(fn.name if fn is not None else "")
+            break
+    return any(_PORTISH.search(w) for w in words if w)
 
 
 def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), same: tuple = (), skip: tuple = ()):
@@ -222,7 +260,7 @@ Mapping.register(NameMap)
 NO_KWARGS = NameMap((), ())  # every call without keyword arguments (most calls) shares this one
 
 
-STAR_ARGS, STAR_KWARGS, AWAITED, IN_RETURN = 1, 2, 4, 8  # CallInfo.flags
+STAR_ARGS, STAR_KWARGS, AWAITED, IN_RETURN, AUX_DRAW = 1, 2, 4, 8, 16  # CallInfo.flags
 
 
 @_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
@@ -261,6 +299,8 @@ class CallInfo:
     star_kwargs = property(lambda self: bool(self.flags & STAR_KWARGS), doc="``**kwargs`` present")
     awaited = property(lambda self: bool(self.flags & AWAITED), doc="``await call(...)``")
     in_return = property(lambda self: bool(self.flags & IN_RETURN), doc="``return call(...)``")
+    aux_draw = property(lambda self: bool(self.flags & AUX_DRAW),
+                        doc="a scalar random draw for a port or address (``_aux_draw``), not a training input")
 
     def kw(self, name: str) -> Optional[Val]:
         return self.kwargs.get(name)
@@ -1321,7 +1361,8 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
         line=line, col=col, end_line=end_line, end_col=end_col, scope=ctx.scope,
         args=args, kwargs=kwargs,
         flags=(STAR_ARGS if star_args else 0) | (STAR_KWARGS if star_kwargs else 0)
-        | (AWAITED if parent.__class__ is ast.Await else 0) | (IN_RETURN if parent.__class__ is ast.Return else 0),
+        | (AWAITED if parent.__class__ is ast.Await else 0) | (IN_RETURN if parent.__class__ is ast.Return else 0)
+        | (AUX_DRAW if qual in _SCALAR_DRAWS and _aux_draw(parents) else 0),
         contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2), assigned_to=assigned,
     )
     self.summary.calls.append(info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from mllint.knowledge import canonical, last
+from mllint.summary import AUX_DRAW
 
 # ---------------------------------------------------------------- training (role detection)
 # Functions whose call trains a model.
@@ -125,7 +126,10 @@ KERAS_RANDOM_INIT = frozenset({
 
 
 def randomness_framework(call) -> Optional[str]:
-    """Which framework's global RNG this call consumes (None: not a randomness consumer)."""
+    """Which framework's global RNG this call consumes (None: not a randomness consumer).  A
+    scalar draw for a port or an address (``aux_draw``) consumes nothing that training reads."""
+    if call.flags & AUX_DRAW:
+        return None
     q = canonical(call.qualname)
     if q:
         mod, _, name = q.rpartition(".")

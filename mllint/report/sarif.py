@@ -6,12 +6,12 @@ explicit levels survive (jschema_to_python drops values equal to their defaults)
 """
 from __future__ import annotations
 
-from mllint._hash import blake2b
 import json
 import os
 from urllib.parse import quote
 
 from mllint import __version__
+from mllint._hash import blake2b
 from mllint.finding import LEVEL_RANK
 from mllint.report.fingerprint import line_hashes
 from mllint.sources import regular_small
