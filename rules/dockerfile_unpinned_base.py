@@ -3,8 +3,10 @@
 ## What it does
 Flags `FROM` lines whose image has no tag, the `latest` tag, or a floating major tag such as
 `python:3`, `python:3-slim` or `nvidia/cuda:12`. Digests (`@sha256:`) are pinned; references to an
-earlier build stage (`FROM builder`), `scratch`, and images built from an `ARG` that cannot be
-resolved stay silent (an `ARG` with a literal default is resolved). In images that train or serve a
+earlier build stage (`FROM builder`), `scratch`, images built from an `ARG` that cannot be
+resolved (an `ARG` with a literal default is resolved), and images the repository builds itself
+(a compose service with `build:` and `image:`, `docker build -t name` in a script or CI job, the
+`tags` of `docker/build-push-action`) stay silent. In images that train or serve a
 model (an ML base image, an ML package installed, or a command that starts training or serving),
 also flags `RUN pip install pkg` for each package given without any version; `-r requirements.txt`,
 `-c constraints.txt`, local paths and URLs are fine.
@@ -73,6 +75,64 @@ def _split_image(ref: str) -> tuple:
     return ref, None, digest
 
 
+_BUILDERS = ("docker", "podman", "buildah", "nerdctl")
+
+
+def _local_images(project) -> frozenset:
+    """Names (without tag) of the images this repository builds itself: a compose service with
+    both ``build:`` and ``image:``, ``docker build -t name`` (also ``buildx build``, podman and
+    buildah) in a script or CI job, and the ``tags`` of a ``docker/build-push-action`` step.  A
+    ``FROM`` of such an image is the repository's own layering; its base is pinned, or reported,
+    in the Dockerfile that builds it."""
+    if project is None:
+        return frozenset()
+    memo = project.__dict__.get("_ml0308_local_images")
+    if memo is not None:
+        return memo
+    refs: list = []
+    commands_of = getattr(project, "_commands_of", None)
+    for d in project.configs:
+        data = d.data
+        if d.kind in ("yaml", "params") and isinstance(data, dict) and isinstance(data.get("services"), dict):
+            for svc in data["services"].values():
+                if isinstance(svc, dict) and svc.get("build") and isinstance(svc.get("image"), str):
+                    refs.append(svc["image"])
+        if d.kind == "github-workflow" and isinstance(data, dict) and isinstance(data.get("jobs"), dict):
+            for job in data["jobs"].values():
+                for st in (job.get("steps") or []) if isinstance(job, dict) else []:
+                    if isinstance(st, dict) and str(st.get("uses", "")).startswith("docker/build-push-action"):
+                        tags = (st.get("with") or {}).get("tags") if isinstance(st.get("with"), dict) else None
+                        if isinstance(tags, str):
+                            refs.extend(t for t in re.split(r"[\s,]+", tags) if t)
+        if commands_of is not None and d.kind in ("shell", "github-workflow", "gitlab-ci"):
+            for argv, _line in commands_of(d):
+                refs.extend(_build_tags(argv))
+    out = frozenset(_split_image(r)[0].lower() for r in refs if r and "$" not in r)
+    project.__dict__["_ml0308_local_images"] = out
+    return out
+
+
+def _build_tags(argv) -> list:
+    """The ``-t``/``--tag`` values of an image build command."""
+    argv = list(argv)
+    if not argv or argv[0].rsplit("/", 1)[-1] not in _BUILDERS:
+        return []
+    rest = argv[1:]
+    if rest[:1] == ["buildx"]:
+        rest = rest[1:]
+    if not rest or rest[0] not in ("build", "bud"):
+        return []
+    out = []
+    for i, tok in enumerate(rest):
+        if tok in ("-t", "--tag") and i + 1 < len(rest):
+            out.append(rest[i + 1])
+        elif tok.startswith("--tag="):
+            out.append(tok[6:])
+        elif tok.startswith("-t") and len(tok) > 2 and not tok.startswith("--"):
+            out.append(tok[2:])
+    return out
+
+
 class DockerfileUnpinnedBase(ConfigRule):
     meta = RuleMeta(code="ML0308", level="warning", precision="high", tags=("reproducibility", "docker"),
                     fix="unsafe", config_kinds=("dockerfile",))
@@ -105,6 +165,8 @@ class DockerfileUnpinnedBase(ConfigRule):
                 ml_image = True
             if resolved is None or resolved.lower() in stages or resolved.lower() == "scratch":
                 pass
+            elif _split_image(resolved)[0].lower() in _local_images(project):
+                pass  # built by this repository (its own Dockerfile pins the base)
             else:
                 name, tag, digest = _split_image(resolved)
                 if not digest:
