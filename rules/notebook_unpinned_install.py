@@ -4,7 +4,9 @@
 Flags `%pip install`, `!pip install`, `!python -m pip install`, `%uv pip install` and `pip install`
 lines of `%%bash`/`%%sh` cells in notebooks when a package is named without an exact `==` pin. Requirement
 files (`-r requirements.txt`), constraint files, editable or local installs (`-e .`, `./pkg`), URLs,
-VCS and wheel paths, and the installer tooling itself (`pip`, `setuptools`, `wheel`) are fine.
+VCS and wheel paths, offline installs (`--no-index`: only the wheels `--find-links` names, such as
+a Kaggle dataset, can be installed), and the installer tooling itself (`pip`, `setuptools`,
+`wheel`) are fine.
 
 ## Why is this bad?
 Checkpoint 3 (reproducible training): every run of the notebook installs whatever version is newest
@@ -67,6 +69,8 @@ def unpinned_packages(args: str) -> list:
         if t.startswith("-"):
             if t in ("-c", "--constraint") or t.startswith(("--constraint=", "-c=")):
                 return []  # a constraints file fixes the versions
+            if t == "--no-index":
+                return []  # offline: only the wheels of --find-links (an attached dataset) are candidates
             if t in _VALUE_OPTS:
                 skip = True
             elif not t.startswith("--") and len(t) > 2 and "=" not in t and t[-1] in "rceiftC":
