@@ -1,7 +1,8 @@
 """TFDV validates statistics but no feature has a drift or skew comparator threshold.
 
 ## What it does
-Flags `tfdv.validate_statistics(...)` calls when nothing in the repository sets a
+Flags `tfdv.validate_statistics(...)` calls that compare with other statistics
+(`previous_statistics=` for drift, `serving_statistics=` for skew) when nothing in the repository sets a
 `drift_comparator` or `skew_comparator` threshold (`infinity_norm`, `jensen_shannon_divergence`,
 `normalized_abs_difference`) on a schema feature, neither in code nor in a schema `.pbtxt`.
 
@@ -33,7 +34,9 @@ anomalies = tfdv.validate_statistics(serving_stats, schema, previous_statistics=
 ```
 
 ## Known limits
-A threshold set in a schema file loaded from outside the repository is invisible. A module that
+A validation against the schema alone (no previous or serving statistics) asks for no drift or
+skew check and is not reported here; a repository with no drift detection at all is reported by
+`no-drift-detection`. Statistics passed through `**kwargs` are not seen. A threshold set in a schema file loaded from outside the repository is invisible. A module that
 both sets thresholds and validates is taken as self-contained; thresholds set in a module without
 its own validation count for every validation in the repository.
 """
@@ -42,6 +45,18 @@ from mllint.knowledge import monitoring as MK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C
+
+
+def _compares(call) -> bool:
+    """Does the validation compare with other statistics (``previous_statistics=`` for drift,
+    ``serving_statistics=`` for skew, or the same in 4th/5th position)?  A check against the schema
+    alone asks for no drift or skew: thresholds would change nothing (the absence of drift
+    detection is `no-drift-detection`'s)."""
+    for pos, name in ((3, "previous_statistics"), (4, "serving_statistics")):
+        v = call.arg(pos, name)
+        if v is not None and not (v.kind == "const" and v.value is None):
+            return True
+    return False
 
 
 class TfdvSchemaWithoutDriftThresholds(FileRule, ProjectRule):
@@ -53,7 +68,7 @@ class TfdvSchemaWithoutDriftThresholds(FileRule, ProjectRule):
 
     def check_project(self, project):
         calls = [(p, c) for p, c in project.all_calls()
-                 if canonical(c.qualname) == "tensorflow_data_validation.validate_statistics"]
+                 if canonical(c.qualname) == "tensorflow_data_validation.validate_statistics" and _compares(c)]
         if not calls:
             return
         with_thresholds = {p for p, s in project.summaries.items() if s.facts.get(self.meta.code)}
