@@ -958,9 +958,9 @@ class Project:
         memo = self.__dict__.setdefault("_test_path_memo", {})
         hit = memo.get(path)
         if hit is None:
-            p = "/" + path
-            hit = memo[path] = "/tests/" in p or "/test/" in p or path.rsplit("/", 1)[-1].startswith("test_") or \
-                path.endswith("_test.py") or "/conftest.py" in p
+            from mllint.knowledge import is_test_path
+
+            hit = memo[path] = is_test_path(path)
         return hit
 
     def handler_anchor(self, sid: str) -> tuple:

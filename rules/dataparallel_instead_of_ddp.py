@@ -43,7 +43,7 @@ are not calls and stay silent.
 """
 import ast
 
-from mllint.knowledge import canonical
+from mllint.knowledge import canonical, is_test_path
 from mllint.knowledge import distributed as DK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 
@@ -54,7 +54,7 @@ class DataparallelInsteadOfDdp(FileRule, ProjectRule):
 
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))
-        if q not in DK.DATA_PARALLEL or _is_test_path(self.ctx.path):
+        if q not in DK.DATA_PARALLEL or is_test_path(self.ctx.path):
             return
         self.record((*self.ctx.span_of(node), self.ctx.scope))
 
@@ -66,10 +66,3 @@ class DataparallelInsteadOfDdp(FileRule, ProjectRule):
                 yield self.finding(path, (line, col, end_line, end_col),
                                    "`torch.nn.DataParallel` is single-process and slower than `DistributedDataParallel`; "
                                    "launch with `torchrun` and wrap the model in `DistributedDataParallel`")
-
-
-def _is_test_path(path: str) -> bool:
-    p = "/" + path
-    name = path.rsplit("/", 1)[-1]
-    return "/tests/" in p or "/test/" in p or name.startswith("test_") or name.endswith("_test.py") or \
-        name == "conftest.py"

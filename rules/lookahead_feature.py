@@ -32,14 +32,15 @@ model.fit(df[["price_mean_7d", "demand_filled"]], df["target"])
 ```
 
 ## Known limits
-Column names reached through variables (`df[col]`) are matched only when the label column is
+Test files (under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`) are not checked:
+they build synthetic data on purpose. Column names reached through variables (`df[col]`) are matched only when the label column is
 written the same way. `interpolate()` is not reported, and neither is the `.ffill().bfill()` idiom (the back-fill only
 fills the gap before each series' first observation).
 """
 import ast
 import re
 
-from mllint.knowledge import data as DK
+from mllint.knowledge import data as DK, is_test_path
 from mllint.knowledge import training as TK
 from mllint.rule import FileRule, RuleMeta
 from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
@@ -57,6 +58,8 @@ class LookaheadFeature(FileRule):
         self.sources: dict = {}  # column -> the columns its assignments read (``df["up"] = df["ret"] > 0``)
         self.listed = set()  # column names in list/tuple literals: feature lists, ``df[["a", "b"]]``
         self.modelling = False
+        if is_test_path(self.ctx.path):
+            return False  # tests build synthetic series on purpose
         return self.ctx.text_has("shift(", "rolling(", "bfill", "backfill", "method=")
 
     # -------------------------------------------------------------- what is the label

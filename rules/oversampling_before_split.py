@@ -31,13 +31,14 @@ X_train, y_train = SMOTE(random_state=0).fit_resample(X_train, y_train)
 ```
 
 ## Known limits
-The analysis is intra-procedural. An imblearn `Pipeline` that resamples inside cross-validation is
+Test files (under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`) are not checked:
+they build synthetic data on purpose. The analysis is intra-procedural. An imblearn `Pipeline` that resamples inside cross-validation is
 the right pattern and is never reported. Undersampling is not reported: it removes rows and
 creates no overlap.
 """
 import ast
 
-from mllint.knowledge import data as DK
+from mllint.knowledge import data as DK, is_test_path
 from mllint.knowledge.dataflow import SPLIT, Flow, kwarg, split_sink
 from mllint.rule import FileRule, Location, RuleMeta
 
@@ -47,6 +48,8 @@ class OversamplingBeforeSplit(FileRule):
 
     def begin(self):
         self.module = None
+        if is_test_path(self.ctx.path):
+            return False  # tests resample synthetic data on purpose
         return self.ctx.text_has("fit_resample", ".flow(", "resample(") and self.ctx.text_has("train_test_split", "random_split", "cross_val", "Fold", "Split(", "LeaveOne", "LeaveP", "SearchCV")
 
     def visit_Module(self, node):

@@ -34,13 +34,14 @@ folds = TimeSeriesSplit(n_splits=5).split(df)
 ```
 
 ## Known limits
-A time column is recognised by name (`date`, `*_at`, `timestamp`, `*_ts`, `time`, `dt` ...) or by
+Test files (under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`) are not checked:
+they build synthetic data on purpose. A time column is recognised by name (`date`, `*_at`, `timestamp`, `*_ts`, `time`, `dt` ...) or by
 `parse_dates`/`pd.to_datetime`. Cross-sectional data that merely happens to be sorted by a date
 (one row per customer, say) can be split at random; suppress the finding there.
 """
 import ast
 
-from mllint.knowledge import data as DK
+from mllint.knowledge import data as DK, is_test_path
 from mllint.knowledge.dataflow import Flow, kwarg, root_name
 from mllint.rule import FileRule, RuleMeta
 from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
@@ -56,6 +57,8 @@ class RandomSplitOnTemporalData(FileRule):
     def begin(self):
         self.module = None
         self.time_cols = set()
+        if is_test_path(self.ctx.path):
+            return False  # tests split synthetic data on purpose
         return self.ctx.text_has("train_test_split", "random_split", "cross_val", "Fold", "Split(", "LeaveOne", "LeaveP", "SearchCV")
 
     def visit_Module(self, node):

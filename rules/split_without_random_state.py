@@ -27,7 +27,8 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_
 ```
 
 ## Known limits
-A `random_state` given through a variable, `**kwargs` or a config object counts as set (the
+Test files (under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`) are not checked:
+they build synthetic data on purpose. A `random_state` given through a variable, `**kwargs` or a config object counts as set (the
 value cannot be resolved statically). `shuffle=False` never needs a seed, and scikit-learn ≥ 0.24
 rejects `random_state` with `KFold(shuffle=False)`.
 
@@ -44,7 +45,7 @@ else `42`. It is unsafe: the split, and so every metric, changes once.
 """
 import ast
 
-from mllint.knowledge import canonical
+from mllint.knowledge import canonical, is_test_path
 from mllint.knowledge import training as TK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 from mllint.summary import MAIN_SCOPE, MODULE_SCOPE
@@ -55,9 +56,11 @@ class SplitWithoutRandomState(FileRule, ProjectRule):
                     fix="unsafe")
 
     # ------------------------------------------------------------------ walk: candidates
-    def begin(self) -> None:
+    def begin(self):
         self._seeds: dict = {}  # scope -> line of its first global numpy seed
         self._splits: list = []  # (span, scope, name)
+        if is_test_path(self.ctx.path):
+            return False  # a test's split of synthetic data is not the pipeline's (as for ML0305)
 
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))

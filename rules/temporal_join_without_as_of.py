@@ -37,7 +37,8 @@ train = pd.merge_asof(events, features.sort_values("day"), left_on="event_ts", r
 ```
 
 ## Known limits
-Join keys, group keys and time columns must be literal strings; time columns are recognised by
+Test files (under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`) are not checked:
+they build synthetic data on purpose. Join keys, group keys and time columns must be literal strings; time columns are recognised by
 name, so a period key such as `date_block_num` or `wm_yr_wk` is not seen as time (and the join is
 left alone). Joins whose keys are held in variables, index
 joins without `on=`, SQL strings and Spark join conditions written as expressions are not checked.
@@ -45,7 +46,7 @@ Time filters written through `query()` strings are recognised only when they com
 """
 import ast
 
-from mllint.knowledge import data as DK
+from mllint.knowledge import data as DK, is_test_path
 from mllint.knowledge.dataflow import Flow, kwarg, root_name
 from mllint.rule import FileRule, RuleMeta
 from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, same order
@@ -59,6 +60,8 @@ class TemporalJoinWithoutAsOf(FileRule):
 
     def begin(self):
         self.module = None
+        if is_test_path(self.ctx.path):
+            return False  # tests join synthetic tables on purpose
         # the right-hand table must come from a group-by to be reported
         return self.ctx.text_has("merge(", ".join(", "join_asof", "merge_asof") and self.ctx.text_has("groupby", "group_by")
 

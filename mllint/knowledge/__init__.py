@@ -86,3 +86,12 @@ VERSION_LIKE = re.compile(
     r"(version|ver\b|sha|commit|run_id|runid|run-id|git|rev|revision|build|tag|timestamp|date|datetime|"
     r"time|now|today|utc|uuid|hash|digest|epoch|release|GITHUB_SHA|CI_COMMIT|BUILD_ID|BUILD_NUMBER|"
     r"experiment|exp_id|job_id|\bv\d+)", re.I)
+
+
+def is_test_path(path: str) -> bool:
+    """A test file: under a ``tests/`` or ``test/`` folder, ``test_*.py``, ``*_test.py`` or a
+    ``conftest.py``.  Tests build synthetic data and toy models on purpose: the ML rules judge the
+    pipeline, not its tests."""
+    p = "/" + path
+    return "/tests/" in p or "/test/" in p or path.rsplit("/", 1)[-1].startswith("test_") or \
+        path.endswith("_test.py") or "/conftest.py" in p
