@@ -614,7 +614,7 @@ class Project:
                     continue
                 for st in job.get("steps") or []:
                     if isinstance(st, dict) and isinstance(st.get("run"), str):
-                        yield from _split_cmd(st["run"], st.value_lines.get("run", st.line))
+                        yield from _split_cmd(st["run"], st.value_line("run", st.line))
         elif d.kind == "gitlab-ci" and isinstance(data, dict):
             for name, job in data.items():
                 if isinstance(job, dict):

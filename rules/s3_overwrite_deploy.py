@@ -800,7 +800,7 @@ def _blocks(doc) -> list:
                 if "pwsh" in shell or "powershell" in shell or "python" in shell:
                     continue
                 senv = {**jenv, **_const_env(st.get("env"))}
-                vline = st.value_lines.get("run", st.line) if hasattr(st, "value_lines") else 1
+                vline = st.value_line("run", st.line) if hasattr(st, "value_line") else 1
                 first = _scalar_first_line(doc, vline)
                 run = st["run"]
                 out.append((run, first, senv, first + run.count("\n")))
@@ -813,7 +813,7 @@ def _blocks(doc) -> list:
             for key in ("before_script", "script", "after_script"):
                 lines = job.get(key)
                 if isinstance(lines, str):
-                    vline = job.value_lines.get(key, job.line) if hasattr(job, "value_lines") else 1
+                    vline = job.value_line(key, job.line) if hasattr(job, "value_line") else 1
                     first = _scalar_first_line(doc, vline)
                     out.append((lines, first, jenv, first + lines.count("\n")))
                 elif isinstance(lines, list):

@@ -277,7 +277,7 @@ def _embedded_rule_groups(doc) -> list:
             parsed = load_yaml_documents(doc.path, text)
         except Exception:
             continue
-        offset = data.value_lines.get(key, 0) + (1 if text.endswith("\n") or "\n" in text else 0) - 1
+        offset = data.value_line(key, 0) + (1 if text.endswith("\n") or "\n" in text else 0) - 1
         for value, _ in parsed:
             groups = as_list(as_map(value).get("groups"))
             if groups:
@@ -490,7 +490,7 @@ class CIJob:
                 if not isinstance(st, dict):
                     continue
                 if isinstance(st.get("run"), str):
-                    self.commands.append((st["run"], st.value_lines.get("run", st.line)))
+                    self.commands.append((st["run"], st.value_line("run", st.line)))
                 if isinstance(st.get("uses"), str):
                     self.uses.append((st["uses"], line_of(st, "uses", st.line)))
                 if isinstance(st.get("name"), str):
