@@ -215,7 +215,11 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
             data = read_bytes(df.abspath)
         fr.digest = blake2b(data, digest_size=16).hexdigest()
         if df.kind in ("python", "notebook"):
-            _process_code(df, cfg, data, fr, t0)
+            # the bytes are handed over (a one-item list), so that they are freed once decoded
+            # rather than held through the parse: a 4 MB notebook peaked at 3 times its size
+            box = [data]
+            del data
+            _process_code(df, cfg, box, fr, t0)
         else:
             _process_config(df, data, fr, from_disk)
             fr.timings = (time.perf_counter() - t0, 0.0)
@@ -237,19 +241,29 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
     return fr
 
 
-def _process_code(df: DiscoveredFile, cfg: WorkerConfig, data: bytes, fr: FileResult, t0: float) -> None:
+def _process_code(df: DiscoveredFile, cfg: WorkerConfig, box: list, fr: FileResult, t0: float) -> None:
+    """``box`` holds the file's bytes, taken from it: nothing else keeps them."""
     from mllint.summary import summarise
 
+    data = box.pop()
     if df.kind == "notebook":
         from mllint.sources.notebook import load_notebook
 
-        src = load_notebook(df.path, data)
+        n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        text = decode_text(data) if cfg.keep_text else None
+        box.append(data)
+        del data
+        src = load_notebook(df.path, box, keep_raw=False)  # frees the bytes once decoded
+        fr.n_lines = n_lines
+        if text is not None:
+            fr.text = text
     else:
         text = decode(data)
+        del data
         src = CodeSource(path=df.path, kind="python", text=text, raw_text=text)
-    fr.n_lines = src.raw_text.count("\n") + (0 if src.raw_text.endswith("\n") or not src.raw_text else 1)
-    if cfg.keep_text:
-        fr.text = decode_text(data) if src.raw_bytewise else src.raw_text
+        fr.n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        if cfg.keep_text:
+            fr.text = text
     fr.cells = list(src.cells)
     if df.kind == "notebook":
         fr.line_map = src.line_map

@@ -250,3 +250,26 @@ def test_cell_sources_bytewise_escaped_and_markdown():
     assert cell_sources(plain.encode()) == ["s = '✓'"]
     with pytest.raises(ValueError):
         cell_sources(b"[1, 2]")
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_handed_over_bytes_load_the_same_notebook(escaped):
+    """The engine hands the bytes over in a one-item list (freed once decoded) and keeps no raw
+    text: the virtual module, its mapping and its tree are those of a plain load, also when a
+    non-ASCII output forces the decoded path (an escaped ``\\u`` beside raw UTF-8)."""
+    cells = [code("import numpy as np\n", "title = 'données'\n", "x = np.arange(3)")]
+    nb = json.loads(make(cells))
+    nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout",
+                                  "text": ["\u00e9t\u00e9 \u2713\n"]}]
+    raw = json.dumps(nb, indent=1, ensure_ascii=escaped).replace("\\u00e9t", "\u00e9t") if escaped else \
+        json.dumps(nb, indent=1, ensure_ascii=False)
+    data = raw.encode("utf-8")
+    plain = load_notebook("nb.ipynb", data)
+    box = [data]
+    owned = load_notebook("nb.ipynb", box, keep_raw=False)
+    assert box == [] and owned.raw_text == "" and plain.raw_text
+    assert owned.text == plain.text and "données" in owned.text
+    assert [e[:3] for e in owned.line_map.entries] == [e[:3] for e in plain.line_map.entries]
+    assert [owned.line_map.map(2, c) for c in (1, 10, 12)] == [plain.line_map.map(2, c) for c in (1, 10, 12)]
+    assert owned.tree is not None and owned.raw_bytewise == plain.raw_bytewise
+    assert plain.raw_bytewise is (not escaped)  # the escaped file took the decoded path

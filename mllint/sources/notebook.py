@@ -183,25 +183,41 @@ def _bytewise(data: bytes) -> Optional[str]:
     return data[3:].decode("latin-1") if data.startswith(codecs.BOM_UTF8) else data.decode("latin-1")
 
 
+_WIDE_ESCAPE_STR = re.compile(_WIDE_ESCAPE.pattern.decode("ascii"))  # the same search in a bytewise text
+
+
+def _bytes_of(raw: str) -> bytes:
+    """The bytes a bytewise text holds (without a UTF-8 byte order mark, which ``decode_text``
+    drops anyway)."""
+    return raw.encode("latin-1")
+
+
 def _fix(s: str) -> str:
     """A string parsed from a bytewise notebook, as the characters it stores."""
     return s if s.isascii() else s.encode("latin-1").decode("utf-8", "replace")
 
 
-def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSource:
+def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = True) -> CodeSource:
     """The notebook as a virtual module.  ``tree`` is the module's syntax tree when it was parsed
     here (every cell parses); the caller takes it rather than parsing the text again.  ``raw_text``
     may hold the file's bytes one per character (``raw_bytewise``; see ``_bytewise``), unless
-    ``decoded``."""
+    ``decoded``; it is empty unless ``keep_raw``.
+
+    ``data`` is the file's bytes, or a one-item list holding them that is emptied: the bytes are
+    then freed once decoded, and the decoded text once the cells are located, before the parse
+    (a notebook of megabytes of outputs peaked at three times its size, now once or twice)."""
+    if data.__class__ is list:
+        data = data.pop()
     raw = None if decoded else _bytewise(data)
     bytewise = raw is not None
     try:
         if raw is None:
             raw = decode_text(data)
+        data = None  # what else needs the bytes reads them back from ``raw`` (see ``_bytes_of``)
         nb = json.loads(raw, object_hook=_drop_outputs)
     except json.JSONDecodeError as exc:
         if bytewise:  # columns in characters
-            return load_notebook(path, data, decoded=True)
+            return load_notebook(path, _bytes_of(raw), decoded=True, keep_raw=keep_raw)
         raise Unreadable(f"notebook is not valid JSON: {exc.msg}", exc.lineno, exc.colno)
     if not isinstance(nb, dict):
         raise Unreadable("notebook JSON is not an object")
@@ -215,7 +231,7 @@ def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSourc
         ((nb.get("metadata") or {}).get("language_info") or {}).get("name") or "python"
     if isinstance(lang, str) and lang.lower() not in ("python", "python3", "ipython", "ipython3", ""):
         # An R/Julia/Scala notebook: nothing for a Python analysis to read.
-        return CodeSource(path=path, kind="notebook", text="", raw_text=raw, line_map=LineMap([]), raw_bytewise=bytewise)
+        return CodeSource(path=path, kind="notebook", text="", raw_text=raw if keep_raw else "", line_map=LineMap([]), raw_bytewise=bytewise)
     virtual: list[str] = []
     entries: list = []
     magics: list = []
@@ -235,9 +251,9 @@ def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSourc
             continue
         if bytewise and not src.isascii():
             if wide is None:
-                wide = _WIDE_ESCAPE.search(data) is not None
+                wide = _WIDE_ESCAPE_STR.search(raw) is not None
             if wide:
-                return load_notebook(path, data, decoded=True)
+                return load_notebook(path, _bytes_of(raw), decoded=True, keep_raw=keep_raw)
             src = _fix(src)
         lines = src.splitlines()
         located, cursor = _locate_lines(raw, [l for l in _raw_pieces(src)], cursor, counter, columns)
@@ -275,6 +291,8 @@ def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSourc
         # Cell boundary: a blank line so that a dangling block in one cell can't swallow the next.
         virtual.append("")
         entries.append((number, len(lines) + 1, entries[-1][2] if entries else 1, _CELL_END))
+    if not keep_raw:
+        raw = counter = columns = None  # the cells are located: the parse does not need the file
     text = "\n".join(virtual) + "\n"
     # Cells that do not parse are blanked (and reported), so the rest is still analysed.
     tree = None
@@ -297,7 +315,7 @@ def load_notebook(path: str, data: bytes, *, decoded: bool = False) -> CodeSourc
                 for k in range(first - 1, first - 1 + n):
                     virtual[k] = ""
         text = "\n".join(virtual) + "\n"
-    return CodeSource(path=path, kind="notebook", text=text, raw_text=raw,
+    return CodeSource(path=path, kind="notebook", text=text, raw_text=raw if keep_raw else "",
                       line_map=LineMap(entries), magics=magics, errors=errors, cells=cell_spans, tree=tree,
                       raw_bytewise=bytewise)
 
