@@ -50,7 +50,10 @@ def predict(rows: list[list[float]]):
 ```
 
 ## Known limits
-CPU models (scikit-learn, XGBoost, LightGBM) are not checked: they are often fine unbatched.
+CPU models (scikit-learn, XGBoost, LightGBM) are not checked: they are often fine unbatched. ONNX
+Runtime counts as deep learning only when it runs on an accelerator: a module names a GPU or NPU
+execution provider (`CUDAExecutionProvider`, TensorRT, ROCm, DirectML, OpenVINO...) or a
+requirements file installs `onnxruntime-gpu` (or another accelerated wheel).
 Loops over `range(...)` (autoregressive decoding) are not per-row loops, nor loops over
 mini-batches (`for batch in chunked(rows, 64)`, `np.array_split`, a `DataLoader`). A model whose type
 cannot be resolved is skipped.
@@ -64,10 +67,37 @@ DL_PREFIXES = ("transformers.", "sentence_transformers.", "ultralytics.", "whisp
                "onnxruntime.", "torch.", "torchvision.", "timm.", "diffusers.", "tf_keras.")
 
 
+# ONNX Runtime execution providers that run on an accelerator, and the wheels that bring them
+_ORT_ACCELERATORS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider",
+                     "MIGraphXExecutionProvider", "DmlExecutionProvider", "OpenVINOExecutionProvider",
+                     "CoreMLExecutionProvider", "QNNExecutionProvider")
+_ORT_GPU_PACKAGES = ("onnxruntime-gpu", "onnxruntime-directml", "onnxruntime-openvino", "onnxruntime-rocm",
+                     "onnxruntime-qnn", "onnxruntime-training")
+_ORT_FACT = "ML0903:ort-accelerator"
+
+
+def _ort_accelerated(project) -> bool:
+    """Does ONNX Runtime run on an accelerator here: a module names a GPU/NPU execution provider, or
+    a requirements file installs an accelerated ONNX Runtime wheel?"""
+    memo = project.__dict__.get("_ml0903_ort")
+    if memo is None:
+        memo = any(s.facts.get(_ORT_FACT) for s in project.summaries.values())
+        if not memo:
+            from mllint.sources.config import normalise_name
+
+            memo = any(normalise_name(getattr(r, "name", "")) in _ORT_GPU_PACKAGES
+                       for d in project.configs if d.kind == "requirements"
+                       for r in getattr(d.data, "requirements", ()))
+        project.__dict__["_ml0903_ort"] = memo
+    return memo
+
+
 class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
     meta = RuleMeta(code="ML0903", level="warning", precision="medium", tags=("serving", "performance"))
 
     def begin(self):
+        if self.ctx.text_has(*_ORT_ACCELERATORS):
+            self.ctx.summary.facts.setdefault(_ORT_FACT, []).append(True)
         # request-path code can only live in modules that a serving module imports (pre-scan)
         return self.ctx.maybe_serving
 
@@ -118,7 +148,9 @@ class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
                     origins = flow["calls"].get((c.line, c.col), frozenset())
                     for sc, _t in project.calls(sid):
                         if ("c", sc.line, sc.col) in origins and self._single_item(sc) and (sid, sc.line) not in done:
-                            done.add((sid, sc.line))
+                            # once per inference call: a scope reached from two handlers (a route and
+                            # a Lambda handler) reported the next reshape line the second time
+                            done.update(((sid, sc.line), key))
                             yield self.finding(path, sc.span(),
                                                f"the endpoint feeds `{ref}` a batch of one; accept lists of "
                                                f"instances or enable server-side batching (Ray `@serve.batch`, "
@@ -140,6 +172,8 @@ class UnbatchedInferenceEndpoint(C.TorchFacts, FileRule, ProjectRule):
     def _is_dl(self, project, path, qual) -> bool:
         if not qual:
             return False
+        if canonical(qual).startswith("onnxruntime.") and not _ort_accelerated(project):
+            return False  # ONNX Runtime on its CPU provider: a CPU model (catalog: GPU providers only)
         k = C.loader_kind(project, path, qual)
         if k in ("torch", "torch-pickle", "torch-exempt", "hf"):
             return True

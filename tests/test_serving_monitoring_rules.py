@@ -134,3 +134,54 @@ def test_ml0801_a_shipped_pipeline_is_the_shared_definition(make_repo, repo_root
         "from sklearn.preprocessing import StandardScaler")
     root = make_repo(files)
     assert scan([str(root)], s(root)).findings == []
+
+
+ORT_PREDICTOR = """import numpy as np
+import onnxruntime as ort
+
+
+class Predictor:
+    def __init__(self, model_path):
+        self.session = ort.InferenceSession(model_path{providers})
+
+    def predict(self, text):
+        ids = np.array([ord(c) for c in text], dtype=np.int64)
+        mask = np.ones_like(ids)
+        inputs = {{"input_ids": np.expand_dims(ids, axis=0), "attention_mask": np.expand_dims(mask, axis=0)}}
+        return self.session.run(None, inputs)[0].tolist()
+"""
+ORT_APP = """from fastapi import FastAPI
+
+from predictor import Predictor
+
+app = FastAPI()
+predictor = Predictor("model.onnx")
+
+
+@app.get("/predict")
+def get_prediction(text: str):
+    return predictor.predict(text)
+"""
+ORT_LAMBDA = """from predictor import Predictor
+
+instance = Predictor("model.onnx")
+
+
+def lambda_handler(event, context):
+    return instance.predict(event["sentence"])
+"""
+
+
+def test_ml0903_onnxruntime_counts_as_deep_learning_on_an_accelerator_only(make_repo):
+    """ONNX Runtime on its default CPU provider is a CPU model (catalog: GPU providers only); with a
+    GPU provider named, or the onnxruntime-gpu wheel, a batch of one is reported, once per
+    inference call even when two handlers (a route and a Lambda handler) reach it."""
+    files = {"app.py": ORT_APP, "lambda_handler.py": ORT_LAMBDA, "requirements.txt": "onnxruntime==1.18.0\n"}
+    cpu = make_repo({**files, "predictor.py": ORT_PREDICTOR.format(providers="")})
+    where = lambda root: [(f.location.path, f.location.line) for f in _codes(root, "ML0903")]
+    assert where(cpu) == []
+    gpu = make_repo({**files, "predictor.py": ORT_PREDICTOR.format(providers=', providers=["CUDAExecutionProvider"]')})
+    assert where(gpu) == [("predictor.py", 12)]
+    wheel = make_repo({**files, "requirements.txt": "onnxruntime-gpu==1.18.0\n",
+                       "predictor.py": ORT_PREDICTOR.format(providers="")})
+    assert where(wheel) == [("predictor.py", 12)]
