@@ -9,7 +9,9 @@ resolved (an `ARG` with a literal default is resolved), and images the repositor
 `tags` of `docker/build-push-action`) stay silent. In images that train or serve a
 model (an ML base image, an ML package installed, or a command that starts training or serving),
 also flags `RUN pip install pkg` for each package given without any version; `-r requirements.txt`,
-`-c constraints.txt`, local paths and URLs are fine.
+`-c constraints.txt`, local paths and URLs are fine. A conda base or scientific packages alone
+(numpy, pandas, scipy) do not make an image ML, and an image that installs test tooling (`pytest`,
+a `[test]` or `[dev]` extra) is a CI test environment unless a command in it trains or serves.
 
 ## Why is this bad?
 Checkpoint 3 (reproducible training pipelines): the same Dockerfile builds a different image next
@@ -32,7 +34,8 @@ RUN pip install -r requirements.txt
 ## Known limits
 A moving named tag (`ubuntu:jammy`, `python:slim`, `node:lts`) and a minor tag (`python:3.11`) are
 not flagged. `pip install pkg>=1.0` (a range) is not flagged here; lock files are checked by
-`unpinned-ml-dependency`. `pip`, `setuptools` and `wheel` upgrades are ignored.
+`unpinned-ml-dependency`. Installer and build tooling (`pip`, `setuptools`, `wheel`, `packaging`,
+`ninja`, `cmake`) is ignored.
 
 ## Fix safety
 The fix pins a floating base tag only when the exact tag is known: the same image pinned to one
@@ -47,13 +50,17 @@ from mllint.knowledge import deploy as DK
 from mllint.rule import ConfigRule, RuleMeta
 
 _ML_BASE_RE = re.compile(r"pytorch|tensorflow|nvidia|cuda|jupyter|huggingface|sagemaker|vertex|deeplearning|"
-                         r"rapidsai|mlflow|ray|conda|anaconda|mambaforge|miniforge|triton|kserve|bentoml|vllm", re.I)
+                         r"rapidsai|mlflow|ray|triton|kserve|bentoml|vllm", re.I)
 _ML_PACKAGES = {"torch", "torchvision", "tensorflow", "tensorflow-cpu", "keras", "scikit-learn", "sklearn", "xgboost",
                 "lightgbm", "catboost", "transformers", "datasets", "mlflow", "onnxruntime", "onnxruntime-gpu",
                 "jax", "jaxlib", "pytorch-lightning", "lightning", "sentence-transformers", "spacy", "kserve",
                 "mlserver", "bentoml", "vllm", "seldon-core", "accelerate", "diffusers", "ultralytics", "optuna",
-                "evidently", "wandb", "pandas", "numpy", "scipy", "statsmodels", "prophet", "timm", "peft", "joblib"}
-_SKIP_PACKAGES = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "pip-tools", "virtualenv"}
+                "evidently", "wandb", "statsmodels", "prophet", "timm", "peft"}
+_SKIP_PACKAGES = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "pip-tools", "virtualenv",
+                  # build prerequisites (of flash-attn, Transformer Engine, native extensions)
+                  "packaging", "ninja", "cmake", "build", "setuptools-scm", "pybind11"}
+# an image that installs test tooling is a CI test environment, not a training or serving image
+_TEST_ENV_RE = re.compile(r"\bpytest\b|\[(?:[\w-]+,\s*)*(?:test|tests|testing|dev)(?:,\s*[\w-]+)*\]")
 _FLOATING_MAJOR = re.compile(r"^v?\d{1,2}(-[a-z][a-z0-9.-]*)?$", re.I)  # `3`, `v2-slim`; not a date or build number
 _PIP_RE = re.compile(r"(?:^|[\s;&|(])(?:python[\d.]*\s+-m\s+)?(?:uv\s+)?pip[\d.]*\s+install\b(?P<rest>[^;&|]*)")
 _OPTS_WITH_VALUE = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--target", "-t", "--prefix",
@@ -213,6 +220,8 @@ class DockerfileUnpinnedBase(ConfigRule):
                     found.append((self._line_of(lines, ins, p), p))
         if not ml_image and not self._runs_ml(doc, project):
             return
+        if any(_TEST_ENV_RE.search(ins.args) for ins in runs) and not self._runs_ml(doc, project):
+            return  # a test environment (pytest, a [test] extra): it neither trains nor serves
         by_line: dict = {}
         for line, p in found:
             by_line.setdefault(line, []).append(p)
