@@ -40,11 +40,16 @@ if __name__ == "__main__":
 Params recorded outside the code (an `MLproject` entry point's parameters under `mlflow run`,
 Databricks autologging, `wandb.config.x = ...` attribute assignments) count as recorded when they
 can be seen: any `MLproject` file silences MLflow findings, any `wandb.config` use silences W&B
-findings. Neptune and Comet are not analysed (Comet logs command-line arguments automatically).
+findings. The W&B integrations that record the config themselves count: the XGBoost and LightGBM
+callbacks, and a Hugging Face `Trainer` whose arguments say `report_to="wandb"` (or `"all"`). A
+`wandb.log` of data only (`wandb.Table`, images, plots) is not a metric. Neptune and Comet are not
+analysed (Comet logs command-line arguments automatically).
 """
 from mllint.knowledge import canonical
 from mllint.knowledge import tracking as TR
 from mllint.rule import FileRule, ProjectRule, RuleMeta
+
+from mllint.rules import _serving_common as C
 
 
 class TrackingMetricsWithoutParams(FileRule, ProjectRule):
@@ -73,7 +78,7 @@ class TrackingMetricsWithoutParams(FileRule, ProjectRule):
         test = project.is_test_path(path)
         for call, _ in project.calls(sid):
             m = TR.metric_call(call)
-            if m and not test:
+            if m and not test and not (m == "wandb" and _media_only(project, path, sid, call)):
                 metrics.append((m, call))
             p = TR.param_call(call)
             if p:
@@ -119,3 +124,22 @@ class TrackingMetricsWithoutParams(FileRule, ProjectRule):
                 yield self.finding(path, call.span(),
                                    f"this run logs metrics to {name} but never its params or config; record them with "
                                    f"{fix} so the metrics can be compared and reproduced")
+
+
+def _media_only(project, path: str, sid: str, call) -> bool:
+    """Does this ``wandb.log`` record only data (a ``wandb.Table``, images, plots), no metric?  A
+    run that logs dataset rows or generated samples has no params to pair them with."""
+    arg = call.arg(0, "data")
+    if arg is None or arg.kind != "dict" or not arg.value:
+        return False
+    scope = sid.partition("::")[2]
+    for _key, v in arg.value:
+        if v.kind == "call":
+            q = canonical(v.value)
+        elif v.kind == "name":
+            q = canonical(C.type_of(project, path, scope, v.value))
+        else:
+            return False
+        if q not in TR.WANDB_MEDIA:
+            return False
+    return True

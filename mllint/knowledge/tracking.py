@@ -90,6 +90,16 @@ MLFLOW_PARAM_PREFIXES = ("mlflow.log_param", "mlflow.log_params", "mlflow.log_di
 MLFLOW_PARAM_ATTRS = frozenset({"log_param", "log_params", "log_batch", "log_dict", "log_artifact", "log_artifacts",
                                 "log_hyperparams"})
 WANDB_RUN_TYPES = ("wandb.init", "wandb.sdk.wandb_init.init", "wandb.run")
+# W&B integrations that record the model's parameters in ``wandb.config`` themselves
+WANDB_CONFIG_CALLBACKS = frozenset({
+    "wandb.xgboost.WandbCallback", "wandb.integration.xgboost.WandbCallback",
+    "wandb.integration.xgboost.xgboost.WandbCallback", "wandb.xgboost.wandb_callback",
+    "wandb.lightgbm.wandb_callback", "wandb.integration.lightgbm.wandb_callback",
+})
+# values ``wandb.log`` records that are data, not metrics
+WANDB_MEDIA = frozenset({"wandb.Table", "wandb.Image", "wandb.Audio", "wandb.Video", "wandb.Html", "wandb.Object3D",
+                         "wandb.Molecule", "wandb.Histogram", "wandb.plot.bar", "wandb.plot.line",
+                         "wandb.plot.scatter", "wandb.plot.histogram"})
 
 
 def metric_call(call) -> Optional[str]:
@@ -128,6 +138,13 @@ def param_call(call) -> Optional[str]:
     if call.attr in ("update", "setdefaults") and call.receiver and call.receiver.endswith(".config") and \
             canonical(call.receiver_type or "").startswith("wandb"):
         return "wandb"
+    if q in WANDB_CONFIG_CALLBACKS:
+        return "wandb"  # the integration writes the booster's params to wandb.config
+    if q in HF_ARGS or any(q.startswith(p) for p in HF_ARGS) or q in ("transformers.Trainer", "trl.SFTTrainer"):
+        rep = call.kwargs.get("report_to")
+        v = rep.literal() if rep is not None and rep.is_literal else None
+        if v in ("wandb", "all") or (isinstance(v, list) and ("wandb" in v or "all" in v)):
+            return "wandb"  # the Trainer's W&B callback records the training arguments and model config
     if call.attr == "log_hyperparams":
         return "any"
     if call.attr == "init_trackers" and (call.kwargs.get("config") is not None or len(call.args) >= 2
