@@ -48,7 +48,8 @@ if __name__ == "__main__":
 ## Known limits
 Any `if` whose test mentions a rank counts as a guard, whatever it compares, also through a name
 assigned a rank check (`is_logger = rank == 0`), and `wandb.init(mode=... if rank == 0 else
-"disabled")` counts as guarded. Plain file writes
+"disabled")` counts as guarded, and `wandb.init(group=...)` is W&B's one-run-per-process pattern.
+Plain file writes
 (`open(..., "w")`) are not reported: utility code writes small files from every rank on purpose
 (writability probes, config dumps), which made them noise on real DDP code. Writes whose path
 mentions the rank (`f"ckpt_rank{rank}.pt"`), and code handed its rank as a parameter (`def

@@ -75,6 +75,8 @@ def side_effect(call) -> Optional[str]:
     dumps, resume helpers) writes small files from every process on purpose, and reporting them was
     noise on real DDP code."""
     q = canonical(call.qualname)
+    if q == "wandb.init" and "group" in call.kwargs:
+        return None  # W&B's "one run per process" pattern: each rank's run, grouped in the UI
     if q in SIDE_EFFECT_FUNCTIONS or (q.startswith("mlflow.") and last(q).startswith("log_") and
                                       q.count(".") == 1):
         return q
