@@ -30,8 +30,10 @@ Or keep ranges in `pyproject.toml` and commit a lock file (`uv lock`, `poetry lo
 `pip-compile --generate-hashes`).
 
 ## Known limits
-A manifest speaks for the applications it is the nearest manifest of: one whose training or
-serving code sits in a subfolder with its own requirements file is not reported for it.
+A requirements file speaks for the applications it is the nearest manifest of: one whose training
+or serving code sits in a subfolder with its own manifest is not reported for it (a
+`pyproject.toml` declares the whole project's dependencies and is read for every application
+below it).
 Libraries (no training or serving role) legitimately declare ranges and are not reported, nor
 are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`, developer requirements
 (`requirements-dev.txt`, `-test`, `-docs`, `-lint` and the same optional-dependency groups), nor the dependencies of a
@@ -73,8 +75,11 @@ class UnpinnedMlDependency(ConfigRule):
             return  # examples, tests, and developer tooling (requirements-dev.txt) do not ship
         if _covered(base, st["locked_dirs"]):
             return
-        if base not in st["app_bases"]:
-            return  # a library, a manifest beside no application code, or one whose applications have their own
+        if doc.kind == "pyproject":
+            if not any(_within(p, base) for p in st["app_paths"]):
+                return  # a library, or a project beside no application code
+        elif base not in st["app_bases"]:
+            return  # a requirements file beside no application code, or whose applications have their own
         for name, spec, line, col, end_col in _requirements(doc):
             if name not in PK.VERSION_SENSITIVE:
                 continue
@@ -117,8 +122,9 @@ class UnpinnedMlDependency(ConfigRule):
             if b in ("dockerfile", "containerfile") or b.startswith("dockerfile.") or b.endswith(".dockerfile"):
                 apps.add(p)
         apps = {p for p in apps if not _in_non_app_dir(p) and not project.is_test_path(p)}
-        # each application is described by its nearest manifest: a dashboard's requirements file
-        # does not speak for a training subproject below it that has its own
+        # a requirements file is the install list of the applications it is the nearest manifest
+        # of: a dashboard's does not speak for a training subproject below it that has its own (a
+        # pyproject.toml declares the whole project's dependencies)
         manifests = {_manifest_dir(d.path) for d in project.configs
                      if d.kind in ("requirements", "pyproject") and not _DEV_RE.search(posixpath.basename(d.path))
                      and not _in_non_app_dir(d.path) and not project.is_test_path(d.path)}
@@ -127,7 +133,8 @@ class UnpinnedMlDependency(ConfigRule):
             nearest = next((a for a in _ancestors(_dir(p)) if a in manifests), None)
             if nearest is not None:
                 bases.add(nearest)
-        self._state = {"project": project, "locked_dirs": locked, "pinned": pinned, "app_bases": bases}
+        self._state = {"project": project, "locked_dirs": locked, "pinned": pinned, "app_paths": apps,
+                       "app_bases": bases}
         return self._state
 
 
