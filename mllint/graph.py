@@ -425,7 +425,7 @@ class Project:
         self.callers = {sid: tuple(sorted(callers)) for sid, callers in self.callers.items()}
 
     # -- entrypoints ------------------------------------------------------------
-    def _script_entry(self, script: str, kind: str, source: str, line: int, base_dir: str = "") -> Optional[Entrypoint]:
+    def _script_entry(self, script: str, kind: str, source: str, base_dir: str = "") -> Optional[Entrypoint]:
         candidates = []
         script = script.strip().strip("'\"")
         if script.startswith("./"):
@@ -435,16 +435,31 @@ class Project:
         candidates.append(os.path.normpath(script).replace(os.sep, "/"))
         for c in candidates:
             if c in self.summaries:
-                return Entrypoint(kind, c, self._roots_of(c), source, line)
+                return Entrypoint(kind, c, self._roots_of(c), source, self._entry_line(c))
         return None
 
-    def _module_entry(self, module: str, kind: str, source: str, line: int) -> Optional[Entrypoint]:
+    def _module_entry(self, module: str, kind: str, source: str, attr: str = "") -> Optional[Entrypoint]:
         path = self.module_path(module)
         if path is None:
             path = self.module_path(module + ".__main__")
         if path is None:
             return None
-        return Entrypoint(kind, path, self._roots_of(path), source, line)
+        return Entrypoint(kind, path, self._roots_of(path), source, self._entry_line(path, attr))
+
+    def _entry_line(self, path: str, attr: str = "") -> int:
+        """The line of a module that a command runs: the object a server is pointed at
+        (``uvicorn app:app``: where ``app`` is made; an app factory's ``def``), else its main
+        block, else its first line.  The command's own line is the declaring config's
+        (``Entrypoint.source``), not the module's."""
+        s = self.summaries[path]
+        if attr:
+            fn = s.functions.get(attr)
+            if fn is not None:
+                return fn.line
+            for c in s.calls:
+                if c.assigned_to == attr and c.scope == MODULE_SCOPE:
+                    return c.line
+        return s.main_line or 1
 
     def _roots_of(self, path: str) -> list:
         s = self.summaries[path]
@@ -453,7 +468,7 @@ class Project:
             roots.append(scope_id(path, MAIN_SCOPE))
         return roots
 
-    def entries_from_command(self, argv: list, kind: str, source: str, line: int, base_dir: str = "") -> list:
+    def entries_from_command(self, argv: list, kind: str, source: str, base_dir: str = "") -> list:
         """``python x.py``, ``python -m pkg.mod``, ``uvicorn app:app``... -> entrypoints."""
         out = []
         i = 0
@@ -469,12 +484,12 @@ class Project:
                         if mod in ("torch.distributed.run", "torch.distributed.launch"):
                             j += 2
                             continue
-                        ep = self._module_entry(mod, kind, source, line)
+                        ep = self._module_entry(mod, kind, source)
                         if ep:
                             out.append(ep)
                         return out
                     if a.endswith(".py"):
-                        ep = self._script_entry(a, kind, source, line, base_dir)
+                        ep = self._script_entry(a, kind, source, base_dir)
                         if ep:
                             out.append(ep)
                         return out
@@ -486,14 +501,14 @@ class Project:
             if exe in ("uvicorn", "gunicorn", "hypercorn", "daphne", "granian"):
                 for a in argv[i + 1:]:
                     if ":" in a and not a.startswith("-") and "=" not in a:
-                        mod = a.split(":", 1)[0]
-                        ep = self._module_entry(mod, "serving", source, line)
+                        mod, _, attr = a.partition(":")
+                        ep = self._module_entry(mod, "serving", source, attr.split("(", 1)[0].strip())
                         if ep:
                             out.append(ep)
                         break
                 return out
             if tok.endswith(".py") and i == 0:
-                ep = self._script_entry(tok, kind, source, line, base_dir)
+                ep = self._script_entry(tok, kind, source, base_dir)
                 if ep:
                     out.append(ep)
                 return out
@@ -514,7 +529,7 @@ class Project:
         for d in self.configs:
             base = d.path.rsplit("/", 1)[0] if "/" in d.path else ""
             for argv, line in self._commands_of(d):
-                for ep in self.entries_from_command(argv, d.kind, f"{d.path}:{line}", line, base):
+                for ep in self.entries_from_command(argv, d.kind, f"{d.path}:{line}", base):
                     eps.append(ep)
                     self._g.add_edge(f"cfg:{d.path}#{d.index}", f"mod:{ep.path}", kind="runs")
             if d.kind == "pyproject":
@@ -540,8 +555,8 @@ class Project:
                         src_dir = c.kwargs.get("source_dir")
                         sd = src_dir.value if src_dir is not None and src_dir.kind == "const" and isinstance(src_dir.value, str) else ""
                         script = f"{sd.rstrip('/')}/{v.value}" if sd else v.value
-                        ep = self._script_entry(script, "pipeline-step", f"{path}:{c.line}", c.line, base) or \
-                            self._script_entry(script, "pipeline-step", f"{path}:{c.line}", c.line, "")
+                        ep = self._script_entry(script, "pipeline-step", f"{path}:{c.line}", base) or \
+                            self._script_entry(script, "pipeline-step", f"{path}:{c.line}", "")
                         if ep:
                             eps.append(ep)
                 for key in _STEP_COMMAND_KWARGS:
@@ -550,10 +565,10 @@ class Project:
                         continue
                     if v.kind == "const" and isinstance(v.value, str):
                         for argv, _ in _split_cmd(v.value, c.line):
-                            eps.extend(self.entries_from_command(argv, "pipeline-step", f"{path}:{c.line}", c.line, ""))
+                            eps.extend(self.entries_from_command(argv, "pipeline-step", f"{path}:{c.line}", ""))
                     elif v.kind == "list" and all(x.kind == "const" and isinstance(x.value, str) for x in v.value):
                         eps.extend(self.entries_from_command([x.value for x in v.value], "pipeline-step",
-                                                             f"{path}:{c.line}", c.line, ""))
+                                                             f"{path}:{c.line}", ""))
         # Scripts without a main guard (``python train.py`` running top-level code, e.g. nanoGPT):
         # a module that trains at its top level and that no other project module imports.
         imported = {b.split("::", 1)[0] for a, b, k in self._g.edges(data="kind") if k == "imports"}

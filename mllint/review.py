@@ -626,7 +626,7 @@ def _repository(result: Any, link: Linker) -> dict:
         try:  # the commands the config runs, with their lines
             base = d.path.rsplit("/", 1)[0] if "/" in d.path else ""
             for argv, line in project._commands_of(d):
-                for ep in project.entries_from_command(argv, d.kind, f"{d.path}:{line}", line, base):
+                for ep in project.entries_from_command(argv, d.kind, f"{d.path}:{line}", base):
                     runs.setdefault(ep.path, line)
         except Exception:  # pragma: no cover - fall back on the graph's edges
             runs = {p: None for p in runs_by_cfg.get(d.path, ())}

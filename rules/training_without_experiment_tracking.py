@@ -142,6 +142,6 @@ def _config_tracked_scripts(project) -> set:
                     argv = shlex.split(piece.replace("{", "X").replace("}", "X"), comments=True)
                 except ValueError:
                     argv = piece.split()
-                for ep in project.entries_from_command(argv, d.kind, d.path, 1, base):
+                for ep in project.entries_from_command(argv, d.kind, d.path, base):
                     out.add(ep.path)
     return out

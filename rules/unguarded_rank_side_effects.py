@@ -346,8 +346,8 @@ def _multi_node_scripts(project) -> set:
             cmds = list(commands(d))
         except Exception:  # a malformed document: no launch commands
             continue
-        for argv, line in cmds:
+        for argv, _line in cmds:
             if _nnodes(argv) > 1:
-                for ep in project.entries_from_command(argv, d.kind, d.path, line, base):
+                for ep in project.entries_from_command(argv, d.kind, d.path, base):
                     out.add(ep.path)
     return out

@@ -103,8 +103,9 @@ class UnseededTraining(ProjectRule):
             rel = [Location(e.path, e.call.line, e.call.col, e.call.end_line, e.call.end_col,
                             message=f"first unseeded use of {', '.join(sorted(e.frameworks))}: {e.call.qualname or e.call.attr}")
                    for e in events]
-            if notebook or ep.kind == "script":
-                # no main block: anchor at the line that leads to the first use
+            if notebook or ep.kind == "script" or (summary is not None and not summary.main_line):
+                # no main block (a notebook, or a script run as is by a command or a config):
+                # anchor at the line that leads to the first use
                 anchor = e0.call if e0.path == ep.path else (e0.via or e0.call)
                 path, span = (ep.path, anchor.span()) if anchor is not e0.call or e0.path == ep.path else (e0.path, e0.call.span())
                 if e0.path == ep.path:

@@ -68,6 +68,12 @@ def test_entrypoints_from_configs(make_repo):
     assert ("project-script", "cli.py") in kinds
     assert any(e.path == "src/train.py" and e.training for e in p.entrypoints)
     assert p.has_training and p.has_serving
+    # an entrypoint's line is in its module (the config's line is in ``source``): the served
+    # object's assignment, else the main block, else the first line
+    where = {(e.kind, e.path): (e.line, e.source) for e in p.entrypoints}
+    assert where[("serving", "serve/app.py")] == (2, "Dockerfile:2")
+    assert where[("dvc", "src/train.py")] == (1, "dvc.yaml:3")
+    assert where[("mlproject", "src/evaluate.py")][0] == 1
 
 
 def test_serving_roles(make_repo):
@@ -146,3 +152,17 @@ def test_ray_trainer_fit_without_arguments_is_training(make_repo):
                                        "if __name__ == '__main__':\n    main()\n")})
     p = project_of(root)
     assert [e.path for e in p.training_entrypoints] == ["train_ray.py"]
+
+
+def test_unseeded_script_run_by_a_config_is_reported_at_its_first_use(make_repo):
+    """A script without a main block run by a Dockerfile ENTRYPOINT: the finding sits in the
+    script at the first unseeded use, not at the Dockerfile's line number in the script."""
+    root = make_repo({
+        "Dockerfile": "FROM python:3.11.7-slim\nWORKDIR /app\nCOPY train.py .\nRUN pip install torch==2.3.0\n"
+                      "ENTRYPOINT [\"python3\", \"train.py\"]\n",
+        "train.py": "import torch\nfrom torch import nn\nimport os\nimport sys\n\nmodel = nn.Linear(10, 2)\n"
+                    "opt = torch.optim.Adam(model.parameters())\nmodel(torch.ones(4, 10)).sum().backward()\nopt.step()\n",
+    })
+    s = Settings(root=str(root), select=["ML0303"], jobs=1)
+    found = [(f.location.path, f.location.line, f.location.col) for f in scan([str(root)], s).findings]
+    assert found == [("train.py", 6, 9)]
