@@ -49,16 +49,19 @@ def _shared_tuple(t):
 
 _SCALAR_DRAWS = frozenset({"random.randint", "random.randrange", "random.random", "random.uniform",
                            "random.getrandbits", "random.choice", "numpy.random.randint"})
-# a name or string that says the drawn number is a port or an address
-_PORTISH = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_method)s?(?:$|[_.\s-])")
+# a name or string that says the drawn number is a port or an address, or a hyperparameter drawn
+# into a run's config (a random search: the value is recorded, and varying it is the point)
+_PORTISH = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_method|config|cfg|hparams|"
+                      r"hyperparams|hyperparameters)s?(?:$|[_.\s-])")
 
 
 def _aux_draw(parents: list) -> bool:
-    """Is a scalar draw from ``random`` a port or an address (``MASTER_PORT``, ``dist_url``)?
+    """Is a scalar draw from ``random`` a port or an address (``MASTER_PORT``, ``dist_url``), or a
+    hyperparameter drawn into a config (``wandb.config.lr = 10 ** random.uniform(-5, -1)``)?
     Looks at what encloses the call up to its statement: the calls it is an argument of (their
     names, string arguments and keywords), an f-string, the assignment target, and the name of the
-    function a ``return`` leaves.  Such a draw is
-    not a training input: picking a free port before seeding changes no result."""
+    function a ``return`` leaves.  Such a draw is not the training randomness a seed fixes: picking
+    a free port changes no result, and a random search draws on purpose and records what it drew."""
     words: list = []
     for p in reversed(parents):
         cls = p.__class__
@@ -300,7 +303,8 @@ class CallInfo:
     awaited = property(lambda self: bool(self.flags & AWAITED), doc="``await call(...)``")
     in_return = property(lambda self: bool(self.flags & IN_RETURN), doc="``return call(...)``")
     aux_draw = property(lambda self: bool(self.flags & AUX_DRAW),
-                        doc="a scalar random draw for a port or address (``_aux_draw``), not a training input")
+                        doc="a scalar random draw for a port, an address or a searched hyperparameter "
+                            "(``_aux_draw``), not training randomness")
 
     def kw(self, name: str) -> Optional[Val]:
         return self.kwargs.get(name)

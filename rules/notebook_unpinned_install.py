@@ -66,6 +66,8 @@ def unpinned_packages(args: str) -> list:
             continue
         if t in ("&&", "||", ";", "|", ">", "2>&1", ">/dev/null") or t.startswith((">", "2>")):
             break
+        if t == "-":
+            return []  # a stray dash (``pip install - qqq``, mangled by a formatter): cannot tell
         if t.startswith("-"):
             if t in ("-c", "--constraint") or t.startswith(("--constraint=", "-c=")):
                 return []  # a constraints file fixes the versions

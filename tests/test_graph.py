@@ -154,6 +154,20 @@ def test_ray_trainer_fit_without_arguments_is_training(make_repo):
     assert [e.path for e in p.training_entrypoints] == ["train_ray.py"]
 
 
+def test_a_sagemaker_launcher_is_not_training_its_entry_point_is(make_repo):
+    """``estimator.fit(inputs)`` submits a SageMaker job: the launching notebook does not train
+    (its data reads are not the job's), the job's entry_point script does."""
+    launch = ("from datasets import load_dataset\nfrom sagemaker.huggingface import HuggingFace\n\n"
+              "preview = load_dataset('banking77', split='train[:10]')\n"
+              "est = HuggingFace(entry_point='train.py', source_dir='scripts', instance_type='ml.p3.2xlarge')\n"
+              "est.fit({'train': 's3://bucket/banking77/train'}, wait=False)\n")
+    train = ("from sklearn.linear_model import LogisticRegression\n\nif __name__ == '__main__':\n"
+             "    LogisticRegression().fit([[0], [1]], [0, 1])\n")
+    root = make_repo({"launch.py": launch, "scripts/train.py": train})
+    p = project_of(root)
+    assert [e.path for e in p.training_entrypoints] == ["scripts/train.py"]
+
+
 def test_unseeded_script_run_by_a_config_is_reported_at_its_first_use(make_repo):
     """A script without a main block run by a Dockerfile ENTRYPOINT: the finding sits in the
     script at the first unseeded use, not at the Dockerfile's line number in the script."""

@@ -24,6 +24,10 @@ TRANSFORMER_PREFIXES = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.fe
                         "sklearn.compose.ColumnTransformer", "sklearn.compose.make_column_transformer")
 
 
+# Estimators whose ``fit`` submits a training job to a managed service (the job's script trains)
+REMOTE_JOB_PREFIXES = ("sagemaker.",)
+
+
 def is_training_call(call) -> bool:
     q = canonical(call.qualname)
     if q in TRAIN_FUNCTIONS:
@@ -36,6 +40,8 @@ def is_training_call(call) -> bool:
         rt = canonical(call.receiver_type)
         if rt and rt.startswith(TRANSFORMER_PREFIXES):
             return False
+        if rt.startswith(REMOTE_JOB_PREFIXES):
+            return False  # ``estimator.fit(inputs)`` submits a job; its entry_point script is what trains
         if q and (q.startswith(("pandas.", "numpy.", "scipy.")) or q.startswith(TRANSFORMER_PREFIXES)):
             return False
         # ``x.fit(data)`` - sklearn/keras/lightning style
