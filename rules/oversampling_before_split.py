@@ -50,7 +50,7 @@ class OversamplingBeforeSplit(FileRule):
         self.module = None
         if is_test_path(self.ctx.path):
             return False  # tests resample synthetic data on purpose
-        return self.ctx.text_has("fit_resample", ".flow(", "resample(") and self.ctx.text_has("train_test_split", "random_split", "cross_val", "Fold", "Split(", "LeaveOne", "LeaveP", "SearchCV")
+        return self.ctx.text_has("fit_resample", ".flow(", "resample(") and self.ctx.text_has(*DK.SPLIT_NEEDLES)
 
     def visit_Module(self, node):
         self.module = node

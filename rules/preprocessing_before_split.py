@@ -74,7 +74,7 @@ class PreprocessingBeforeSplit(FileRule):
         if is_test_path(self.ctx.path):
             return False  # tests split synthetic data on purpose
         # nothing to find in a module that never splits (gate before any dataflow work)
-        return self.ctx.text_has("train_test_split", "random_split", "cross_val", "Fold", "Split(", "LeaveOne", "LeaveP", "SearchCV")
+        return self.ctx.text_has(*DK.SPLIT_NEEDLES)
 
     def visit_Module(self, node):
         self.module = node

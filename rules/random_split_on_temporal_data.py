@@ -59,7 +59,7 @@ class RandomSplitOnTemporalData(FileRule):
         self.time_cols = set()
         if is_test_path(self.ctx.path):
             return False  # tests split synthetic data on purpose
-        return self.ctx.text_has("train_test_split", "random_split", "cross_val", "Fold", "Split(", "LeaveOne", "LeaveP", "SearchCV")
+        return self.ctx.text_has(*DK.SPLIT_NEEDLES)
 
     def visit_Module(self, node):
         self.module = node

@@ -70,6 +70,9 @@ AUGMENTERS = frozenset({"keras.preprocessing.image.ImageDataGenerator"})
 AUGMENT_METHODS = frozenset({"flow"})
 
 # ----------------------------------------------------------------- splits (leakage sinks)
+# Text that a module which splits data must contain (the leakage rules' gate before any data-flow
+# work): ``Fold(`` and not ``Fold``, which matched every ``ImageFolder``/``snapshot_folder`` module
+SPLIT_NEEDLES = ("train_test_split", "random_split", "cross_val", "Fold(", "Split(", "LeaveOne", "LeaveP", "SearchCV")
 SPLIT_FUNCTIONS = frozenset({"sklearn.model_selection.train_test_split", "torch.utils.data.random_split"})
 # Functions that split their X argument into folds: (position of X)
 CV_FUNCTIONS = {
