@@ -754,7 +754,11 @@ class Project:
         # the start-up path: serving modules' top level (and what it imports/calls), start-up hooks
         startup_roots = set(startup) | {scope_id(p, MODULE_SCOPE) for p in self.serving_modules
                                         if self.summaries[p].kind != "notebook"}
-        self.startup_scopes = self.reachable(startup_roots) | cached
+        startup_reach = self.reachable(startup_roots)
+        # a cached loader (lru_cache, guarded singleton) runs once, at the first call: start-up
+        # code when serving code reaches it, and nothing to do with serving in an offline script
+        served = startup_reach | (self.reachable(roots) if roots else set())
+        self.startup_scopes = startup_reach | {c for c in cached if c in served}
         self.request_scopes = request
         for ep in self.entrypoints:
             if ep.kind == "serving":

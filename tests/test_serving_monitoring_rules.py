@@ -185,3 +185,29 @@ def test_ml0903_onnxruntime_counts_as_deep_learning_on_an_accelerator_only(make_
     wheel = make_repo({**files, "requirements.txt": "onnxruntime-gpu==1.18.0\n",
                        "predictor.py": ORT_PREDICTOR.format(providers="")})
     assert where(wheel) == [("predictor.py", 12)]
+
+
+CACHED_LOADER = '''from transformers import AutoTokenizer
+
+tokenizer = None
+
+
+def get_tokenizer():
+    global tokenizer
+    if tokenizer is None:
+        tokenizer = AutoTokenizer.from_pretrained("meta-llama/Llama-2-7b-hf")
+    return tokenizer
+'''
+
+
+def test_ml1001_a_cached_loader_is_start_up_code_only_when_serving_reaches_it(make_repo):
+    """A guarded-singleton loader runs once: start-up code of a service that calls it, nothing to
+    do with serving in an offline script (DeepSpeedExamples benchmark post-processing)."""
+    offline = ("import sys\n\nfrom tok import get_tokenizer\n\n\ndef count(text):\n"
+               "    return len(get_tokenizer().tokenize(text))\n\n\nif __name__ == '__main__':\n"
+               "    print(count(sys.argv[1]))\n")
+    served = ("from fastapi import FastAPI\n\nfrom tok import get_tokenizer\n\napp = FastAPI()\n\n\n"
+              "@app.post('/count')\ndef count(text: str):\n    return len(get_tokenizer().tokenize(text))\n")
+    where = lambda root: [(f.location.path, f.location.line) for f in _codes(root, "ML1001")]
+    assert where(make_repo({"tok.py": CACHED_LOADER, "postprocess.py": offline})) == []
+    assert where(make_repo({"tok.py": CACHED_LOADER, "app.py": served})) == [("tok.py", 9)]
