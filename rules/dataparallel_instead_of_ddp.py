@@ -39,7 +39,10 @@ if __name__ == "__main__":
 `DataParallel` is still a reasonable quick fix on one machine for inference (model loaders such as
 SageMaker `model_fn` are not training code and stay silent) or a short experiment; the finding is a
 warning, suppress it there. `isinstance(m, nn.DataParallel)` checks
-are not calls and stay silent.
+are not calls and stay silent, and so is `DataParallel` as the single-process fallback in a
+function that also sets up distributed training (`DistributedDataParallel`, apex's, FSDP,
+`init_process_group`, `deepspeed.initialize`): launched with torchrun or deepspeed, that is the
+branch that runs.
 """
 import ast
 
@@ -48,21 +51,35 @@ from mllint.knowledge import distributed as DK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 
+# calls that set up distributed data parallelism: a function that makes one of these and also
+# DataParallel uses DataParallel as the single-process fallback
+_DISTRIBUTED = DK.DDP_CLASSES | DK.DDP_INIT | frozenset({
+    "apex.parallel.DistributedDataParallel", "deepspeed.initialize",
+    "torch.distributed.fsdp.FullyShardedDataParallel"})
+_DDP_FACT = "ML0404:distributed"
+
+
 class DataparallelInsteadOfDdp(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0404", level="warning", precision="very-high", profile="poc",
                     tags=("distributed",), fix="none")
 
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))
+        if q in _DISTRIBUTED:
+            self.ctx.summary.facts.setdefault(_DDP_FACT, []).append(self.ctx.scope)
+            return
         if q not in DK.DATA_PARALLEL or is_test_path(self.ctx.path):
             return
         self.record((*self.ctx.span_of(node), self.ctx.scope))
 
     def check_project(self, project):
         for path, s in sorted(project.summaries.items()):
+            distributed = set(s.facts.get(_DDP_FACT, ()))
             for line, col, end_line, end_col, scope in s.facts.get(self.meta.code, []):
                 if not project.is_training(path, scope):
                     continue  # inference / model loading: DataParallel is a reasonable quick fix there
+                if scope in distributed:
+                    continue  # the fallback beside a DDP branch (``if local_rank != -1: DDP(...) elif n_gpu > 1:``)
                 yield self.finding(path, (line, col, end_line, end_col),
                                    "`torch.nn.DataParallel` is single-process and slower than `DistributedDataParallel`; "
                                    "launch with `torchrun` and wrap the model in `DistributedDataParallel`")
