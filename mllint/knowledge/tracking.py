@@ -48,6 +48,11 @@ def tracker_of_call(call) -> Optional[str]:
             continue
         if in_packages(name, _TRACKER_NAMES):
             return name.split(".")[0]
+    if q in ("transformers.HfArgumentParser", "trl.TrlParser"):
+        # training arguments parsed from the command line (``--report_to wandb``; transformers 4
+        # reports to every installed integration by default), as for an argument class built
+        # without ``report_to``
+        return "hf-argparser"
     if q in HF_ARGS or any(q.startswith(p) for p in HF_ARGS):
         rep = call.kwargs.get("report_to")
         if rep is None:
