@@ -50,7 +50,11 @@ location the analysis cannot resolve (a CLI argument, an environment variable, a
 not reported. Bucket versioning does not help unless the version id is pinned. Reads in tests and
 outside training code are ignored. A read with a snapshot argument (`version=`, `versionAsOf=`,
 `timestamp=`, `snapshot_id=`: Delta Lake, Iceberg, lakeFS) is pinned; Hive-style and slashed date
-partitions (`year=2024/month=06/`, `/2024/06/01/`) count as versions.
+partitions (`year=2024/month=06/`, `/2024/06/01/`) count as versions. A file the project writes,
+or one in a folder it downloads or unpacks into (`extractall("data")`, `urlretrieve(url, path)`,
+the Kaggle API's `path=`, `hf_hub_download(local_dir=)`), is not reported: it comes from a source
+the code names, whose versioning the analysis cannot judge. Shell downloads in notebooks (`!wget`)
+are not followed.
 """
 from mllint.knowledge import canonical
 from mllint.knowledge import io as IO
@@ -58,27 +62,61 @@ from mllint.knowledge import versioning as V
 from mllint.rule import ProjectRule, RuleMeta
 
 
+# calls that fetch or unpack files into a folder or file: name -> ((position, keyword) of the target)
+_DOWNLOADS = {
+    "extractall": ((0, "path"),),
+    "unpack_archive": ((1, "extract_dir"),),
+    "urlretrieve": ((1, "filename"),),
+    "download": ((1, "out"), (1, "output")),  # wget.download(url, out=), gdown.download(url, output)
+    "competition_download_file": ((2, "path"),),
+    "competition_download_files": ((1, "path"),),
+    "dataset_download_file": ((2, "path"),),
+    "dataset_download_files": ((1, "path"),),
+    "hf_hub_download": ((None, "local_dir"),),
+    "snapshot_download": ((None, "local_dir"),),
+}
 _WRITE_ATTRS = frozenset({"to_csv", "to_parquet", "to_json", "to_feather", "to_excel", "to_pickle", "to_hdf",
                           "write_csv", "write_parquet", "write_ndjson", "save", "savez", "savez_compressed", "savetxt",
                           "dump", "write_text", "write_bytes"})
 
 
+def _arg(c, pos, kw):
+    v = c.kwargs.get(kw)
+    return v if v is not None or pos is None or pos >= len(c.args) else c.args[pos]
+
+
+def _write_mode(v) -> bool:
+    return v is not None and v.kind == "const" and isinstance(v.value, str) and any(m in v.value for m in "wax")
+
+
 def _written_by_project(project, text: str) -> bool:
-    """The project writes this literal path itself (an output read back, e.g. a submission file)."""
+    """The project writes this literal path itself (an output read back, e.g. a submission file),
+    or it lies in a folder the project downloads or extracts files into (``extractall("data")``,
+    ``urlretrieve(url, "data/x.csv")``, the Kaggle API's ``path=``): the file comes from a source
+    the code names, not an uncommitted local copy."""
     cache = project.__dict__.setdefault("_ml0304_written", None)
     if cache is None:
-        cache = set()
+        files, folders = set(), set()
         for path, s in project.summaries.items():
             for c in s.calls:
-                writer = (c.qualname or "").rsplit(".", 1)[-1] in ("TFRecordWriter", "ParquetWriter", "ZipFile", "ExcelWriter")
-                if writer or c.attr in _WRITE_ATTRS or (c.qualname == "open" and len(c.args) > 1 and c.args[1].kind == "const"
-                                                        and isinstance(c.args[1].value, str) and "w" in c.args[1].value):
-                    for v in c.args[:2]:
-                        vv = project.const_value(path, c.scope, v)
-                        if vv.kind == "const" and isinstance(vv.value, str):
-                            cache.add(vv.value.lstrip("./"))
-        project.__dict__["_ml0304_written"] = cache
-    return text.lstrip("./") in cache
+                name = (c.qualname or "").rsplit(".", 1)[-1]
+                writer = name in ("TFRecordWriter", "ParquetWriter", "ExcelWriter") or \
+                    (name == "ZipFile" and _write_mode(c.arg(1, "mode")))
+                if writer or c.attr in _WRITE_ATTRS or (c.qualname == "open" and len(c.args) > 1 and _write_mode(c.args[1])):
+                    targets, into = c.args[:2], files
+                elif name in _DOWNLOADS or c.attr in _DOWNLOADS:
+                    targets, into = [v for pos, kw in _DOWNLOADS.get(name) or _DOWNLOADS[c.attr]
+                                     for v in [_arg(c, pos, kw)] if v is not None], folders
+                else:
+                    continue
+                for v in targets:
+                    vv = project.const_value(path, c.scope, v)
+                    if vv.kind == "const" and isinstance(vv.value, str) and vv.value.strip("./"):
+                        into.add(vv.value.strip().lstrip("./").rstrip("/"))
+        cache = project.__dict__["_ml0304_written"] = (files, folders)
+    files, folders = cache
+    rel = text.lstrip("./")
+    return rel in files or rel in folders or any(rel.startswith(f + "/") for f in folders)
 
 
 # Arguments that read a table format at a fixed snapshot (Delta Lake, Iceberg, Hudi, lakeFS).
