@@ -68,3 +68,21 @@ def test_shell_script_commands():
         (("aws", "s3", "cp", "model.pkl", "$MODEL"), 3), (("echo", "done"), 3), (("cat", "<<EOF"), 5)]
     again = pickle.loads(pickle.dumps(doc.data, pickle.HIGHEST_PROTOCOL))
     assert [(c.argv, c.line) for c in again.commands] == [(c.argv, c.line) for c in cmds]
+
+
+def test_templates_are_not_reported_as_invalid_yaml(make_repo):
+    """A YAML file that is a template (Helm/Jinja ``{{ }}``, or a %-format filled by jsonnet or
+    Python) is not YAML until rendered: no ML0000. A valid file that merely contains ``%(x)s`` (a
+    logging format) is still read, and a broken file without placeholders is still reported."""
+    from mllint.config import Settings
+    from mllint.engine import scan
+
+    root = make_repo({
+        "monitoring/prometheus.yml": "global:\n  external_labels:\n    cluster: %(cluster-name)s\n",
+        "logging.yaml": "formatters:\n  plain:\n    format: '%(asctime)s %(message)s'\n",
+        "chart/deploy.yaml": "replicas: {{ .Values.replicas }}\n",
+        "broken.yaml": "a: [1, 2\n",
+    })
+    result = scan([str(root)], Settings(root=str(root), jobs=1))
+    assert sorted(f.location.path for f in result.findings if f.code == "ML0000") == ["broken.yaml"]
+    assert "logging.yaml" in {d.path for fr in result.files for d in fr.docs}

@@ -257,12 +257,21 @@ def _only_alert_templates(text: str) -> bool:
     return bool(_ALERTING_RE.search(text)) and text.count("{{") == len(_ALERT_TEMPLATE_RE.findall(text))
 
 
+_PERCENT_FIELD = re.compile(r"%\([A-Za-z0-9_.-]+\)[sdifr]")  # ``%(cluster-name)s``
+
+
 def load_yaml(path: str, data: bytes, hint: str) -> list:
     text = decode_text(data)
     if hint == "yaml" and (("{{" in text and not _only_alert_templates(text)) or "{%" in text):
         return []  # Helm/Jinja templates are not YAML until rendered
+    try:
+        parsed = load_yaml_documents(path, text)
+    except Unreadable:
+        if hint == "yaml" and _PERCENT_FIELD.search(text):
+            return []  # a %-format template (filled by jsonnet or Python before use): not YAML yet
+        raise
     docs = []
-    for index, (value, first_line) in enumerate(load_yaml_documents(path, text)):
+    for index, (value, first_line) in enumerate(parsed):
         if value is None:
             continue
         kind, subkind = classify_yaml_doc(path, value, hint)
