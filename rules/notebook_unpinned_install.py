@@ -2,7 +2,8 @@
 
 ## What it does
 Flags `%pip install`, `!pip install`, `!python -m pip install`, `%uv pip install` and `pip install`
-lines of `%%bash`/`%%sh` cells in notebooks when a package is named without an exact `==` pin. Requirement
+lines of `%%bash`/`%%sh` cells in notebooks when a package is named without an exact `==` pin (the
+body of a `%%writefile` cell is a file the notebook writes, not a command it runs). Requirement
 files (`-r requirements.txt`), constraint files, editable or local installs (`-e .`, `./pkg`), URLs,
 VCS and wheel paths, offline installs (`--no-index`: only the wheels `--find-links` names, such as
 a Kaggle dataset, can be installed), and the installer tooling itself (`pip`, `setuptools`,
@@ -39,6 +40,7 @@ import re
 import shlex
 
 from mllint.rule import FileRule, RuleMeta
+from mllint.sources.notebook import PY_CELL_MAGICS
 
 _INSTALL = re.compile(r"^\s*(?:[%!]+\s*)?(?:(?:python3?|py)\s+-m\s+)?(?:uv\s+)?pip3?\s+install\b(.*)$")
 # options that take a value
@@ -48,6 +50,9 @@ _VALUE_OPTS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", 
                "--cache-dir", "--log", "--proxy", "--timeout", "--retries", "--upgrade-strategy", "--no-binary",
                "--only-binary", "--config-settings", "-C", "--global-option", "--report", "--python",
                "--index-strategy", "--group"}
+# cell magics whose body the shell runs (a Python body, ``%%capture``/``%%time``, runs too; the
+# body of any other, ``%%writefile``/``%%html``/``%%sql``, is not a command of this notebook)
+_SHELL_CELLS = {"bash", "sh", "script", "system"}
 _TOOLING = {"pip", "setuptools", "wheel", "uv", "pip-tools"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.\s-]*\])?")
 
@@ -108,7 +113,18 @@ class NotebookUnpinnedInstall(FileRule):
         src = self.ctx.source
         if self.ctx.summary.kind != "notebook" or src is None:
             return
-        for vline, text in getattr(src, "magics", None) or []:
+        magics = getattr(src, "magics", None) or []
+        starts = {first: n for _cell, first, n in getattr(src, "cells", None) or []}
+        body_end = 0  # last line of a cell whose body is not run as shell (``%%writefile``...)
+        for vline, text in magics:
+            if vline in starts:
+                body_end = 0
+                cell_magic = text.lstrip()[2:].split(None, 1)[0] if text.lstrip().startswith("%%") else ""
+                if cell_magic and cell_magic not in _SHELL_CELLS and cell_magic not in PY_CELL_MAGICS:
+                    body_end = vline + starts[vline] - 1
+                    continue
+            elif vline <= body_end:
+                continue  # a line of a file the cell writes, or of another language: not run here
             for piece in re.split(r"&&|;", text):
                 m = _INSTALL.match(piece)
                 if not m:
