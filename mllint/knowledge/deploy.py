@@ -533,7 +533,8 @@ DEPLOY_CMD_RE = re.compile(
     r"\bkustomize\s+build\b.*\|\s*kubectl|\bgcloud\s+(run\s+deploy|ai\s+endpoints\s+deploy-model|app\s+deploy|"
     r"functions\s+deploy)\b|\baws\s+(ecs\s+update-service|sagemaker\s+(update|create)-endpoint|lambda\s+update-function-code|"
     r"cloudformation\s+deploy)\b|\bsam\s+deploy\b|\bserverless\s+deploy\b|\bsls\s+deploy\b|\bcdk\s+deploy\b|"
-    r"\bterraform\s+apply\b|\baz\s+(ml\s+online-(deployment|endpoint)\s+(create|update)|webapp\s+deploy|containerapp\s+update)\b|"
+    r"\bterraform\s+apply\b|\baz\s+(ml\s+online-deployment\s+(create|update)|ml\s+online-endpoint\s+update\b.*--traffic|"
+    r"webapp\s+deploy|containerapp\s+update)\b|"
     r"\bbentoml\s+deploy\b|\bmlflow\s+deployments\s+(create|update)\b|\bfly\s+deploy\b|\bheroku\s+container:release\b|"
     r"\bargocd\s+app\s+sync\b|\banyscale\s+service\s+(rollout|deploy)\b|\bmodal\s+deploy\b|\bseldon\s+model\s+load\b|\bkn\s+service\s+(create|update)\b")
 DEPLOY_ACTION_RE = re.compile(
@@ -550,8 +551,18 @@ SMOKE_RE = re.compile(
     re.I)
 
 
+# Commands that take a deployment down again: a job that runs one after its deploy tests the
+# deployment and removes it (an example's CI check), it does not release a service
+TEARDOWN_RE = re.compile(
+    r"\bkubectl\s+delete\b|\bhelm\s+(uninstall|delete)\b|\baz\s+(ml\s+online-(endpoint|deployment)\s+delete|"
+    r"group\s+delete)\b|\bgcloud\s+(run\s+services\s+delete|ai\s+endpoints\s+(undeploy-model|delete))\b|"
+    r"\baws\s+(sagemaker\s+delete-endpoint|cloudformation\s+delete-stack)\b|\b(serverless|sls|cdk|sam)\s+(remove|destroy|delete)\b|"
+    r"\bterraform\s+destroy\b|\bkind\s+delete\s+cluster\b")
+
+
 def deploy_steps(job: CIJob) -> list:
-    """-> [(line, description)] of steps that deploy a service."""
+    """-> [(line, description)] of steps that deploy a service; none in a job that takes what it
+    deployed down again (an ephemeral test deployment)."""
     out = []
     for text, line in job.commands:
         for off, l in enumerate(str(text).splitlines()):
@@ -565,6 +576,12 @@ def deploy_steps(job: CIJob) -> list:
             continue
         if DEPLOY_ACTION_RE.search(action) and not NON_SERVICE_DEPLOY_RE.search(action):
             out.append((line, action))
+    if out:
+        first = min(line for line, _ in out)
+        for text, line in job.commands:
+            for off, l in enumerate(str(text).splitlines()):
+                if line + off + block_offset(text) > first and TEARDOWN_RE.search(l) and not l.strip().startswith("#"):
+                    return []
     return out
 
 
