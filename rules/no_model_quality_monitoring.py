@@ -92,6 +92,7 @@ class NoModelQualityMonitoring(ProjectRule):
         for d in project.configs:
             if d.kind == "prometheus-rules" and d.evidence(_MODEL_ALERT):
                 return True
-        if C.config_mentions(project, r"ModelQualityMonitor|model[-_]quality|ModelDeploymentMonitoringJob"):
+        if C.config_mentions(project, r"ModelQualityMonitor|model[-_]quality|ModelDeploymentMonitoringJob|"
+                                      r"(?s:create_monitor.*)\b(prediction_drift|model_performance|generation_safety_quality)\b"):
             return True
         return False

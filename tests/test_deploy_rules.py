@@ -137,3 +137,19 @@ def test_ml0101_is_a_note_where_the_file_registers_the_model(make_repo):
                                      "mlflow.register_model('runs:/1/model', 'churn')\n")
     [f] = scan(repo, "ML0101")
     assert f["level"] == "note"
+
+
+def test_azure_ml_monitor_alerts_count(make_repo):
+    """An Azure ML model-monitoring schedule with an alert notification (CLI YAML or the SDK's
+    AlertNotification) is alerting (azureml-examples)."""
+    from test_serving_monitoring_rules import AZURE_MONITOR
+
+    repo = make_repo({"k8s/isvc.yaml": RUNBOOK_SERVICE["k8s/isvc.yaml"]})
+    assert [f["code"] for f in scan(repo, "ML1604")] == ["ML1604"]
+    (repo / "monitoring").mkdir()
+    (repo / "monitoring" / "model-monitoring.yaml").write_text(AZURE_MONITOR)
+    assert scan(repo, "ML1604") == []
+    (repo / "monitoring" / "model-monitoring.yaml").unlink()
+    (repo / "monitoring" / "setup.py").write_text("from azure.ai.ml.entities import AlertNotification\n"
+                                                  "AlertNotification(emails=['ml-oncall@acme.dev'])\n")
+    assert scan(repo, "ML1604") == []

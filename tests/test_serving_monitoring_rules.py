@@ -21,6 +21,25 @@ def predict(x: list[float]):
 '''
 
 
+AZURE_MONITOR = """$schema: http://azureml/sdk-2-0/Schedule.json
+name: churn_monitoring
+trigger:
+  type: recurrence
+  frequency: day
+  interval: 1
+create_monitor:
+  monitoring_target:
+    ml_task: classification
+    endpoint_deployment_id: azureml:churn:main
+  monitoring_signals:
+    predictions:
+      type: prediction_drift
+  alert_notification:
+    emails:
+      - ml-oncall@acme.dev
+"""
+
+
 def _codes(root, code):
     s = Settings(root=str(root), select=[code], jobs=1)
     return [f for f in scan([str(root)], s).findings if f.code == code]
@@ -39,6 +58,8 @@ def _codes(root, code):
                                  "C = Counter('predictions_total', 'x', const_labels={'model_version': '7'})\n"}),
     ("ML1201", {"svc/metrics.py": "from prometheus_flask_exporter import PrometheusMetrics\n"
                                  "m = PrometheusMetrics(None, default_labels={'model_name': 'churn'})\n"}),
+    ("ML1302", {"monitoring/model-monitoring.yaml": AZURE_MONITOR}),
+    ("ML1302", {"monitoring/setup.py": "from azure.ai.ml.entities import PredictionDriftSignal\nPredictionDriftSignal()\n"}),
     ("ML1301", {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\n"
                                 "spec:\n  predictor:\n    logger:\n      mode: all\n"}),
 ])

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Optional
 
+from mllint.knowledge import canonical
+
 # ----------------------------------------------------------------------------- model servers
 # Container images of model servers (matched case-insensitively against the image reference).
 MODEL_SERVER_IMAGE_RE = re.compile(
@@ -342,11 +344,15 @@ def has_alerting(project: Any) -> Optional[str]:
                     return f"Grafana alerting {d.path}"  # Grafana alert provisioning
                 if "contactPoints" in d.data or "policies" in d.data and "apiVersion" in d.data:
                     return f"Grafana alerting {d.path}"
+                mon = d.data.get("create_monitor")
+                if isinstance(mon, dict) and mon.get("alert_notification"):
+                    return f"Azure ML monitor alerts {d.path}"
         for path, s in project.summaries.items():
             for c in s.calls:
                 if c.attr in ("put_metric_alarm", "put_composite_alarm", "create_alert_policy",
                               "create_monitor") or (c.qualname or "").startswith(("datadog_api_client", "pagerduty",
-                                                                                     "opsgenie")):
+                                                                                     "opsgenie")) or \
+                        canonical(c.qualname) in ("azure.ai.ml.entities.AlertNotification",):
                     return f"alarm API call {path}:{c.line}"
         rx = re.compile(r"(^|/)[^/]*(alert|alarm|alertmanager|pagerduty|opsgenie)[^/]*\.(tf|json|ya?ml|jsonnet|libsonnet|"
                         r"rules)$|(^|/)[^/]*(monitor|datadog)[^/]*\.tf$", re.I)

@@ -116,6 +116,8 @@ QUALITY_MONITORING = (
     "sagemaker.model_monitor.ModelQualityMonitor", "sagemaker.model_monitor.ModelBiasMonitor",
     "google.cloud.aiplatform.ModelDeploymentMonitoringJob",
     "google.cloud.aiplatform.model_monitoring",
+    "azure.ai.ml.entities.PredictionDriftSignal", "azure.ai.ml.entities.ModelPerformanceSignal",
+    "azure.ai.ml.entities.GenerationSafetyQualitySignal", "azure.ai.ml.entities.GenerationTokenStatisticsSignal",
 )
 QUALITY_MODULES = ("arize", "fiddler", "whylogs", "nannyml", "superwise", "aporia", "mona_sdk", "deepchecks",
                    "evidently", "langfuse", "phoenix", "alibi_detect")
