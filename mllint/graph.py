@@ -1027,8 +1027,13 @@ class Project:
             return val
         name = val.value
         local = s.scope_assigns.get(scope, {})
-        if name in local and local[name].kind != "other":
-            return self.const_value(path, MODULE_SCOPE, local[name], depth + 1) if local[name].kind == "name" and local[name].value != name else local[name]
+        if name in local:
+            lv = local[name]
+            if lv.kind == "other":
+                # a parameter, or a value that is no constant (``context.artifacts["model"]``):
+                # it shadows a module constant of the same name, and cannot be resolved
+                return val
+            return self.const_value(path, MODULE_SCOPE, lv, depth + 1) if lv.kind == "name" and lv.value != name else lv
         if name in s.constants:
             v = s.constants[name]
             return self.const_value(path, MODULE_SCOPE, v, depth + 1) if v.kind == "name" and v.value != name else v

@@ -180,3 +180,19 @@ def test_unseeded_script_run_by_a_config_is_reported_at_its_first_use(make_repo)
     s = Settings(root=str(root), select=["ML0303"], jobs=1)
     found = [(f.location.path, f.location.line, f.location.col) for f in scan([str(root)], s).findings]
     assert found == [("train.py", 6, 9)]
+
+
+def test_a_local_that_is_no_constant_shadows_the_module_constant(make_repo):
+    """``model_path = context.artifacts["model"]`` inside a function is not the module's
+    ``model_path = "xgb.model"``: the value cannot be resolved (ML1001 named the local file)."""
+    from mllint.summary import shared_val
+
+    root = make_repo({"wrap.py": (
+        "model_path = 'xgb.model'\n\n\ndef load_context(context, fallback='other.model'):\n"
+        "    model_path = context.artifacts['model']\n    return model_path, fallback\n\n\n"
+        "def plain():\n    return model_path\n")})
+    p = project_of(root)
+    resolve = lambda scope, name: p.const_value("wrap.py", scope, shared_val("name", name))
+    assert resolve("load_context", "model_path") == shared_val("name", "model_path")  # unresolved
+    assert resolve("load_context", "fallback") == shared_val("name", "fallback")  # a parameter
+    assert resolve("plain", "model_path") == shared_val("const", "xgb.model")
