@@ -693,7 +693,9 @@ class Project:
         train_scopes_direct = set()
         for path, s in self.summaries.items():
             for c in s.calls:
-                if TK.is_training_call(c):
+                # a call into the project's own code (``processor.fit(texts)`` of a project class)
+                # is judged by what that code does, which the reach includes
+                if c.target is None and TK.is_training_call(c):
                     train_scopes_direct.add(scope_id(path, c.scope))
         for ep in self.entrypoints:
             if ep.kind == "serving":

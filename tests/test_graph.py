@@ -196,3 +196,21 @@ def test_a_local_that_is_no_constant_shadows_the_module_constant(make_repo):
     assert resolve("load_context", "model_path") == shared_val("name", "model_path")  # unresolved
     assert resolve("load_context", "fallback") == shared_val("name", "fallback")  # a parameter
     assert resolve("plain", "model_path") == shared_val("const", "xgb.model")
+
+
+def test_a_project_method_named_fit_is_judged_by_its_body(make_repo):
+    """``processor.fit(texts)`` of a project class that only fits a tokenizer is preprocessing; a
+    project wrapper whose ``fit`` fits an estimator trains (kubeflow/examples)."""
+    root = make_repo({
+        "text.py": ("from keras.preprocessing.text import Tokenizer\n\n\nclass TextPreprocessor:\n"
+                    "    def __init__(self):\n        self.tok = Tokenizer()\n\n"
+                    "    def fit(self, texts):\n        self.tok.fit_on_texts(texts)\n        return self\n"),
+        "wrapper.py": ("from sklearn.linear_model import LogisticRegression\n\n\nclass Model:\n"
+                       "    def __init__(self):\n        self.clf = LogisticRegression()\n\n"
+                       "    def fit(self, X, y):\n        self.clf.fit(X, y)\n        return self\n"),
+        "preprocess.py": ("from text import TextPreprocessor\n\nif __name__ == '__main__':\n"
+                          "    TextPreprocessor().fit(['a b', 'c'])\n"),
+        "train.py": "from wrapper import Model\n\nif __name__ == '__main__':\n    Model().fit([[0], [1]], [0, 1])\n",
+    })
+    p = project_of(root)
+    assert sorted(e.path for e in p.training_entrypoints) == ["train.py"]
