@@ -86,6 +86,12 @@ class UnpinnedMlDependency(ConfigRule):
             if any(name in st["pinned"].get(d, ()) for d in _ancestors(base)):
                 continue  # pinned by a constraints/requirements file that applies here
             shown = spec.strip() or "no version"
+            if name == "sklearn":
+                yield self.finding(doc, line, "`sklearn` is a deprecated placeholder on PyPI, not scikit-learn: pinning "
+                                              "it pins nothing (and its install fails); depend on `scikit-learn==` "
+                                              "the version training used, or commit a lock file",
+                                   col=col, end_col=end_col)
+                continue
             yield self.finding(doc, line, f"`{name}` is not pinned ({shown}) and no lock file records its version: "
                                           f"builds resolve whatever is newest, so training and serving can run "
                                           f"different versions and saved models may not load; pin it with `==` or "

@@ -109,3 +109,13 @@ def test_ml0702_hand_rolled_checks_count(make_repo, check):
              "    LogisticRegression().fit(df[['age']], df['y'])\n\n\nif __name__ == '__main__':\n    main()\n")
     assert _codes(make_repo, {"train.py": train.format(check="")}, "ML0702")
     assert _codes(make_repo, {"train.py": train.format(check=check)}, "ML0702") == []
+
+
+def test_ml0302_the_sklearn_placeholder_is_named_as_such(make_repo):
+    root = make_repo({"train.py": "from sklearn.linear_model import LogisticRegression\n\nif __name__ == '__main__':\n"
+                                  "    LogisticRegression().fit([[0], [1]], [0, 1])\n",
+                      "requirements.txt": "sklearn\npandas>=2\n"})
+    s = load_settings([str(root)], str(root))
+    found = {f.location.line: f.message for f in scan([str(root)], s).findings if f.code == "ML0302"}
+    assert set(found) == {1, 2}
+    assert "placeholder" in found[1] and "scikit-learn==" in found[1] and "placeholder" not in found[2]
