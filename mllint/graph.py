@@ -691,11 +691,14 @@ class Project:
     def _compute_roles(self) -> None:
         # training: entrypoints whose reachable code trains
         train_scopes_direct = set()
+        preprocessing: dict = {}
         for path, s in self.summaries.items():
             for c in s.calls:
-                # a call into the project's own code (``processor.fit(texts)`` of a project class)
-                # is judged by what that code does, which the reach includes
-                if c.target is None and TK.is_training_call(c):
+                # ``processor.fit(texts)`` of a project class whose code only fits preprocessing (a
+                # tokenizer, a scaler) is no training; one whose code the analysis cannot judge (a
+                # TF1 session loop) still counts, by its name
+                if TK.is_training_call(c) and not (c.target is not None and
+                                                   self._fits_preprocessing_only(c.target, preprocessing)):
                     train_scopes_direct.add(scope_id(path, c.scope))
         for ep in self.entrypoints:
             if ep.kind == "serving":
@@ -768,6 +771,27 @@ class Project:
         self.deploy_configs = [d for d in self.configs if self._is_deploy_config(d)]
         for d in self.deploy_configs:
             self._g.add_node(f"cfg:{d.path}#{d.index}", deploy=True)
+
+    def _fits_preprocessing_only(self, sid: str, memo: dict) -> bool:
+        """Does the project function ``sid`` (with what it calls) fit preprocessing (a
+        tokenizer, a scaler, an encoder) and nothing that trains?"""
+        hit = memo.get(sid)
+        if hit is None:
+            from mllint.knowledge import data as DK
+
+            pre = False
+            for scope in self.reachable([sid], through_imports=False):
+                for c in self.scope_calls.get(scope, ()):
+                    if c.target is not None:
+                        continue
+                    if c.attr in DK.FIT_METHODS and (c.attr in ("fit_on_texts", "fit_on_sequences", "adapt") or
+                                                     canonical(c.receiver_type) in DK.FITTABLE_PREPROCESSORS):
+                        pre = True
+                    elif TK.is_training_call(c):
+                        memo[sid] = False
+                        return False
+            hit = memo[sid] = pre
+        return hit
 
     def _app_vars(self, s: ModuleSummary) -> dict:
         """Module/global names bound to web app/router objects -> their type."""

@@ -200,7 +200,8 @@ def test_a_local_that_is_no_constant_shadows_the_module_constant(make_repo):
 
 def test_a_project_method_named_fit_is_judged_by_its_body(make_repo):
     """``processor.fit(texts)`` of a project class that only fits a tokenizer is preprocessing; a
-    project wrapper whose ``fit`` fits an estimator trains (kubeflow/examples)."""
+    project wrapper whose ``fit`` fits an estimator trains, and so does one whose body cannot be
+    judged (kubeflow/examples, recommenders' TF1 models)."""
     root = make_repo({
         "text.py": ("from keras.preprocessing.text import Tokenizer\n\n\nclass TextPreprocessor:\n"
                     "    def __init__(self):\n        self.tok = Tokenizer()\n\n"
@@ -211,6 +212,10 @@ def test_a_project_method_named_fit_is_judged_by_its_body(make_repo):
         "preprocess.py": ("from text import TextPreprocessor\n\nif __name__ == '__main__':\n"
                           "    TextPreprocessor().fit(['a b', 'c'])\n"),
         "train.py": "from wrapper import Model\n\nif __name__ == '__main__':\n    Model().fit([[0], [1]], [0, 1])\n",
+        # a body the analysis cannot judge (a TF1 session loop): the call still counts by its name
+        "tf1.py": ("class Net:\n    def fit(self, train_file):\n        for step in range(10):\n"
+                   "            self.sess.run([self.update], feed_dict={})\n"),
+        "run_tf1.py": "from tf1 import Net\n\nif __name__ == '__main__':\n    Net().fit('train.txt')\n",
     })
     p = project_of(root)
-    assert sorted(e.path for e in p.training_entrypoints) == ["train.py"]
+    assert sorted(e.path for e in p.training_entrypoints) == ["run_tf1.py", "train.py"]
