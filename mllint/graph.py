@@ -1187,7 +1187,7 @@ def _scope_events(project: "Project", sid: str, memo: dict, active: set, depth: 
         for _, tgt, kind in sorted(project._g.out_edges(sid, data="kind"), key=lambda e: e[1]):
             if kind == "imports":
                 events.extend(_scope_events(project, tgt, memo, active, depth + 1))
-    calls = sorted(project.calls(sid), key=lambda ct: (ct[0].line, ct[0].col))
+    calls = sorted(project.calls(sid), key=_eval_order)
     seed_inputs = _seed_inputs(calls)
     for call, tgt in calls:
         if tgt is not None and tgt in project.functions:
@@ -1204,6 +1204,13 @@ def _scope_events(project: "Project", sid: str, memo: dict, active: set, depth: 
     return out
 
 
+def _eval_order(ct: tuple) -> tuple:
+    """Calls in the order Python runs them: a call's arguments before the call (``train(
+    build_model(seed=0))`` runs ``build_model`` first), so by where each call ends."""
+    c = ct[0]
+    return (c.end_line, c.end_col, c.line, c.col)
+
+
 def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
     """Seed setters and randomness consumers in (approximate) execution order from an entrypoint:
     imported project modules' top level first, then the module top level, then the main block; a
@@ -1217,7 +1224,7 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
             for _, tgt, kind in sorted(project._g.out_edges(root, data="kind"), key=lambda e: e[1]):
                 if kind == "imports":
                     events.extend(_scope_events(project, tgt, memo, set()))
-        calls = sorted(project.calls(root), key=lambda ct: (ct[0].line, ct[0].col))
+        calls = sorted(project.calls(root), key=_eval_order)
         seed_inputs = _seed_inputs(calls)
         for call, tgt in calls:
             if tgt is not None and tgt in project.functions and tgt not in ep.scopes:
