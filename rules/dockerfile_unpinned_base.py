@@ -5,8 +5,9 @@ Flags `FROM` lines whose image has no tag, the `latest` tag, or a floating major
 `python:3`, `python:3-slim` or `nvidia/cuda:12`. Digests (`@sha256:`) are pinned; references to an
 earlier build stage (`FROM builder`), `scratch`, images built from an `ARG` that cannot be
 resolved (an `ARG` with a literal default is resolved), and images the repository builds itself
-(a compose service with `build:` and `image:`, `docker build -t name` in a script or CI job, the
-`tags` of `docker/build-push-action`) stay silent. In images that train or serve a
+(a compose service with `build:` and `image:`, `docker build -t name` in a script, a CI job or a
+README, the `tags` of `docker/build-push-action`) stay silent, as do developer workspaces
+(`.gitpod.Dockerfile`, `.devcontainer/`). In images that train or serve a
 model (an ML base image, an ML package installed, or a command that starts training or serving),
 also flags `RUN pip install pkg` for each package given without any version; `-r requirements.txt`,
 `-c constraints.txt`, local paths and URLs are fine. A conda base or scientific packages alone
@@ -63,7 +64,7 @@ _SKIP_PACKAGES = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "pip-t
 _TEST_ENV_RE = re.compile(r"\bpytest\b|\[(?:[\w-]+,\s*)*(?:test|tests|testing|dev)(?:,\s*[\w-]+)*\]")
 _FLOATING_MAJOR = re.compile(r"^v?\d{1,2}(-[a-z][a-z0-9.-]*)?$", re.I)  # `3`, `v2-slim`; not a date or build number
 _PIP_RE = re.compile(r"(?:^|[\s;&|(])(?:python[\d.]*\s+-m\s+)?(?:uv\s+)?pip[\d.]*\s+install\b(?P<rest>[^;&|]*)")
-_OPTS_WITH_VALUE = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--target", "-t", "--prefix",
+_OPTS_WITH_VALUE = {"-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--target", "-t", "--prefix",
                     "--root", "--trusted-host", "--cache-dir", "--platform", "--python-version", "--implementation",
                     "--abi", "--only-binary", "--no-binary", "--progress-bar", "--src", "--timeout", "--retries",
                     "--python", "--log", "--index-strategy", "--resolution",
@@ -83,6 +84,10 @@ def _split_image(ref: str) -> tuple:
 
 
 _BUILDERS = ("docker", "podman", "buildah", "nerdctl")
+# developer workspaces (Gitpod, dev containers): an editor's environment, never trained in or deployed
+_DEV_ENV_RE = re.compile(r"(^|/)(\.gitpod\.Dockerfile|\.devcontainer/)", re.I)
+# ``docker build ... -t name`` in documentation (a README's build instructions)
+_DOC_BUILD_RE = re.compile(r"\b(?:docker|podman)\s+(?:buildx\s+)?build\b[^\n`]*?(?:-t|--tag)[ =]+([^\s`'\"]+)")
 
 
 def _local_images(project) -> frozenset:
@@ -114,6 +119,10 @@ def _local_images(project) -> frozenset:
         if commands_of is not None and d.kind in ("shell", "github-workflow", "gitlab-ci"):
             for argv, _line in commands_of(d):
                 refs.extend(_build_tags(argv))
+        if d.kind == "markdown" and hasattr(project, "doc_text"):
+            text = project.doc_text(d) or ""
+            if "build" in text:
+                refs.extend(_DOC_BUILD_RE.findall(text))
     out = frozenset(_split_image(r)[0].lower() for r in refs if r and "$" not in r)
     project.__dict__["_ml0308_local_images"] = out
     return out
@@ -145,7 +154,7 @@ class DockerfileUnpinnedBase(ConfigRule):
                     fix="unsafe", config_kinds=("dockerfile",))
 
     def check_config(self, doc, project):
-        if DK.is_test(project, doc.path):
+        if DK.is_test(project, doc.path) or _DEV_ENV_RE.search(doc.path):
             return
         df = doc.data
         lines = doc.text.splitlines()
@@ -172,10 +181,11 @@ class DockerfileUnpinnedBase(ConfigRule):
                 ml_image = True
             if resolved is None or resolved.lower() in stages or resolved.lower() == "scratch":
                 pass
-            elif _split_image(resolved)[0].lower() in _local_images(project):
-                pass  # built by this repository (its own Dockerfile pins the base)
             else:
                 name, tag, digest = _split_image(resolved)
+                if not digest and (tag is None or tag.lower() == "latest" or _FLOATING_MAJOR.match(tag)) and \
+                        name.lower() in _local_images(project):
+                    digest = "local"  # built by this repository (its own Dockerfile pins the base)
                 if not digest:
                     if tag is None:
                         yield self.finding(doc, ins.line, f"base image `{resolved}` has no tag: it follows `latest`; "
