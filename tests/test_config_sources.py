@@ -79,6 +79,7 @@ def test_templates_are_not_reported_as_invalid_yaml(make_repo):
 
     root = make_repo({
         "monitoring/prometheus.yml": "global:\n  external_labels:\n    cluster: %(cluster-name)s\n",
+        "templates/aws/feature_store.yaml": "project: demo\nonline_store:\n  region: %AWS_REGION%\n",
         "logging.yaml": "formatters:\n  plain:\n    format: '%(asctime)s %(message)s'\n",
         "chart/deploy.yaml": "replicas: {{ .Values.replicas }}\n",
         "broken.yaml": "a: [1, 2\n",

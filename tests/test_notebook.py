@@ -273,3 +273,12 @@ def test_handed_over_bytes_load_the_same_notebook(escaped):
     assert [owned.line_map.map(2, c) for c in (1, 10, 12)] == [plain.line_map.map(2, c) for c in (1, 10, 12)]
     assert owned.tree is not None and owned.raw_bytewise == plain.raw_bytewise
     assert plain.raw_bytewise is (not escaped)  # the escaped file took the decoded path
+
+
+def test_cells_vscode_holds_in_another_language_are_not_python():
+    """A code cell whose VS Code metadata names another language (a YAML snippet) is not run as
+    Python: it is left out of the virtual module rather than reported as a syntax error."""
+    cells = [code("import os\n"), code("apiVersion: v1\n", "kind: ConfigMap\n"), code("x = 1")]
+    cells[1]["metadata"] = {"vscode": {"languageId": "yaml"}}
+    src = load_notebook("nb.ipynb", make(cells).encode())
+    assert src.errors == [] and "apiVersion" not in src.text and "x = 1" in src.text

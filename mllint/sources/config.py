@@ -257,7 +257,8 @@ def _only_alert_templates(text: str) -> bool:
     return bool(_ALERTING_RE.search(text)) and text.count("{{") == len(_ALERT_TEMPLATE_RE.findall(text))
 
 
-_PERCENT_FIELD = re.compile(r"%\([A-Za-z0-9_.-]+\)[sdifr]")  # ``%(cluster-name)s``
+# placeholders a script fills before the file is YAML: ``%(cluster-name)s``, ``%AWS_REGION%``
+_PERCENT_FIELD = re.compile(r"%\([A-Za-z0-9_.-]+\)[sdifr]|%[A-Z][A-Z0-9_]*%")
 
 
 def load_yaml(path: str, data: bytes, hint: str) -> list:

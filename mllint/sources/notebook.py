@@ -244,6 +244,9 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
+        vscode = (cell.get("metadata") or {}).get("vscode") if isinstance(cell.get("metadata"), dict) else None
+        if isinstance(vscode, dict) and vscode.get("languageId") not in (None, "python"):
+            continue  # a code cell VS Code holds in another language (yaml, sql, markdown): not run as Python
         src = cell.get("source", "")
         if isinstance(src, list):
             src = "".join(s for s in src if isinstance(s, str))
