@@ -282,3 +282,15 @@ def test_cells_vscode_holds_in_another_language_are_not_python():
     cells[1]["metadata"] = {"vscode": {"languageId": "yaml"}}
     src = load_notebook("nb.ipynb", make(cells).encode())
     assert src.errors == [] and "apiVersion" not in src.text and "x = 1" in src.text
+
+
+def test_a_cell_indented_as_a_whole_is_dedented_as_ipython_does():
+    """IPython removes the first line's indentation from the cell (``leading_indent``): such a cell
+    runs, so it parses here, and positions map back to the indented cell and raw lines."""
+    raw = make([code("    import os\n", "    x = os.getcwd()\n", "    if x:\n", "        y = 1")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert src.errors == [] and src.text.startswith("import os\nx = os.getcwd()\nif x:\n    y = 1")
+    line, col, cell, cell_line, cell_col = src.line_map.map(2, 5)  # `os` in `x = os.getcwd()`
+    assert (cell, cell_line, cell_col) == (1, 2, 9)
+    raw_lines = raw.splitlines()
+    assert raw_lines[line - 1][col - 1:].startswith("os.getcwd()")

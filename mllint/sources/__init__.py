@@ -81,7 +81,9 @@ class LineMap:
             return 1, 1, None, None, None
         idx = min(max(line, 1), len(self.entries)) - 1
         cell, cell_line, raw_line, raw_col_of = self.entries[idx]
-        return raw_line, raw_col_of(col) if callable(raw_col_of) else raw_col_of + col, cell, cell_line, col
+        if callable(raw_col_of):  # (a dedented line's mapper also shifts the cell column)
+            return raw_line, raw_col_of(col), cell, cell_line, col + getattr(raw_col_of, "shift", 0)
+        return raw_line, raw_col_of + col, cell, cell_line, col
 
 
 @dataclass

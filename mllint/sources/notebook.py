@@ -148,6 +148,21 @@ class _RawCol:
         return self.base + len(json.dumps(prefix, ensure_ascii=self.ascii_only)) - 2 + 1
 
 
+class _Shifted:
+    """The column mapper of a line IPython dedents (``leading_indent``): analysed column ``col`` is
+    column ``col + shift`` of the cell line."""
+
+    __slots__ = ("inner", "shift")
+
+    def __init__(self, inner, shift: int):
+        self.inner, self.shift = inner, shift
+
+    def __call__(self, col: int) -> int:
+        c = col + self.shift
+        return self.inner(c) if callable(self.inner) else self.inner + c
+
+
+_LEADING_INDENT = re.compile(r"[ \t]+")
 _CELL_END = _RawCol(0, "", True)  # the blank line closing each cell maps to column 1
 _DROPPED = {}
 
@@ -260,6 +275,14 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
             src = _fix(src)
         lines = src.splitlines()
         located, cursor = _locate_lines(raw, [l for l in _raw_pieces(src)], cursor, counter, columns)
+        # IPython removes the first line's indentation from every line of the cell that has it
+        # (``leading_indent``): a cell pasted from inside a block runs
+        m = _LEADING_INDENT.match(lines[0]) if lines else None
+        shifts = None
+        if m:
+            n = len(m.group(0))
+            shifts = [n if l.startswith(m.group(0)) else 0 for l in lines]
+            lines = [l[k:] for l, k in zip(lines, shifts)]
         first_virtual = len(virtual) + 1
         body_is_python = True
         if lines and lines[0].lstrip().startswith("%%"):
@@ -289,6 +312,8 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
             else:
                 virtual.append(text)
             raw_line, colfn = located[i] if i < len(located) else (located[-1] if located else (1, _CELL_END))
+            if shifts is not None and shifts[i]:
+                colfn = _Shifted(colfn, shifts[i])
             entries.append((number, i + 1, raw_line, colfn))
         cell_spans.append((number, first_virtual, len(lines)))
         # Cell boundary: a blank line so that a dangling block in one cell can't swallow the next.
