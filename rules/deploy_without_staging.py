@@ -60,7 +60,9 @@ jobs:
 ```
 
 ## Known limits
-GitHub environment protection rules (required reviewers, wait timers) live server-side and are
+A job that only publishes a package (`npm publish`, `twine upload`, the PyPI publish action) deploys
+no service and is not reported, whatever its environment is called. GitHub environment protection
+rules (required reviewers, wait timers) live server-side and are
 invisible; so are staging deploys run from another repository. The rule is a `note` for that
 reason. A production workflow is not reported when another workflow of the repository deploys to
 staging (a staging workflow on push, production on release): their order is not visible in code.
@@ -96,7 +98,7 @@ class DeployWithoutStaging(ConfigRule):
                 any(p != doc.path for p in _staging_workflows(project)):
             return  # staging is deployed by a workflow of its own (on push), production by this one
         for j in jobs:
-            if not _is_prod(j) or _ROLLBACK.search(j.label):
+            if not _is_prod(j) or _ROLLBACK.search(j.label) or _publishes_only(j):
                 continue
             chain = _needs_chain(j, by_id)
             if any(_is_staging(by_id[n]) for n in chain if n in by_id):
@@ -110,6 +112,20 @@ class DeployWithoutStaging(ConfigRule):
             line = j.env_line if j.environment else j.line
             yield self.finding(doc, line, f"job `{j.id}` deploys to production with no staging/pre-production "
                                           f"job before it; deploy to staging and smoke-test there first")
+
+
+# releasing a package to a registry (a ``production`` environment is how npm and PyPI trusted
+# publishing authorise it): no service is deployed, so there is nothing to stage
+_PUBLISH = re.compile(r"\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\b(poetry|uv|flit|hatch|pdm)\s+publish\b|"
+                      r"\bhelm\s+push\b|\bgem\s+push\b|\bcargo\s+publish\b|\bmvn\s+deploy\b")
+_PUBLISH_ACTION = re.compile(r"pypi-publish|npm-publish|action-gh-release|release-action", re.I)
+
+
+def _publishes_only(j) -> bool:
+    """Does the job publish a package and deploy nothing?"""
+    if DK.deploy_steps(j):
+        return False
+    return any(_PUBLISH.search(str(t)) for t, _ in j.commands) or any(_PUBLISH_ACTION.search(u) for u, _ in j.uses)
 
 
 def _staging_workflows(project) -> set:

@@ -153,3 +153,31 @@ def test_azure_ml_monitor_alerts_count(make_repo):
     (repo / "monitoring" / "setup.py").write_text("from azure.ai.ml.entities import AlertNotification\n"
                                                   "AlertNotification(emails=['ml-oncall@acme.dev'])\n")
     assert scan(repo, "ML1604") == []
+
+
+PUBLISH_WORKFLOW = """name: publish
+on:
+  push:
+    tags: ['v*']
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: actions/checkout@v4
+      - run: {command}
+"""
+
+
+def test_ml1701_a_package_release_is_not_a_production_deploy(make_repo):
+    """A job in a `production` environment that only publishes a package (npm and PyPI trusted
+    publishing use the environment to authorise it) deploys no service (feast); one that deploys
+    is still reported."""
+    files = {"k8s/isvc.yaml": RUNBOOK_SERVICE["k8s/isvc.yaml"]}
+    repo = make_repo({**files, ".github/workflows/publish.yml": PUBLISH_WORKFLOW.format(command="npm publish")})
+    assert scan(repo, "ML1701") == []
+    repo = make_repo({**files, ".github/workflows/publish.yml": PUBLISH_WORKFLOW.format(command="twine upload dist/*")})
+    assert scan(repo, "ML1701") == []
+    repo = make_repo({**files, ".github/workflows/publish.yml":
+                      PUBLISH_WORKFLOW.format(command="kubectl apply -f k8s/isvc.yaml")})
+    assert [f["code"] for f in scan(repo, "ML1701")] == ["ML1701"]
