@@ -81,7 +81,7 @@ class TrainingWithoutExperimentTracking(ProjectRule):
                 continue
             if any(_scope_tracks(project, sid, extra, scope_memo) for sid in reach):
                 continue
-            path, span = ep.anchor
+            path, span = _anchor(project, ep)
             if path in seen:
                 continue  # one finding per entrypoint file (a main block and a @hydra.main in it)
             seen.add(path)
@@ -89,6 +89,24 @@ class TrainingWithoutExperimentTracking(ProjectRule):
             yield self.finding(path, span,
                                f"{what} `{ep.path}` trains but nothing it runs logs to an experiment tracker "
                                f"(MLflow, W&B, TensorBoard, DVCLive...); its params and metrics are not recorded")
+
+
+def _anchor(project, ep) -> tuple:
+    """Where to report: a main block, a ``@hydra.main`` function...; in a notebook or a script
+    without a main block, the first top-level call that trains (or runs project code that does),
+    rather than line 1 (a licence header, the imports)."""
+    from mllint.knowledge import training as TK
+    from mllint.summary import MAIN_SCOPE, MODULE_SCOPE
+
+    s = project.summaries.get(ep.path)
+    if s is None or (s.main_line and ep.kind != "notebook") or ep.kind in ("hydra", "project-script"):
+        return ep.anchor
+    first = None
+    for c in s.calls:
+        if c.scope in (MODULE_SCOPE, MAIN_SCOPE) and (first is None or (c.line, c.col) < (first.line, first.col)) and \
+                (TK.is_training_call(c) or (c.target is not None and c.target in project.training_scopes)):
+            first = c
+    return (ep.path, first.span()) if first is not None else ep.anchor
 
 
 def _scope_tracks(project, sid: str, extra, memo: dict) -> bool:
