@@ -883,8 +883,16 @@ class Project:
         return cache[key]
 
     def unseeded_consumers(self, ep: Entrypoint) -> dict:
-        """framework -> first randomness consumer reached before any seed for that framework."""
-        return _unseeded(self.seed_trace(ep))
+        """framework -> first randomness consumer reached before any seed for that framework, when
+        training (a recognised training call) comes at or after it: a draw after the last training
+        step (picking an example to display) changes no model."""
+        trace = self.seed_trace(ep)
+        first = _unseeded(trace)
+        last_train = max((i for i, e in enumerate(trace) if e.kind == "train"), default=-1)
+        if last_train < 0:
+            return first  # no training call the analysis recognises: it cannot tell what comes after
+        order = {id(e): i for i, e in enumerate(trace)}
+        return {fw: e for fw, e in first.items() if order[id(e)] < last_train}
 
     def seeded_frameworks(self, ep: Entrypoint) -> frozenset:
         """Frameworks seeded anywhere reachable from the entrypoint (order-insensitive)."""
@@ -1117,7 +1125,7 @@ _HF_TRAINERS = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "transfor
 
 @dataclass
 class SeedEvent:
-    kind: str  # "seed" | "consume"
+    kind: str  # "seed" | "consume" | "train" (a training call: where training happens in the trace)
     frameworks: frozenset
     path: str
     call: CallInfo
@@ -1147,6 +1155,10 @@ def _compress(events: list) -> list:
     seen: set = set()
     out = []
     for e in events:
+        if e.kind == "train":  # where training happens: runs of them collapse to their first
+            if not out or out[-1].kind != "train":
+                out.append(e)
+            continue
         new = {(e.kind, fw) for fw in e.frameworks} - seen
         if new:
             seen |= new
@@ -1198,6 +1210,8 @@ def _scope_events(project: "Project", sid: str, memo: dict, active: set, depth: 
         fw = _consumes(call, seed_inputs)
         if fw:
             events.append(SeedEvent("consume", frozenset({fw}), path, call))
+        if TK.is_training_call(call):
+            events.append(SeedEvent("train", frozenset(), path, call))
     active.discard(sid)
     out = _compress(events)
     memo[sid] = out
@@ -1236,6 +1250,8 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
             fw = _consumes(call, seed_inputs)
             if fw:
                 events.append(SeedEvent("consume", frozenset({fw}), path, call, call))
+            if TK.is_training_call(call):
+                events.append(SeedEvent("train", frozenset(), path, call, call))
     return _compress(events)
 
 
@@ -1246,7 +1262,7 @@ def _unseeded(events: list) -> dict:
     for e in events:
         if e.kind == "seed":
             seeded |= e.frameworks
-        else:
+        elif e.kind == "consume":
             for fw in e.frameworks:
                 if fw not in seeded and fw not in first:
                     first[fw] = e
