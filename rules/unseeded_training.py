@@ -6,7 +6,9 @@ For every training entrypoint (a `__main__` script, a notebook, a `@hydra.main` 
 runs in order, across modules and through helper functions, and reports the frameworks whose
 global random number generator is used (layer construction and `torch.rand*`, a shuffling
 `DataLoader`, `np.random.*`, `random.*`, Keras layers and `tf.random.*`, an unseeded
-`np.random.default_rng()`) before a seed for that framework is set. The finding sits on the
+`np.random.default_rng()`, a Keras `ImageDataGenerator.flow*` without `seed=`, which shuffles and
+augments with numpy's generator) before a seed for that framework is set. A draw after the last
+training step (an example picked for display) is not counted. The finding sits on the
 entrypoint; the first unseeded use is a related location.
 
 ## Why is this bad?

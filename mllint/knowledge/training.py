@@ -159,7 +159,15 @@ def randomness_framework(call) -> Optional[str]:
             return "tensorflow"
         if q in ("numpy.random.default_rng",) and not call.args and "seed" not in call.kwargs:
             return "numpy-generator"
+    if call.attr in _KERAS_FLOW_METHODS and canonical(call.receiver_type).endswith(".ImageDataGenerator") and \
+            "seed" not in call.kwargs and not call.star_kwargs:
+        sh = call.kwargs.get("shuffle")
+        if sh is None or not (sh.kind == "const" and sh.value is False):
+            return "numpy"  # Keras shuffles and augments with numpy's global generator unless given a seed
     return None
+
+
+_KERAS_FLOW_METHODS = frozenset({"flow", "flow_from_directory", "flow_from_dataframe"})
 
 
 # ---------------------------------------------------------------- splitters (split-without-random-state)
