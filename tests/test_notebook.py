@@ -294,3 +294,22 @@ def test_a_cell_indented_as_a_whole_is_dedented_as_ipython_does():
     assert (cell, cell_line, cell_col) == (1, 2, 9)
     raw_lines = raw.splitlines()
     assert raw_lines[line - 1][col - 1:].startswith("os.getcwd()")
+
+
+def test_lines_after_a_large_output_map_to_their_source():
+    """A cell's lines are searched from its own ``"source"`` key: past a base64 image of the cell
+    before (nbformat writes "outputs" first) that is larger than the search window, and past an
+    output key that merely contains the text of a short line (``"image/png"`` for ``image``)."""
+    big = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * 300_000}}
+    first = code("image\n")
+    first["outputs"] = [big]
+    second = code("x = 1\n", "y = x +\n")  # a syntax error on the second line
+    second["outputs"] = [dict(big)]
+    raw = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                      "cells": [first, second]}, indent=1, sort_keys=True)
+    src = load_notebook("nb.ipynb", raw.encode())
+    raw_lines = raw.splitlines()
+    line, *_ = src.line_map.map(1, 1)
+    assert raw_lines[line - 1].strip() == '"image\\n"'
+    (err,) = src.errors
+    assert raw_lines[err.line - 1].strip().startswith('"y = x +')

@@ -256,9 +256,18 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
     counter = _LineCounter(raw)
     columns = _CharColumn(raw) if bytewise else None
     wide = None  # bytewise: does the file escape a non-ASCII character anywhere?
+    # Each cell's ``"source":`` key, in order (a key's quotes are never escaped, as they are in a
+    # string): the search for a cell's lines starts there, past the outputs a writer puts first
+    # (nbformat sorts "outputs" before "source"; a base64 image can exceed the search window).
+    key_pos = -1
     for number, cell in enumerate(cells, start=1):
+        if key_pos is not None:
+            found_key = raw.find('"source":', key_pos + 1)
+            key_pos = found_key if found_key != -1 else None
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
+        if key_pos is not None and key_pos > cursor:
+            cursor = key_pos
         vscode = (cell.get("metadata") or {}).get("vscode") if isinstance(cell.get("metadata"), dict) else None
         if isinstance(vscode, dict) and vscode.get("languageId") not in (None, "python"):
             continue  # a code cell VS Code holds in another language (yaml, sql, markdown): not run as Python
