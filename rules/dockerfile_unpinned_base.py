@@ -59,7 +59,8 @@ _ML_PACKAGES = {"torch", "torchvision", "tensorflow", "tensorflow-cpu", "keras",
                 "evidently", "wandb", "statsmodels", "prophet", "timm", "peft"}
 _SKIP_PACKAGES = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "pip-tools", "virtualenv",
                   # build prerequisites (of flash-attn, Transformer Engine, native extensions)
-                  "packaging", "ninja", "cmake", "build", "setuptools-scm", "pybind11"}
+                  "packaging", "ninja", "cmake", "build", "setuptools-scm", "pybind11",
+                  "nvidia-pyindex"}  # a pip plugin that adds NVIDIA's index
 # an image that installs test tooling is a CI test environment, not a training or serving image
 _TEST_ENV_RE = re.compile(r"\bpytest\b|\[(?:[\w-]+,\s*)*(?:test|tests|testing|dev)(?:,\s*[\w-]+)*\]")
 _FLOATING_MAJOR = re.compile(r"^v?\d{1,2}(-[a-z][a-z0-9.-]*)?$", re.I)  # `3`, `v2-slim`; not a date or build number

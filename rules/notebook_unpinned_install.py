@@ -53,7 +53,7 @@ _VALUE_OPTS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", 
 # cell magics whose body the shell runs (a Python body, ``%%capture``/``%%time``, runs too; the
 # body of any other, ``%%writefile``/``%%html``/``%%sql``, is not a command of this notebook)
 _SHELL_CELLS = {"bash", "sh", "script", "system"}
-_TOOLING = {"pip", "setuptools", "wheel", "uv", "pip-tools"}
+_TOOLING = {"pip", "setuptools", "wheel", "uv", "pip-tools", "nvidia-pyindex"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.\s-]*\])?")
 
 
