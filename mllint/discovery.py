@@ -299,6 +299,8 @@ def discover(paths: list, root: str, *, excludes: Iterable[str] = (), respect_gi
                 disc.inventory.append(rel)
                 kind = classify(rel)
                 if kind is not None:
+                    if rel not in explicit_files and _links_within(abspath, root, user_ex, ignore, default_ex):
+                        continue  # the file it points to is analysed under its own path
                     disc.files.append(DiscoveredFile(rel, abspath, kind, rel in explicit_files))
                     seen.add(rel)
     # Explicitly named files are analysed even when excluded, unless --force-exclude.
@@ -316,6 +318,19 @@ def discover(paths: list, root: str, *, excludes: Iterable[str] = (), respect_gi
             disc.files.append(DiscoveredFile(rel, ap, kind, True))
             disc.inventory.append(rel)
     return disc
+
+
+def _links_within(abspath: str, root: str, user_ex, ignore, default_ex) -> bool:
+    """Is this file a symbolic link to a file of the scanned tree that is not excluded?  Such a link
+    (``examples/x.ipynb -> ../docs/x.ipynb``) would report every finding twice."""
+    if not os.path.islink(abspath):
+        return False
+    real = os.path.realpath(abspath)
+    if not real.startswith(os.path.realpath(root) + os.sep) or not os.path.isfile(real):
+        return False
+    rel = os.path.relpath(real, os.path.realpath(root)).replace(os.sep, "/")
+    return not (user_ex.match(rel) or ignore.ignored(rel, False) or
+                any(part in default_ex for part in rel.split("/")[:-1]))
 
 
 def _shebang_kind(path: str) -> Optional[str]:

@@ -149,3 +149,20 @@ def test_gitignore_prefilter_decides_like_the_full_match():
     # a spec with only negations ignores nothing, and the prefilter says so
     only_neg = pathspec.GitIgnoreSpec.from_lines(["!x.py"])
     assert _any_include(only_neg).match("x.py") is None and not only_neg.match_file("x.py")
+
+
+def test_a_symlink_to_an_analysed_file_is_not_analysed_twice(make_repo, tmp_path):
+    """``examples/x.py -> ../doc/x.py`` (alibi-detect links its example notebooks): the file is
+    analysed under its own path only. A link to a file outside the tree, or to an excluded one, is
+    analysed under the link's path."""
+    root = make_repo({"doc/demo.py": "x = 1\n", "build/gen.py": "y = 2\n", ".gitignore": "build/\n"})
+    outside = tmp_path / "outside.py"
+    outside.write_text("z = 3\n")
+    (root / "examples").mkdir()
+    os.symlink("../doc/demo.py", root / "examples" / "demo.py")
+    os.symlink(str(outside), root / "examples" / "outside.py")
+    os.symlink("../build/gen.py", root / "examples" / "gen.py")
+    disc = discover([str(root)], str(root))
+    assert sorted(f.path for f in disc.files if f.kind == "python") == [
+        "doc/demo.py", "examples/gen.py", "examples/outside.py"]
+    assert "examples/demo.py" in disc.inventory  # still present for rules that look for files
