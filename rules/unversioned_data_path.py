@@ -54,7 +54,8 @@ partitions (`year=2024/month=06/`, `/2024/06/01/`) count as versions. A file the
 or one in a folder it downloads or unpacks into (`extractall("data")`, `urlretrieve(url, path)`,
 the Kaggle API's `path=`, `hf_hub_download(local_dir=)`), is not reported: it comes from a source
 the code names, whose versioning the analysis cannot judge. Shell downloads in notebooks (`!wget`)
-are not followed.
+are not followed. A read after the last training call of its scope (evaluation data, an example
+for an inference demo at the end of a notebook) is not training data and is not reported.
 """
 from mllint.knowledge import canonical
 from mllint.knowledge import io as IO
@@ -124,6 +125,17 @@ _TIME_TRAVEL = ("version", "versionAsOf", "version_as_of", "timestamp", "timesta
                 "snapshot_id", "as_of", "commit", "ref")
 
 
+def _last_training_lines(summary) -> dict:
+    """scope -> line of its last call that trains (``fit``, ``trainer.train()``, an optimizer step)."""
+    from mllint.knowledge import training as TK
+
+    out: dict = {}
+    for c in summary.calls:
+        if TK.is_training_call(c) and c.line > out.get(c.scope, 0):
+            out[c.scope] = c.line
+    return out
+
+
 class UnversionedDataPath(ProjectRule):
     meta = RuleMeta(code="ML0304", level="warning", precision="high", tags=("reproducibility", "data"))
 
@@ -134,9 +146,12 @@ class UnversionedDataPath(ProjectRule):
         for path, summary in project.summaries.items():
             if project.is_test_path(path):
                 continue
+            last_train = _last_training_lines(summary)
             for call in summary.calls:
                 if f"{path}::{call.scope}" not in project.training_scopes:
                     continue
+                if call.line > last_train.get(call.scope, call.line):
+                    continue  # read after the scope's last training call: evaluation or a demo, not training data
                 q = canonical(call.qualname)
                 if q in IO.HUB_DATASET_LOADERS:
                     msg = self._hub_dataset(project, path, call)
