@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import functools
 import io
 import json
 import os
@@ -1033,6 +1032,7 @@ class VersionResolver:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self._locked = None
+        self._installed = None  # read once per resolver (a scan or a fix run), not once per process
 
     def locked(self) -> dict:
         if self._locked is not None:
@@ -1068,12 +1068,13 @@ class VersionResolver:
         v = self.locked().get(canon_name(name))
         if v:
             return v
-        v = installed_versions().get(canon_name(name))
+        if self._installed is None:
+            self._installed = installed_versions()
+        v = self._installed.get(canon_name(name))
         # a local build tag (``2.3.1+cu121``) is not on the index: pin the public version
         return v.split("+", 1)[0] if v else None
 
 
-@functools.lru_cache(maxsize=1)
 def installed_versions() -> dict:
     """{canonical name: version} of the distributions installed on ``sys.path`` (the first one
     found wins, as for imports).  Read from the ``{name}-{version}.dist-info`` (and ``.egg-info``)

@@ -393,7 +393,6 @@ def test_installed_versions_match_importlib_metadata(tmp_path, monkeypatch):
     sys.path winning, and reads egg-info names and local build tags."""
     from importlib import metadata
 
-    fixes.installed_versions.cache_clear()
     found = fixes.installed_versions()
     checked = set()
     for dist in metadata.distributions():
@@ -408,15 +407,16 @@ def test_installed_versions_match_importlib_metadata(tmp_path, monkeypatch):
               "click-0.0.1.dist-info", "notes.dist-info"):
         (site / d).mkdir(parents=True)
     monkeypatch.setattr(sys, "path", [str(site)] + sys.path)
-    fixes.installed_versions.cache_clear()
-    try:
-        found = fixes.installed_versions()
-        assert found["foo-bar"] == "1.2.3" and found["old-pkg"] == "0.9" and found["click"] == "0.0.1"
-        assert "notes" not in found
-        resolver = fixes.Context(str(tmp_path)).versions()
-        assert resolver.version("torch") == "2.3.1" and resolver.version("FOO.bar") == "1.2.3"
-    finally:
-        fixes.installed_versions.cache_clear()
+    found = fixes.installed_versions()
+    assert found["foo-bar"] == "1.2.3" and found["old-pkg"] == "0.9" and found["click"] == "0.0.1"
+    assert "notes" not in found
+    resolver = fixes.Context(str(tmp_path)).versions()
+    assert resolver.version("torch") == "2.3.1" and resolver.version("FOO.bar") == "1.2.3"
+    # read once per resolver: a package installed while an editor session runs is seen by the next scan
+    (site / "torch-2.4.0.dist-info").mkdir()
+    (site / "torch-2.3.1+cu121.dist-info").rmdir()
+    assert resolver.version("torch") == "2.3.1"
+    assert fixes.Context(str(tmp_path)).versions().version("torch") == "2.4.0"
 
 
 def _hand(code, path, line, col, message=""):
