@@ -53,14 +53,18 @@ outside training code are ignored. A read with a snapshot argument (`version=`, 
 partitions (`year=2024/month=06/`, `/2024/06/01/`) count as versions. A file the project writes,
 or one in a folder it downloads or unpacks into (`extractall("data")`, `urlretrieve(url, path)`,
 the Kaggle API's `path=`, `hf_hub_download(local_dir=)`), is not reported: it comes from a source
-the code names, whose versioning the analysis cannot judge. Shell downloads in notebooks (`!wget`)
-are not followed. A read after the last training call of its scope (evaluation data, an example
-for an inference demo at the end of a notebook) is not training data and is not reported.
+the code names, whose versioning the analysis cannot judge; so is one a notebook fetches with a
+shell command (`!wget URL -O f`, `!curl -o f`, `!gsutil cp`, `!unzip z -d d`, `!kaggle ... -p d`). A change of
+directory (`os.chdir`, `%cd`) before such a command is not followed. A read after the last
+training call of its scope (evaluation data, an example for an inference demo at the end of a
+notebook) is not training data and is not reported.
 """
+import shlex
+
 from mllint.knowledge import canonical
 from mllint.knowledge import io as IO
 from mllint.knowledge import versioning as V
-from mllint.rule import ProjectRule, RuleMeta
+from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 
 # calls that fetch or unpack files into a folder or file: name -> ((position, keyword) of the target)
@@ -114,6 +118,11 @@ def _written_by_project(project, text: str) -> bool:
                     vv = project.const_value(path, c.scope, v)
                     if vv.kind == "const" and isinstance(vv.value, str) and vv.value.strip("./"):
                         into.add(vv.value.strip().lstrip("./").rstrip("/"))
+        for s in project.summaries.values():
+            for kind, target in s.facts.get("ML0304", ()):
+                t = target.strip().lstrip("./").rstrip("/")
+                if t:
+                    (files if kind == "file" else folders).add(t)
         cache = project.__dict__["_ml0304_written"] = (files, folders)
     files, folders = cache
     rel = text.lstrip("./")
@@ -136,8 +145,68 @@ def _last_training_lines(summary) -> dict:
     return out
 
 
-class UnversionedDataPath(ProjectRule):
+def shell_download_targets(line: str) -> list:
+    """(kind, path) of what one notebook shell line fetches or unpacks: ``("file", f)`` for
+    ``wget -O f``/``wget URL``/``curl -o f``/``gdown -O f``, ``("folder", d)`` for ``wget -P d``,
+    ``unzip z -d d``, ``tar -x -C d`` and the Kaggle CLI's ``-p d``."""
+    try:
+        argv = shlex.split(line.lstrip().lstrip("!").strip(), comments=True)
+    except ValueError:
+        return []
+    out = []
+    for i, tok in enumerate(argv):
+        prog = tok.rsplit("/", 1)[-1]
+        if prog not in _SHELL_FETCHERS:
+            continue
+        args = argv[i + 1:]
+        opts = _SHELL_FETCHERS[prog]
+        urls = [a for a in args if "://" in a]
+        for j, a in enumerate(args):
+            for flag, kind in opts:
+                if a == flag and j + 1 < len(args):
+                    out.append((kind, args[j + 1]))
+                elif flag.startswith("--") and a.startswith(flag + "="):
+                    out.append((kind, a.split("=", 1)[1]))
+        if prog in ("gsutil", "aws") and "cp" in args:
+            rest = [a for a in args[args.index("cp") + 1:] if not a.startswith("-")]
+            if len(rest) >= 2:
+                src, dst = rest[-2], rest[-1]
+                if dst in (".", "./") or dst.endswith("/"):
+                    dst = dst.rstrip("/") + "/" + src.rstrip("/").rsplit("/", 1)[-1]
+                out.append(("file", dst))  # ``gsutil cp gs://bucket/x.csv ./``
+            break
+        if prog in ("wget", "curl") and not out and urls and (prog == "wget" or "-O" in args or "--remote-name" in args):
+            name = urls[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            if name:
+                out.append(("file", name))  # saved under the URL's last segment
+        break
+    return out
+
+
+_SHELL_FETCHERS = {
+    "wget": (("-O", "file"), ("--output-document", "file"), ("-P", "folder"), ("--directory-prefix", "folder")),
+    "curl": (("-o", "file"), ("--output", "file")),
+    "gdown": (("-O", "file"), ("--output", "file")),
+    "unzip": (("-d", "folder"),),
+    "tar": (("-C", "folder"), ("--directory", "folder")),
+    "kaggle": (("-p", "folder"), ("--path", "folder")),
+    "gsutil": (), "aws": (),  # ``cp SRC DST``
+}
+
+
+class UnversionedDataPath(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0304", level="warning", precision="high", tags=("reproducibility", "data"))
+
+    def begin(self):
+        """A notebook's shell downloads (``!wget URL -O data.csv``): recorded for the project phase."""
+        src = self.ctx.source
+        if self.ctx.summary.kind != "notebook" or src is None:
+            return False
+        for _vline, text in getattr(src, "magics", None) or []:
+            if any(p in text for p in _SHELL_FETCHERS):
+                for kind, target in shell_download_targets(text):
+                    self.record((kind, target))
+        return False  # nothing to walk
 
     def check_project(self, project):
         if not project.training_scopes:

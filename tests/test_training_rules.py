@@ -119,3 +119,17 @@ def test_ml0302_the_sklearn_placeholder_is_named_as_such(make_repo):
     found = {f.location.line: f.message for f in scan([str(root)], s).findings if f.code == "ML0302"}
     assert set(found) == {1, 2}
     assert "placeholder" in found[1] and "scikit-learn==" in found[1] and "placeholder" not in found[2]
+
+
+def test_ml0304_notebook_shell_downloads_are_read():
+    from mllint.rules.unversioned_data_path import shell_download_targets as targets
+
+    assert targets("!wget -q https://x.org/y/cars.csv") == [("file", "cars.csv")]
+    assert targets("!wget https://x.org/y/a.zip -O data/a.zip") == [("file", "data/a.zip")]
+    assert targets("!curl -L https://x.org/a.zip -o a.zip") == [("file", "a.zip")]
+    assert targets("!gsutil cp gs://bucket/bike-data.csv ./") == [("file", "./bike-data.csv")]
+    assert targets("!aws s3 cp s3://b/x/train.csv data/train.csv") == [("file", "data/train.csv")]
+    assert targets("!unzip -q a.zip -d data") == [("folder", "data")]
+    assert targets("!tar -xzf a.tgz -C raw") == [("folder", "raw")]
+    assert targets("!kaggle competitions download -c titanic -p kaggle_data") == [("folder", "kaggle_data")]
+    assert targets("!ls -la") == [] and targets("!pip install x") == []
