@@ -48,8 +48,9 @@ spec:
 Files whose path names a non-production environment (`dev`, `staging`, `test`, `qa`, `local`...)
 are skipped. A CloudFormation template that shifts traffic in front of the endpoint (a SAM function with a
 canary/linear `DeploymentPreference`, a CodeDeploy deployment config) counts as a canary. KServe `RawDeployment`/`Standard` mode (no canary support) is skipped. A rollout controller that
-lives outside the repository is invisible: suppress with `# noqa: ML1801`. A first deployment to a
-fresh Vertex endpoint with `traffic_percentage=100` is flagged too.
+lives outside the repository is invisible: suppress with `# noqa: ML1801`. Vertex `Model.deploy()`
+without an `endpoint` creates a new endpoint, whose only model takes all traffic, and is not
+reported; a first deployment to a fresh endpoint created separately is flagged too.
 """
 import re
 
@@ -157,6 +158,9 @@ class RolloutWithoutCanary(ProjectRule):
                 yield self.finding(path, span, "`deploy(update_endpoint=True)` replaces the live model at once; "
                                                "use a blue/green deployment with canary or linear traffic shifting")
             elif vertex and c.attr == "deploy":
+                if not c.args and not c.star_args and not c.star_kwargs and "endpoint" not in c.kwargs and \
+                        "model" not in c.kwargs:
+                    continue  # ``Model.deploy()`` with no endpoint makes a new one: no live traffic to shift
                 tp = c.kwargs.get("traffic_percentage")
                 split = c.kwargs.get("traffic_split")
                 if _is_const(tp, 100):
