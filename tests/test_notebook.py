@@ -313,3 +313,10 @@ def test_lines_after_a_large_output_map_to_their_source():
     assert raw_lines[line - 1].strip() == '"image\\n"'
     (err,) = src.errors
     assert raw_lines[err.line - 1].strip().startswith('"y = x +')
+
+
+def test_ipython_shell_aliases_are_magics_and_python_names_are_not():
+    raw = make([code("ls ./data/\n", "mkdir -p out\n", "cat requirements.txt\n", "ls = [1, 2]\n", "cat(ls)")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert src.errors == []
+    assert src.text.split("\n")[:5] == ["", "", "", "ls = [1, 2]", "cat(ls)"]

@@ -26,7 +26,7 @@ def _is_magic_line(stripped: str) -> bool:
     if stripped[0] in "%!":
         return True
     if _AUTOMAGIC_RE.match(stripped):
-        return True  # IPython automagics: `pip install x`, `cd dir`
+        return True  # IPython automagics and aliases: `pip install x`, `cd dir`, `ls ./data/`
     if stripped.startswith("?") or (stripped.endswith("?") and not stripped.startswith("#")
                                     and "#" not in stripped and stripped[:-1].replace(".", "").replace("_", "").isalnum()):
         return True
@@ -40,7 +40,9 @@ def _is_magic_line(stripped: str) -> bool:
 
 
 _STRING_RE = re.compile(r"'[^'\\]*(?:\\.[^'\\]*)*'|\"[^\"\\]*(?:\\.[^\"\\]*)*\"")
-_AUTOMAGIC_RE = re.compile(r"^(pip|conda|mamba)\s+(?!(if|else|and|or|not|in|is|for)\b)[a-z][\w-]*(\s|$)|^cd\s+[^=(]+$")
+_AUTOMAGIC_RE = re.compile(r"^(pip|conda|mamba)\s+(?!(if|else|and|or|not|in|is|for)\b)[a-z][\w-]*(\s|$)|^cd\s+[^=(]+$"
+                           # IPython's default shell aliases, with shell-like arguments (``ls ./data/``)
+                           r"|^(ls|ll|pwd|cat|mkdir|rmdir|rm|cp|mv)(\s+[-./~*\w\"'][^=()]*)?$")
 
 
 def _bracket_balance(text: str) -> int:
