@@ -48,7 +48,8 @@ spec:
 
 ## Known limits
 Canary, shadow and preview tracks (by name or label) are fixed and small by design and are skipped.
-Only autoscalers in the same repository are seen; when any autoscaler's target name is templated
+Only autoscalers in the same repository are seen: HPA and KEDA manifests, and `kubectl autoscale
+deployment NAME` in a script, a CI job or a README; when any autoscaler's target name is templated
 the rule stays silent. KServe serverless components without `minReplicas`/`maxReplicas` autoscale
 by default and are not flagged.
 """

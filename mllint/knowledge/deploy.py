@@ -212,8 +212,31 @@ def scaled_targets(project: Any) -> tuple:
                 unresolved = True
                 continue
             targets.add((str(ref.get("kind") or "Deployment"), name))
+        # ``kubectl autoscale deployment NAME ...`` in a script, a CI job or a README's instructions
+        commands_of = getattr(project, "_commands_of", None)
+        for d in project.configs:
+            if d.kind in ("shell", "github-workflow", "gitlab-ci") and commands_of is not None:
+                for argv, _line in commands_of(d):
+                    if "autoscale" in argv:
+                        targets.update(_autoscale_targets(" ".join(argv)))
+            elif d.kind == "markdown" and d.path.rsplit("/", 1)[-1].lower().startswith("readme") and \
+                    hasattr(project, "doc_text"):
+                text = project.doc_text(d) or ""
+                if "autoscale" in text:
+                    targets.update(_autoscale_targets(text))
         return targets, unresolved
     return _memo(project, "scaled", compute)
+
+
+_KUBECTL_AUTOSCALE_RE = re.compile(r"\bkubectl\s+(?:-n\s+\S+\s+)?autoscale\s+(deployments?|deploy|statefulsets?)(?:/|\s+)"
+                                   r"([a-z0-9][a-z0-9.-]*)")
+
+
+
+def _autoscale_targets(text: str) -> list:
+    """(kind, name) of the targets of the ``kubectl autoscale`` commands in a text."""
+    return [("StatefulSet" if k.startswith("statefulset") else "Deployment", n)
+            for k, n in _KUBECTL_AUTOSCALE_RE.findall(text)]
 
 
 def progressive_delivery(project: Any) -> dict:
