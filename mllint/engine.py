@@ -181,9 +181,13 @@ def _process_batch_in_worker(dfs: list) -> bytes:
     return out
 
 
-def _unreadable(path: str, message: str, line: int = 1, col: int = 1) -> tuple:
+def _unreadable(path: str, message: str, line: int = 1, col: int = 1, cell: Optional[list] = None) -> tuple:
+    """``cell``: (cell, line in the cell, column in the cell) of a notebook cell that does not parse."""
+    cell, cell_line, cell_col = cell if cell else (None, None, None)
     f = Finding(code=UNREADABLE, name=UNREADABLE_NAME, message=message, level="error",
-                location=Location(path, line, col, line, col + 1), checkpoint=0)
+                location=Location(path, line, col, line, col + 1, cell, cell_line, cell_col), checkpoint=0)
+    if cell is not None:
+        f.properties.update(cell=cell, cellLine=cell_line, cellColumn=cell_col)
     n = Notification(message=f"{path}: {message}", level="error", kind="execution",
                      descriptor=UNREADABLE, path=path, line=line)
     return f, n
@@ -268,8 +272,8 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, box: list, fr: FileResu
     if df.kind == "notebook":
         fr.line_map = src.line_map
     for err in src.errors:
-        line, col, *_ = src.line_map.map(err.line, err.col) if df.kind != "notebook" else (err.line, err.col)
-        f, n = _unreadable(df.path, err.message, line, col)
+        line, col, *cell = src.line_map.map(err.line, err.col)  # a notebook's: its cell and raw JSON line
+        f, n = _unreadable(df.path, err.message, line, col, cell)
         n.level = "warning"
         fr.findings.append(f)
         fr.notifications.append(n)

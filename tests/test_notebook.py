@@ -312,7 +312,8 @@ def test_lines_after_a_large_output_map_to_their_source():
     line, *_ = src.line_map.map(1, 1)
     assert raw_lines[line - 1].strip() == '"image\\n"'
     (err,) = src.errors
-    assert raw_lines[err.line - 1].strip().startswith('"y = x +')
+    line, _col, cell, cell_line, _cell_col = src.line_map.map(err.line, err.col)
+    assert raw_lines[line - 1].strip().startswith('"y = x +') and (cell, cell_line) == (2, 2)
 
 
 def test_ipython_shell_aliases_are_magics_and_python_names_are_not():
@@ -320,3 +321,17 @@ def test_ipython_shell_aliases_are_magics_and_python_names_are_not():
     src = load_notebook("nb.ipynb", raw.encode())
     assert src.errors == []
     assert src.text.split("\n")[:5] == ["", "", "", "ls = [1, 2]", "cat(ls)"]
+
+
+def test_a_cell_that_does_not_parse_is_reported_in_cell_coordinates(make_repo):
+    """ML0000 for a bad cell carries the cell, its line and the raw JSON line, as every other
+    notebook finding does."""
+    from mllint.config import Settings
+    from mllint.engine import scan
+
+    raw = make([code("import os\n"), code("x = 1\n", "print 'python 2'\n")])
+    root = make_repo({"nb.ipynb": raw})
+    (f,) = [f for f in scan([str(root)], Settings(root=str(root), jobs=1)).findings if f.code == "ML0000"]
+    loc = f.location
+    assert (loc.cell, loc.cell_line, loc.cell_col) == (2, 2, 1) and f.properties["cell"] == 2
+    assert raw.splitlines()[loc.line - 1].strip().startswith("\"print 'python 2'")

@@ -344,13 +344,13 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
                 ast.parse(chunk)
             except SyntaxError as exc:
                 lineno = (exc.lineno or 1)
-                raw_line = entries[first - 1 + min(lineno, max(n, 1)) - 1][2] if n else 1
+                # a line of the virtual module: the engine maps it to the cell and the raw JSON line
                 errors.append(LoadError(path, f"cell {number}: syntax error: {exc.msg} (line {lineno} of the cell); the cell was skipped",
-                                        raw_line, 1, fatal=False))
+                                        first + min(lineno, max(n, 1)) - 1, 1, fatal=False))
                 for k in range(first - 1, first - 1 + n):
                     virtual[k] = ""
             except (ValueError, RecursionError, MemoryError) as exc:
-                errors.append(LoadError(path, f"cell {number}: cannot parse: {exc}; the cell was skipped", 1, 1, fatal=False))
+                errors.append(LoadError(path, f"cell {number}: cannot parse: {exc}; the cell was skipped", first, 1, fatal=False))
                 for k in range(first - 1, first - 1 + n):
                     virtual[k] = ""
         text = "\n".join(virtual) + "\n"
