@@ -335,3 +335,12 @@ def test_a_cell_that_does_not_parse_is_reported_in_cell_coordinates(make_repo):
     loc = f.location
     assert (loc.cell, loc.cell_line, loc.cell_col) == (2, 2, 1) and f.properties["cell"] == 2
     assert raw.splitlines()[loc.line - 1].strip().startswith("\"print 'python 2'")
+
+
+def test_python_2_cells_are_reported_once_for_the_notebook():
+    raw = make([code("print 'a'\n"), code("x = 1\n"), code("y = 2\n", "print y\n"), code("z = (\n")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    msgs = [e.message for e in src.errors]
+    assert msgs[0] == "2 cells (1, 3): Python 2 code (`print` statements); these cells were skipped"
+    assert len(msgs) == 2 and msgs[1].startswith("cell 4: syntax error")  # other errors stay per cell
+    assert src.line_map.map(src.errors[0].line, 1)[2:4] == (1, 1)

@@ -335,6 +335,7 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
     text = "\n".join(virtual) + "\n"
     # Cells that do not parse are blanked (and reported), so the rest is still analysed.
     tree = None
+    py2: list = []  # (cell, virtual line) of Python 2 print statements: reported once for the notebook
     try:
         tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -344,9 +345,12 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
                 ast.parse(chunk)
             except SyntaxError as exc:
                 lineno = (exc.lineno or 1)
-                # a line of the virtual module: the engine maps it to the cell and the raw JSON line
-                errors.append(LoadError(path, f"cell {number}: syntax error: {exc.msg} (line {lineno} of the cell); the cell was skipped",
-                                        first + min(lineno, max(n, 1)) - 1, 1, fatal=False))
+                vline = first + min(lineno, max(n, 1)) - 1  # the engine maps it to the cell and raw line
+                if exc.msg and "Missing parentheses in call to 'print'" in exc.msg:
+                    py2.append((number, vline))
+                else:
+                    errors.append(LoadError(path, f"cell {number}: syntax error: {exc.msg} (line {lineno} of the cell); "
+                                                  f"the cell was skipped", vline, 1, fatal=False))
                 for k in range(first - 1, first - 1 + n):
                     virtual[k] = ""
             except (ValueError, RecursionError, MemoryError) as exc:
@@ -354,6 +358,12 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
                 for k in range(first - 1, first - 1 + n):
                     virtual[k] = ""
         text = "\n".join(virtual) + "\n"
+    if py2:
+        cells_text = ", ".join(str(c) for c, _ in py2[:8]) + (" ..." if len(py2) > 8 else "")
+        what = f"cell {py2[0][0]}" if len(py2) == 1 else f"{len(py2)} cells ({cells_text})"
+        errors.insert(0, LoadError(path, f"{what}: Python 2 code (`print` statements); "
+                                         f"{'the cell was' if len(py2) == 1 else 'these cells were'} skipped",
+                                   py2[0][1], 1, fatal=False))
     return CodeSource(path=path, kind="notebook", text=text, raw_text=raw if keep_raw else "",
                       line_map=LineMap(entries), magics=magics, errors=errors, cells=cell_spans, tree=tree,
                       raw_bytewise=bytewise)
