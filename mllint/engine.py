@@ -181,9 +181,9 @@ def _process_batch_in_worker(dfs: list) -> bytes:
     return out
 
 
-def _unreadable(path: str, message: str, line: int = 1, col: int = 1, cell: Optional[list] = None) -> tuple:
-    """``cell``: (cell, line in the cell, column in the cell) of a notebook cell that does not parse."""
-    cell, cell_line, cell_col = cell if cell else (None, None, None)
+def _unreadable(path: str, message: str, line: int = 1, col: int = 1, cell_pos: Optional[list] = None) -> tuple:
+    """``cell_pos``: (cell, line in the cell, column in the cell) of a notebook cell that does not parse."""
+    cell, cell_line, cell_col = cell_pos if cell_pos else (None, None, None)
     f = Finding(code=UNREADABLE, name=UNREADABLE_NAME, message=message, level="error",
                 location=Location(path, line, col, line, col + 1, cell, cell_line, cell_col), checkpoint=0)
     if cell is not None:
@@ -732,6 +732,7 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
                 continue
         todo.append(i)
     jobs = choose_jobs(settings, [files[i] for i in todo])
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))  # deeply nested code parses and walks
     if jobs > 1 and len(todo) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -760,7 +761,6 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
         # the main process from the small end.  Each worker has at most two batches queued, and
         # the main process hands out the next after each of its files, so the split follows how
         # fast each side goes.
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         workers = jobs - 1
         pending = collections.deque(range(len(batches)))
         blobs: list = [None] * len(batches)
@@ -805,18 +805,15 @@ def _run_files(files: list, cfg: WorkerConfig, settings: Settings, overlays: dic
             for i, fr in zip(batch, pickle.loads(blob)):
                 results[i] = fr
     elif len(todo) >= SERIAL_PICKLE_MIN_FILES:
-        # One process: each batch's records are pickled and loaded at the end, as the pool's are.
-        # Loading shares what the records repeat (interned names, shell words; see the
-        # ``__reduce__`` of the records) and packs them away from the syntax trees freed in
-        # between: kserve in one process ended its files phase at 108 MB live, 86 MB so.
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        # One process: each batch's records go through pickle, as the pool's do. Loading shares
+        # what the records repeat (interned names, shell words; see the ``__reduce__`` of the
+        # records): kserve in one process ended its files phase at 108 MB live, 86 MB so.
         for k in range(0, len(todo), BATCH_MAX_FILES):
             batch = todo[k:k + BATCH_MAX_FILES]
             blob = pickle.dumps([process_file(files[i], cfg) for i in batch], pickle.HIGHEST_PROTOCOL)
             for i, fr in zip(batch, pickle.loads(blob)):
                 results[i] = fr
     else:
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         for i in todo:
             results[i] = process_file(files[i], cfg)
     if todo:

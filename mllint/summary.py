@@ -51,7 +51,7 @@ _SCALAR_DRAWS = frozenset({"random.randint", "random.randrange", "random.random"
                            "random.getrandbits", "random.choice", "numpy.random.randint"})
 # a name or string that says the drawn number is a port or an address, or a hyperparameter drawn
 # into a run's config (a random search: the value is recorded, and varying it is the point)
-_PORTISH = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_method|config|cfg|hparams|"
+_AUX_WORDS = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_method|config|cfg|hparams|"
                       r"hyperparams|hyperparameters)s?(?:$|[_.\s-])")
 
 
@@ -83,7 +83,7 @@ def _aux_draw(parents: list) -> bool:
                 fn = next((q for q in reversed(parents) if q.__class__ in (ast.FunctionDef, ast.AsyncFunctionDef)), None)
                 words.append(fn.name if fn is not None else "")
             break
-    return any(_PORTISH.search(w) for w in words if w)
+    return any(_AUX_WORDS.search(w) for w in words if w)
 
 
 def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), same: tuple = (), skip: tuple = ()):

@@ -82,10 +82,8 @@ def _ort_accelerated(project) -> bool:
     memo = project.__dict__.get("_ml0903_ort")
     if memo is None:
         memo = any(s.facts.get(_ORT_FACT) for s in project.summaries.values())
-        if not memo:
-            from mllint.sources.config import normalise_name
-
-            memo = any(normalise_name(getattr(r, "name", "")) in _ORT_GPU_PACKAGES
+        if not memo:  # requirement names are normalised (lowercase, ``-`` separators)
+            memo = any(getattr(r, "name", "") in _ORT_GPU_PACKAGES
                        for d in project.configs if d.kind == "requirements"
                        for r in getattr(d.data, "requirements", ()))
         project.__dict__["_ml0903_ort"] = memo

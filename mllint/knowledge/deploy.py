@@ -232,7 +232,6 @@ _KUBECTL_AUTOSCALE_RE = re.compile(r"\bkubectl\s+(?:-n\s+\S+\s+)?autoscale\s+(de
                                    r"([a-z0-9][a-z0-9.-]*)")
 
 
-
 def _autoscale_targets(text: str) -> list:
     """(kind, name) of the targets of the ``kubectl autoscale`` commands in a text."""
     return [("StatefulSet" if k.startswith("statefulset") else "Deployment", n)

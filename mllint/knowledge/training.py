@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Optional
 
 from mllint.knowledge import canonical, last
-from mllint.summary import AUX_DRAW
 
 # ---------------------------------------------------------------- training (role detection)
 # Functions whose call trains a model.
@@ -134,7 +133,7 @@ KERAS_RANDOM_INIT = frozenset({
 def randomness_framework(call) -> Optional[str]:
     """Which framework's global RNG this call consumes (None: not a randomness consumer).  A
     scalar draw for a port or an address (``aux_draw``) consumes nothing that training reads."""
-    if call.flags & AUX_DRAW:
+    if call.aux_draw:
         return None
     q = canonical(call.qualname)
     if q:
