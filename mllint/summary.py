@@ -309,10 +309,11 @@ class CallInfo:
     def kw(self, name: str) -> Optional[Val]:
         return self.kwargs.get(name)
 
-    def arg(self, pos: int, name: Optional[str] = None) -> Optional[Val]:
+    def arg(self, pos: Optional[int], name: Optional[str] = None) -> Optional[Val]:
+        """The argument at position ``pos`` or keyword ``name`` (``pos`` None: keyword-only)."""
         if name and name in self.kwargs:
             return self.kwargs[name]
-        return self.args[pos] if pos < len(self.args) else None
+        return self.args[pos] if pos is not None and pos < len(self.args) else None
 
     def span(self) -> tuple:
         return (self.line, self.col, self.end_line, self.end_col)

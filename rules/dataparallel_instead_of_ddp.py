@@ -51,11 +51,8 @@ from mllint.knowledge import distributed as DK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 
-# calls that set up distributed data parallelism: a function that makes one of these and also
-# DataParallel uses DataParallel as the single-process fallback
-_DISTRIBUTED = DK.DDP_CLASSES | DK.DDP_INIT | frozenset({
-    "apex.parallel.DistributedDataParallel", "deepspeed.initialize",
-    "torch.distributed.fsdp.FullyShardedDataParallel"})
+# a function that sets up distributed training (DK.DISTRIBUTED_SETUP) and also makes a DataParallel
+# uses DataParallel as the single-process fallback
 _DDP_FACT = "ML0404:distributed"
 
 
@@ -65,7 +62,7 @@ class DataparallelInsteadOfDdp(FileRule, ProjectRule):
 
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))
-        if q in _DISTRIBUTED:
+        if q in DK.DISTRIBUTED_SETUP:
             self.ctx.summary.facts.setdefault(_DDP_FACT, []).append(self.ctx.scope)
             return
         if q not in DK.DATA_PARALLEL or is_test_path(self.ctx.path):

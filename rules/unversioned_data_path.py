@@ -59,8 +59,6 @@ directory (`os.chdir`, `%cd`) before such a command is not followed. A read afte
 training call of its scope (evaluation data, an example for an inference demo at the end of a
 notebook) is not training data and is not reported.
 """
-import shlex
-
 from mllint.knowledge import canonical
 from mllint.knowledge import io as IO
 from mllint.knowledge import versioning as V
@@ -85,11 +83,6 @@ _WRITE_ATTRS = frozenset({"to_csv", "to_parquet", "to_json", "to_feather", "to_e
                           "dump", "write_text", "write_bytes"})
 
 
-def _arg(c, pos, kw):
-    v = c.kwargs.get(kw)
-    return v if v is not None or pos is None or pos >= len(c.args) else c.args[pos]
-
-
 def _write_mode(v) -> bool:
     return v is not None and v.kind == "const" and isinstance(v.value, str) and any(m in v.value for m in "wax")
 
@@ -111,7 +104,7 @@ def _written_by_project(project, text: str) -> bool:
                     targets, into = c.args[:2], files
                 elif name in _DOWNLOADS or c.attr in _DOWNLOADS:
                     targets, into = [v for pos, kw in _DOWNLOADS.get(name) or _DOWNLOADS[c.attr]
-                                     for v in [_arg(c, pos, kw)] if v is not None], folders
+                                     for v in [c.arg(pos, kw)] if v is not None], folders
                 else:
                     continue
                 for v in targets:
@@ -147,39 +140,38 @@ def _last_training_lines(summary) -> dict:
 
 def shell_download_targets(line: str) -> list:
     """(kind, path) of what one notebook shell line fetches or unpacks: ``("file", f)`` for
-    ``wget -O f``/``wget URL``/``curl -o f``/``gdown -O f``, ``("folder", d)`` for ``wget -P d``,
-    ``unzip z -d d``, ``tar -x -C d`` and the Kaggle CLI's ``-p d``."""
-    try:
-        argv = shlex.split(line.lstrip().lstrip("!").strip(), comments=True)
-    except ValueError:
-        return []
+    ``wget -O f``/``wget URL``/``curl -o f``/``gdown -O f``/``gsutil cp src dst``, ``("folder", d)``
+    for ``wget -P d``, ``unzip z -d d``, ``tar -x -C d`` and the Kaggle CLI's ``-p d``.  Each simple
+    command of the line counts (``wget URL -O a.zip && unzip a.zip -d data``)."""
+    from mllint.sources.config import split_shell_commands
+
     out = []
-    for i, tok in enumerate(argv):
-        prog = tok.rsplit("/", 1)[-1]
+    for cmd in split_shell_commands(line.lstrip().lstrip("!")):
+        argv = cmd.argv
+        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
         if prog not in _SHELL_FETCHERS:
             continue
-        args = argv[i + 1:]
-        opts = _SHELL_FETCHERS[prog]
-        urls = [a for a in args if "://" in a]
+        args = list(argv[1:])
+        found = []
         for j, a in enumerate(args):
-            for flag, kind in opts:
+            for flag, kind in _SHELL_FETCHERS[prog]:
                 if a == flag and j + 1 < len(args):
-                    out.append((kind, args[j + 1]))
+                    found.append((kind, args[j + 1]))
                 elif flag.startswith("--") and a.startswith(flag + "="):
-                    out.append((kind, a.split("=", 1)[1]))
+                    found.append((kind, a.split("=", 1)[1]))
         if prog in ("gsutil", "aws") and "cp" in args:
             rest = [a for a in args[args.index("cp") + 1:] if not a.startswith("-")]
             if len(rest) >= 2:
                 src, dst = rest[-2], rest[-1]
                 if dst in (".", "./") or dst.endswith("/"):
                     dst = dst.rstrip("/") + "/" + src.rstrip("/").rsplit("/", 1)[-1]
-                out.append(("file", dst))  # ``gsutil cp gs://bucket/x.csv ./``
-            break
-        if prog in ("wget", "curl") and not out and urls and (prog == "wget" or "-O" in args or "--remote-name" in args):
+                found.append(("file", dst))  # ``gsutil cp gs://bucket/x.csv ./``
+        urls = [a for a in args if "://" in a]
+        if prog in ("wget", "curl") and not found and urls and (prog == "wget" or "-O" in args or "--remote-name" in args):
             name = urls[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
             if name:
-                out.append(("file", name))  # saved under the URL's last segment
-        break
+                found.append(("file", name))  # saved under the URL's last segment
+        out.extend(found)
     return out
 
 

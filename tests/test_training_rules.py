@@ -132,4 +132,5 @@ def test_ml0304_notebook_shell_downloads_are_read():
     assert targets("!unzip -q a.zip -d data") == [("folder", "data")]
     assert targets("!tar -xzf a.tgz -C raw") == [("folder", "raw")]
     assert targets("!kaggle competitions download -c titanic -p kaggle_data") == [("folder", "kaggle_data")]
+    assert targets("!wget https://x.org/a.zip -O a.zip && unzip a.zip -d data") == [("file", "a.zip"), ("folder", "data")]
     assert targets("!ls -la") == [] and targets("!pip install x") == []

@@ -11,6 +11,10 @@ DATA_PARALLEL = frozenset({"torch.nn.DataParallel", "torch.nn.parallel.DataParal
 DDP_CLASSES = frozenset({"torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distributed.DistributedDataParallel",
                          "torch.nn.DistributedDataParallel"})
 DDP_INIT = frozenset({"torch.distributed.init_process_group"})
+# every call that sets up distributed data parallelism (torch's DDP, apex's, FSDP, a DeepSpeed engine)
+DISTRIBUTED_SETUP = DDP_CLASSES | DDP_INIT | frozenset({
+    "apex.parallel.DistributedDataParallel", "deepspeed.initialize",
+    "torch.distributed.fsdp.FullyShardedDataParallel"})
 DISTRIBUTED_SAMPLERS = frozenset({"torch.utils.data.DistributedSampler",
                                   "torch.utils.data.distributed.DistributedSampler"})
 DATALOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
