@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from mllint._hash import blake2b
+from mllint.knowledge.training import SCALAR_DRAWS
 
 MODULE_SCOPE = "<module>"
 MAIN_SCOPE = "<main>"
@@ -47,8 +48,6 @@ def _shared_tuple(t):
     return s
 
 
-_SCALAR_DRAWS = frozenset({"random.randint", "random.randrange", "random.random", "random.uniform",
-                           "random.getrandbits", "random.choice", "numpy.random.randint"})
 # a name or string that says the drawn number is a port or an address, or a hyperparameter drawn
 # into a run's config (a random search: the value is recorded, and varying it is the point)
 _AUX_WORDS = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_method|config|cfg|hparams|"
@@ -1367,7 +1366,7 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
         args=args, kwargs=kwargs,
         flags=(STAR_ARGS if star_args else 0) | (STAR_KWARGS if star_kwargs else 0)
         | (AWAITED if parent.__class__ is ast.Await else 0) | (IN_RETURN if parent.__class__ is ast.Return else 0)
-        | (AUX_DRAW if qual in _SCALAR_DRAWS and _aux_draw(parents) else 0),
+        | (AUX_DRAW if qual in SCALAR_DRAWS and _aux_draw(parents) else 0),
         contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2), assigned_to=assigned,
     )
     self.summary.calls.append(info)

@@ -114,6 +114,10 @@ NUMPY_RANDOM_FNS = frozenset({"rand", "randn", "randint", "random", "choice", "s
                               "exponential", "multinomial", "standard_normal"})
 PY_RANDOM_FNS = frozenset({"random", "shuffle", "choice", "choices", "sample", "randint", "uniform", "gauss",
                            "randrange", "normalvariate"})
+# draws of one number (of the functions above): a port, an id or a searched hyperparameter can be
+# one, which the summary tells from its context (``CallInfo.aux_draw``)
+SCALAR_DRAWS = frozenset({"random.randint", "random.randrange", "random.random", "random.uniform",
+                          "random.getrandbits", "random.choice", "numpy.random.randint"})
 TORCH_RANDOM_FNS = frozenset({"rand", "randn", "randint", "randperm", "rand_like", "randn_like", "bernoulli",
                               "multinomial", "normal"})
 # Modules whose construction draws random initial weights (activations, losses, dropout, pooling
