@@ -172,12 +172,20 @@ class RawFinding:
     properties: dict = field(default_factory=dict)
 
 
+def once_per_module(hook):
+    """Mark a hook that several rules inherit (a mixin recording shared facts): the walk calls it
+    for the first active rule that has it, not once per rule."""
+    hook.once_per_module = True
+    return hook
+
+
 class FileRule(Rule):
     """Visits the stdlib ``ast`` of one Python module or notebook.
 
     Define ``visit_<NodeType>(self, node)`` methods; the engine calls them during its single walk
     (``begin()`` before, ``finish()`` after).  ``self.ctx`` is the ``FileContext`` (resolved
-    qualified names, literals, the enclosing scope, the summary being built).
+    qualified names, literals, the enclosing scope, the summary being built).  A hook decorated
+    with ``once_per_module`` is called for one rule only, however many active rules inherit it.
     """
 
     ctx: Any = None

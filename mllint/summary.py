@@ -844,6 +844,7 @@ def _timed(hook, rule, profile):
         finally:
             profile[code] = profile.get(code, 0.0) + _time.perf_counter() - t
     timed.__self__ = rule  # error reports name the rule
+    timed.__wrapped__ = hook
     return timed
 
 
@@ -951,13 +952,24 @@ class Summariser:
                 self.errors.append((rule, exc))
                 continue
             active.append(rule)
-        if len(active) != len(self.rules):
-            keep = {id(r) for r in active}
-            for table in (self.enter, self.leave):
-                for k in list(table):
-                    table[k] = [h for h in table[k] if id(h.__self__) in keep]
-                    if not table[k]:
-                        del table[k]
+        keep = {id(r) for r in active}
+        for table in (self.enter, self.leave):
+            for k in list(table):
+                hooks, seen = [], set()
+                for h in table[k]:
+                    if id(h.__self__) not in keep:
+                        continue
+                    fn = getattr(h, "__wrapped__", h)
+                    fn = getattr(fn, "__func__", fn)
+                    if getattr(fn, "once_per_module", False):
+                        if fn in seen:
+                            continue  # a shared recorder another active rule already runs
+                        seen.add(fn)
+                    hooks.append(h)
+                if hooks:
+                    table[k] = hooks
+                else:
+                    del table[k]
         self._specs = {}
         # ``Name`` leaves (a third of all nodes) are tokenised inline when nothing hooks them
         self._name_fast = "Name" not in self.enter and "Name" not in self.leave and "Name" not in _ENTER

@@ -18,6 +18,7 @@ from typing import Optional
 from mllint.knowledge import canonical, in_packages, last
 from mllint.knowledge import monitoring as MK
 from mllint.knowledge import serving as SK
+from mllint.rule import once_per_module
 from mllint.sources import UNREAD, code_lines
 from mllint.summary import MODULE_SCOPE, guard_tokens, resolve_module_name
 from mllint.summary import dotted
@@ -850,17 +851,15 @@ TORCH_FACTS = "torch"  # summary.facts key shared by every TorchFacts rule
 
 class TorchFacts:
     """Walk-time recorder of model creations, aliases and ``.eval()`` calls (mixin for FileRules).
-    Several rules mix it in; the first one active in a module records for all of them."""
-
-    def _owner(self) -> bool:
-        # the rule's id, not the rule: ctx -> rule -> ctx would be a reference cycle
-        return self.ctx.__dict__.setdefault("_torch_facts_owner", id(self)) == id(self)
+    Several rules mix it in; the walk calls its hooks for the first one active in a module only
+    (``once_per_module``), which records for all of them."""
 
     def _put(self, value) -> None:
         self.ctx.summary.facts.setdefault(TORCH_FACTS, []).append(value)
 
+    @once_per_module
     def visit_Assign(self, node) -> None:
-        if len(node.targets) != 1 or not self._owner():
+        if len(node.targets) != 1:
             return
         target = dotted(node.targets[0])
         if not target:
@@ -887,8 +886,9 @@ class TorchFacts:
             if src:
                 self._put(("a", ctx.scope, ctx.class_name, target, src, chain_eval))
 
+    @once_per_module
     def visit_Call(self, node) -> None:
-        if _is_eval_call(node) and self._owner():
+        if _is_eval_call(node):
             root = chain_root(node.func.value)
             if root:
                 self._put(("e", self.ctx.scope, self.ctx.class_name, root))

@@ -66,6 +66,10 @@ class EstimatorWithoutRandomState(FileRule, ProjectRule):
                     options={"boosting-libraries": False})
 
     # ------------------------------------------------------------------ walk: candidates
+    def begin(self):
+        # a name resolves to sklearn/xgboost/... only through an import that spells the package
+        return self.ctx.text_has(*TK.STOCHASTIC_PACKAGES)
+
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))
         if not q or q not in TK.STOCHASTIC_ESTIMATORS:

@@ -47,6 +47,7 @@ from mllint.summary import iter_nodes  # ast.walk without ctx/operator nodes, sa
 
 _X_NAME = re.compile(r"^(x|X|X_.*|x_.*|features?|feats?|inputs?|predictors?|data_x|df_x)$")
 _MODEL_ATTRS = frozenset({"fit", "predict", "train", "fit_generator", "predict_proba"})
+_MODELLING_WORDS = tuple(f".{a}" for a in _MODEL_ATTRS) + tuple(q.rsplit(".", 1)[-1] for q in TK.SPLIT_FUNCTIONS)
 
 
 class LookaheadFeature(FileRule):
@@ -60,7 +61,9 @@ class LookaheadFeature(FileRule):
         self.modelling = False
         if is_test_path(self.ctx.path):
             return False  # tests build synthetic series on purpose
-        return self.ctx.text_has("shift(", "rolling(", "bfill", "backfill", "method=")
+        # and the module models (finish() reports nothing otherwise): ``.fit(`` and the like, or a split
+        return self.ctx.text_has("shift(", "rolling(", "bfill", "backfill", "method=") and \
+            self.ctx.text_has(*_MODELLING_WORDS)
 
     # -------------------------------------------------------------- what is the label
     def visit_Call(self, node):

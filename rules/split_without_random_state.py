@@ -61,6 +61,8 @@ class SplitWithoutRandomState(FileRule, ProjectRule):
         self._splits: list = []  # (span, scope, name)
         if is_test_path(self.ctx.path):
             return False  # a test's split of synthetic data is not the pipeline's (as for ML0305)
+        # the import of a splitter spells its name (``train_test_split as tts`` too)
+        return self.ctx.text_has(*TK.SPLITTER_NAMES)
 
     def visit_Call(self, node: ast.Call) -> None:
         q = canonical(self.ctx.call_qualname(node))

@@ -365,3 +365,45 @@ def test_project_findings_use_character_columns(tmp_path):
     assert got.get("ML0301") == "train_test_split(X)"
     assert got.get("ML0311") == "torch.backends.cudnn.benchmark = True"
     assert "ML0902" not in got  # run_in_executor offloads the call
+
+
+def test_shared_recorder_hook_runs_once_per_module_whichever_rules_are_active():
+    import ast
+
+    from mllint.rule import FileRule, RuleMeta, once_per_module
+    from mllint.summary import Summariser
+
+    class Recorder:
+        @once_per_module
+        def visit_Call(self, node):
+            self.ctx.summary.facts.setdefault("calls", []).append(node.lineno)
+
+    class First(Recorder, FileRule):
+        meta = RuleMeta(code="ML9901", level="warning")
+
+    class Second(Recorder, FileRule):
+        meta = RuleMeta(code="ML9902", level="warning")
+        seen = 0
+
+        def visit_Call(self, node):  # its own hook: still called
+            Second.seen += 1
+            super().visit_Call(node)
+
+    class Off(Recorder, FileRule):
+        meta = RuleMeta(code="ML9903", level="warning")
+
+        def begin(self):
+            return False
+
+    tree = ast.parse("f()\ng()\n")
+
+    def run(*classes):
+        s = Summariser("m.py", "m", "python", None, [c() for c in classes], [])
+        return s.run(tree).facts.get("calls", [])
+
+    assert run(First, First, Off) == [1, 2]  # once, not twice
+    assert run(Off, First) == [1, 2]  # an inactive rule does not claim the hook
+    assert run(Off) == []
+    Second.seen = 0
+    assert run(First, Second) == [1, 1, 2, 2]  # an override is another hook: both record
+    assert Second.seen == 2

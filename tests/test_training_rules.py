@@ -73,6 +73,25 @@ def test_rank_guard_kind(guard, kind):
     assert guard_kind(guard) == kind
 
 
+def test_rank_guard_prefilter_keeps_every_identifier_the_classifier_knows():
+    """guard_kind skips guards without a rank-like word; every identifier the patterns accept
+    (each alternative, alone and inside a longer name) must contain one."""
+    import re
+
+    from mllint.knowledge import distributed as DK
+    words = set()
+    for pattern in (DK._LOCAL_ID, DK._GLOBAL_ID):
+        for alt in pattern.pattern.strip("()").split("|"):
+            words.add(alt.strip("^$"))
+    words |= {"is_local_process_zero", "local_main", "localMaster", "is_world_process_zero", "cur_gpu"}
+    for w in sorted(words):
+        for ident in (w, f"self_{w}_flag", w.upper()):
+            if DK._classify_guard(ident) is not None:
+                assert DK.guard_kind(ident) == DK._classify_guard(ident), ident
+    assert DK.guard_kind("epoch save_every Gt 0") is None
+    assert re.fullmatch(r"[\w|^$()]+", DK._GLOBAL_ID.pattern)  # plain alternatives, split above
+
+
 @pytest.mark.parametrize("args,unpinned", [
     (" -q scikit-learn xgboost", ["scikit-learn", "xgboost"]),
     (" -qr requirements.txt comet_ml", ["comet_ml"]),

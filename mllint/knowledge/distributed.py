@@ -50,8 +50,19 @@ _GLOBAL_ID = re.compile(r"(^rank$|rank$|^get_rank$|is_main|main_process|main_nod
 RANK_DECORATORS = re.compile(r"(rank_zero|main_process|master_only|on_main|rank0|is_main)", re.I)
 
 
+# a word every identifier either pattern above (or a ``local...rank/main/master`` one) contains
+_GUARD_WORD = re.compile(r"rank|main|master|chief|leader|primary|zero|process_index|first_process|local_process|"
+                         r"gpu|device_id", re.I)
+
+
 def guard_kind(guard: str) -> Optional[str]:
     """'global' for a global main-rank check, 'local' for a node-local one, else None."""
+    if _GUARD_WORD.search(guard) is None:
+        return None  # most guards (every ``if`` test and ``and`` the walk meets) mention no rank
+    return _classify_guard(guard)
+
+
+def _classify_guard(guard: str) -> Optional[str]:
     local = False
     for ident in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", guard):
         if _LOCAL_ID.search(ident) or ident.lower().startswith("local"):

@@ -189,6 +189,9 @@ OPTIONAL_SHUFFLE_SPLITTERS = frozenset({
 # Repeated*KFold always shuffle
 ALWAYS_SHUFFLE_REPEATED = frozenset({"sklearn.model_selection.RepeatedKFold",
                                      "sklearn.model_selection.RepeatedStratifiedKFold"})
+# the names a module calls them by: a module whose text has none of them calls none of them
+SPLITTER_NAMES = tuple(sorted({q.rsplit(".", 1)[-1] for q in (SPLIT_FUNCTIONS | SHUFFLING_SPLITTERS |
+                                                              OPTIONAL_SHUFFLE_SPLITTERS | ALWAYS_SHUFFLE_REPEATED)}))
 
 # ---------------------------------------------------------------- model persistence / registry
 MODEL_SAVE_FUNCTIONS = frozenset({"joblib.dump", "pickle.dump", "torch.save", "cloudpickle.dump", "dill.dump",
@@ -222,6 +225,8 @@ STOCHASTIC_ESTIMATORS = {
     **{f"catboost.{n}": ("catboost", ("random_seed", "random_state")) for n in (
         "CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker", "CatBoost")},
 }
+# the packages they come from: a module whose text names none of them constructs none of them
+STOCHASTIC_PACKAGES = tuple(sorted({q.split(".")[0] for q in STOCHASTIC_ESTIMATORS}))
 # Estimators that are stochastic only with some arguments: name -> (keyword, position, literal values)
 CONDITIONAL_STOCHASTIC = {
     "sklearn.decomposition.PCA": ("svd_solver", None, ("randomized",)),
