@@ -624,6 +624,8 @@ class FileContext:
         self._stack_tuples: list = [(), (), ()]  # None once the stack changed
         self._cq_node = None
         self._cq_value = None
+        self._import_prefixes = None  # (number of imports, their dotted prefixes)
+        self._has_memo: dict = {}  # needles -> text_has answer
         self._ascii = source.text.isascii() if source is not None and isinstance(getattr(source, "text", None), str) \
             else False
 
@@ -639,18 +641,35 @@ class FileContext:
 
     # ---- module facts for begin() gates
     def text_has(self, *needles: str) -> bool:
-        """Cheap gate: does the analysed source text contain any of these substrings?"""
-        text = self.source.text if self.source is not None else ""
-        return any(n in text for n in needles)
+        """Cheap gate: does the analysed source text contain any of these substrings?  (Remembered
+        per set of needles: several rules gate on the same table.)"""
+        hit = self._has_memo.get(needles)
+        if hit is None:
+            text = self.source.text if self.source is not None else ""
+            hit = self._has_memo[needles] = any(n in text for n in needles)
+        return hit
 
     def imports_any(self, prefixes) -> bool:
         """Does this module import any of these packages/modules (prefix match on the dotted name)?"""
-        for imp in self.summary.imports:
-            full = f"{imp.module}.{imp.name}" if imp.name and imp.name != "*" else imp.module
-            for p in prefixes:
-                if full == p or full.startswith(p + ".") or imp.module == p or imp.module.startswith(p + "."):
-                    return True
-        return False
+        names = self._imported_prefixes()
+        return any(p in names for p in prefixes)
+
+    def _imported_prefixes(self) -> frozenset:
+        """Every dotted prefix of every imported name and module (``a``, ``a.b``, ``a.b.c`` for
+        ``from a.b import c``), rebuilt when the walk has added an import."""
+        imports = self.summary.imports
+        cached = self._import_prefixes
+        if cached is not None and cached[0] == len(imports):
+            return cached[1]
+        out = set()
+        for imp in imports:
+            for full in ((f"{imp.module}.{imp.name}" if imp.name and imp.name != "*" else imp.module), imp.module):
+                parts = full.split(".")
+                for i in range(1, len(parts) + 1):
+                    out.add(".".join(parts[:i]))
+        names = frozenset(out)
+        self._import_prefixes = (len(imports), names)
+        return names
 
     # ---- positions
     def char_col(self, lineno: int, byte_offset: int) -> int:
@@ -1318,8 +1337,12 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
     attr = None
     receiver = None
     receiver_type = None
+    # Each branch below leaves in ``qual`` what ``ctx.call_qualname(node)`` computes, except for an
+    # attribute of an unshadowed builtin (``dict.fromkeys``: None here): the rules' visit_Call hooks,
+    # which run next, get it from the memo instead of resolving the name again.
     if isinstance(func, ast.Name):
         qual = ctx.resolve_name(func.id)
+        ctx._cq_node, ctx._cq_value = node, qual
         if qual == func.id and qual in _SKIP_BUILTINS:
             return None  # an unshadowed builtin such as len() or print()
         if qual is None:
@@ -1333,13 +1356,17 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
             receiver = dotted
             head = dotted.split(".")[0]
             base = ctx.resolve_name(head)
-            if base is not None and not (base == head and head in _BUILTINS):
+            if base is None:
+                ctx._cq_node, ctx._cq_value = node, None
+            elif not (base == head and head in _BUILTINS):
                 qual = f"{base}{dotted[len(head):]}.{attr}"
+                ctx._cq_node, ctx._cq_value = node, qual
             if qual is None:
                 receiver_type = ctx.var_type(dotted)
                 if receiver_type is None and dotted.startswith("self.") and ctx.class_name:
                     receiver_type = ctx.summary.var_types.get("@" + ctx.class_name, {}).get(dotted[5:])
         elif isinstance(func.value, ast.Call):
+            ctx._cq_node, ctx._cq_value = node, None
             receiver = None
             inner = ctx.qualname(func.value.func)
             receiver_type = inner

@@ -76,6 +76,9 @@ _MIN_ITEMS = 4
 _MIN_OVERLAP = 0.8
 
 
+_SEQUENCES = frozenset({ast.List, ast.Tuple})
+
+
 def _str_list(node):
     if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) >= _MIN_ITEMS and \
             all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
@@ -87,6 +90,8 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0503", level="warning", precision="high", tags=("training-serving-skew",))
 
     def visit_Subscript(self, node):
+        if node.slice.__class__ not in _SEQUENCES:
+            return  # most subscripts: ``x[0]``, ``d["k"]`` (checked here, every subscript comes by)
         items = _str_list(node.slice)
         if items and len(set(items)) == len(items):
             self._rec(node.slice, items, "")
@@ -110,14 +115,16 @@ class FeatureOrderMismatch(FileRule, ProjectRule):
                     self._rec(k.value, items, "")
 
     def visit_Assign(self, node):
-        items = _str_list(node.value)
-        if items and len(set(items)) == len(items) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            self._rec(node.value, items, node.targets[0].id)
-        # ``y = df["churned"]`` / ``X, y = ..., df["churned"]``: the label is not a feature
         t, v = node.targets[0], node.value
-        if v.__class__ is ast.Subscript:
+        vc = v.__class__
+        if vc in _SEQUENCES:
+            items = _str_list(v)
+            if items and len(set(items)) == len(items) and len(node.targets) == 1 and isinstance(t, ast.Name):
+                self._rec(v, items, t.id)
+        # ``y = df["churned"]`` / ``X, y = ..., df["churned"]``: the label is not a feature
+        if vc is ast.Subscript:
             pairs = ((t, v),)
-        elif v.__class__ is ast.Tuple and t.__class__ is ast.Tuple and len(t.elts) == len(v.elts):
+        elif vc is ast.Tuple and t.__class__ is ast.Tuple and len(t.elts) == len(v.elts):
             pairs = zip(t.elts, v.elts)
         else:
             return

@@ -54,6 +54,10 @@ class NondeterministicTorch(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0311", level="note", precision="high", profile="strict",
                     tags=("reproducibility", "determinism"), fix="none")
 
+    def begin(self):
+        # ``cudnn.benchmark = True``, ``cudnn.deterministic = False``, ``use_deterministic_algorithms``
+        return self.ctx.text_has("benchmark", "deterministic")
+
     def visit_Assign(self, node: ast.Assign) -> None:
         for t in node.targets:
             if not isinstance(t, ast.Attribute):

@@ -407,3 +407,72 @@ def test_shared_recorder_hook_runs_once_per_module_whichever_rules_are_active():
     Second.seen = 0
     assert run(First, Second) == [1, 1, 2, 2]  # an override is another hook: both record
     assert Second.seen == 2
+
+
+def test_call_qualname_memo_from_the_walk_equals_resolving_the_name_again():
+    """The walk leaves each call's resolved name in the memo its visit_Call hooks read; it must be
+    what resolving ``node.func`` gives (the fixtures and mllint's own code: aliases, local imports,
+    shadowing, calls on calls)."""
+    import ast
+
+    from mllint.rule import FileRule, RuleMeta
+    from mllint.summary import Summariser, _dotted
+
+    mismatches, checked = [], [0]
+
+    class Probe(FileRule):
+        meta = RuleMeta(code="ML9904", level="warning")
+
+        def visit_Call(self, node):
+            memo = self.ctx.call_qualname(node)
+            self.ctx._cq_node = None  # forget it: resolve again
+            again = self.ctx.call_qualname(node)
+            d = _dotted(node.func) or ""
+            builtin_attr = "." in d and memo is None and again is not None and again.split(".")[0] == d.split(".")[0]
+            if memo != again and not builtin_attr:
+                mismatches.append((self.ctx.path, node.lineno, memo, again))
+            checked[0] += 1
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted((root / "fixtures").rglob("*.py")) + sorted((root / "mllint").rglob("*.py"))
+    for p in paths:
+        try:
+            tree = ast.parse(p.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        Summariser(str(p), "m", "python", None, [Probe()], []).run(tree)
+    assert checked[0] > 5000
+    assert mismatches == []
+
+
+def test_imports_any_equals_prefix_matching_every_import():
+    """``FileContext.imports_any`` answers from a set of dotted prefixes; it must agree with matching
+    each import's module and full name against each prefix, including imports the walk adds."""
+    import ast
+
+    from mllint.summary import FileContext, Summariser
+
+    def reference(summary, prefixes):
+        for imp in summary.imports:
+            full = f"{imp.module}.{imp.name}" if imp.name and imp.name != "*" else imp.module
+            for p in prefixes:
+                if full == p or full.startswith(p + ".") or imp.module == p or imp.module.startswith(p + "."):
+                    return True
+        return False
+
+    root = Path(__file__).resolve().parents[1]
+    compared = 0
+    for p in sorted((root / "fixtures").rglob("*.py"))[:400]:
+        try:
+            tree = ast.parse(p.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        summary = Summariser(str(p), "pkg.mod", "python", None, [], []).run(tree)
+        ctx = FileContext(summary, None)
+        names = {imp.module for imp in summary.imports} | {imp.name for imp in summary.imports if imp.name}
+        words = {w for n in names for w in (n or "").split(".")} | {"sklearn", "torch.nn", "goo", "tor", ""}
+        candidates = sorted(names | words)
+        for q in candidates:
+            assert ctx.imports_any((q,)) == reference(summary, (q,)), (p, q)
+            compared += 1
+    assert compared > 1000
