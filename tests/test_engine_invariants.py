@@ -476,3 +476,55 @@ def test_imports_any_equals_prefix_matching_every_import():
             assert ctx.imports_any((q,)) == reference(summary, (q,)), (p, q)
             compared += 1
     assert compared > 1000
+
+
+def test_heredoc_jump_skips_the_same_lines_as_reading_each_line():
+    """split_shell_commands finds a here-document's end with one search; on random scripts (tab-
+    stripping ``<<-``, trailing blanks, look-alike lines, unterminated documents, continuations)
+    the commands and their lines must be those of comparing every line with the delimiter."""
+    import random
+
+    from mllint.sources import config as C
+
+    def reference(text, first_line=1):
+        out, buf, start, heredoc = [], "", first_line, None
+        for offset, raw in enumerate(text.splitlines()):
+            line_no = first_line + offset
+            if heredoc is not None:
+                if (raw.lstrip("\t") if heredoc[1] else raw).rstrip() == heredoc[0]:
+                    heredoc = None
+                continue
+            hd = C._HEREDOC.search(raw) if "<<" in raw else None
+            if hd and "<<<" not in raw:
+                heredoc = (hd.group(2), bool(hd.group(1)))
+            if not buf:
+                start = line_no
+            s = raw.rstrip()
+            if s.endswith("\\"):
+                buf += s[:-1] + " "
+                continue
+            buf += s
+            logical, buf = buf, ""
+            stripped = logical.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            for piece in re.split(r"\s*(?:&&|\|\||;|\|)\s*", stripped):
+                piece = piece.strip()
+                if piece and not piece.startswith("#"):
+                    argv = C._split_words(piece)
+                    if argv:
+                        out.append((tuple(argv), start))
+        return out
+
+    import re
+    rng = random.Random(11)
+    pool = ["cat <<EOF > f", "cat <<-EOF", "cat <<'END' | kubectl apply -f -", "x <<< word", "echo a && b",
+            "EOF", "\tEOF", "EOF  ", "EOF\t\x0c", " EOF", "EOFX", "END", "\t\tEND ", "run \\", "kubectl apply -f x",
+            "", "# comment", "aws s3 cp a s3://b/c", "\x0bEOF", "EOF\x1f", "é <<EOF"]
+    for _ in range(3000):
+        lines = [rng.choice(pool) for _ in range(rng.randint(0, 25))]
+        sep = rng.choice(["\n", "\r\n", "\n"])
+        text = sep.join(lines) + rng.choice(["", "\n"])
+        first = rng.randint(1, 5)
+        got = [(c.argv, c.line) for c in C.split_shell_commands(text, first)]
+        assert got == reference(text, first), text

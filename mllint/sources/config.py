@@ -523,18 +523,72 @@ def _split_words(piece: str) -> list:
 _HEREDOC = re.compile(r"<<(-?)[ \t]*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 
 
+class _HeredocJumper:
+    """Finds a here-document's closing line by searching the script (its lines joined by newlines)
+    for the delimiter, instead of comparing every line of the document with it."""
+
+    def __init__(self, lines: list):
+        self.lines = lines
+        self.joined = "\n".join(lines)
+        self.line, self.off = 0, 0  # a line's index and its offset in ``joined``
+
+    def _offset(self, i: int) -> int:
+        line, off, lines = self.line, self.off, self.lines
+        if i < line:
+            line, off = 0, 0
+        while line < i:  # only the lines read since the last jump: they were read as commands
+            off += len(lines[line]) + 1
+            line += 1
+        self.line, self.off = line, off
+        return off
+
+    def after_delimiter(self, i: int, delimiter: str, strip_tabs: bool) -> int:
+        """The index after the first line from ``i`` on that closes the document: the delimiter,
+        after tabs with ``<<-``, then only whitespace (``str.rstrip``'s); len(lines) if none."""
+        n = len(self.lines)
+        if i >= n:
+            return i
+        joined = self.joined
+        start = pos = self._offset(i)
+        while True:
+            k = joined.find(delimiter, pos)
+            if k < 0:
+                return n
+            line_start = joined.rfind("\n", start, k) + 1 if k > start else start
+            line_start = max(line_start, start)
+            eol = joined.find("\n", k)
+            if eol < 0:
+                eol = len(joined)
+            head, tail = joined[line_start:k], joined[k + len(delimiter):eol]
+            if (not head or (strip_tabs and not head.strip("\t"))) and (not tail or tail.isspace()):
+                index = i + joined.count("\n", start, k)
+                self.line, self.off = index + 1, eol + 1
+                return index + 1
+            pos = eol + 1  # the delimiter elsewhere on this line does not start it
+
+
 def split_shell_commands(text: str, first_line: int = 1) -> list:
     """Split shell text into simple commands (joined continuations, split on ; && || |);
     here-document bodies are data, not commands, and are skipped."""
     out = []
     buf, start = "", first_line
     heredoc = None  # (delimiter, strip tabs)
-    for offset, raw in enumerate(text.splitlines()):
-        line_no = first_line + offset
+    lines = text.splitlines()
+    n = len(lines)
+    jumper = None
+    i = 0
+    while i < n:
         if heredoc is not None:
-            if (raw.lstrip("\t") if heredoc[1] else raw).rstrip() == heredoc[0]:
-                heredoc = None
+            # the body is data: go to the line after its delimiter line (install scripts embed
+            # multi-megabyte manifests in here-documents)
+            if jumper is None:
+                jumper = _HeredocJumper(lines)
+            i = jumper.after_delimiter(i, *heredoc)
+            heredoc = None
             continue
+        raw = lines[i]
+        line_no = first_line + i
+        i += 1
         hd = _HEREDOC.search(raw) if "<<" in raw else None
         if hd and "<<<" not in raw:
             heredoc = (hd.group(2), bool(hd.group(1)))
