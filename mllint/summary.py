@@ -548,16 +548,15 @@ def _winnow(tokens: list) -> frozenset:
             continue
         n = len(seg)
         if n >= _K:
-            hashes.extend(hash(tuple(seg[i:i + _K])) & 0xFFFFFFFF for i in range(n - _K + 1))
+            # the k-grams as tuples, zipped from K shifted copies of the segment (in C, no slices)
+            hashes.extend(h & 0xFFFFFFFF for h in map(hash, zip(*[seg[j:] for j in range(_K)])))
         elif n >= 2:
             hashes.append(hash(tuple(seg)) & 0xFFFFFFFF)
         seg = []
     if len(hashes) <= 64:
         return frozenset(hashes)
-    picked = set()
-    for i in range(len(hashes) - _WINDOW + 1):
-        picked.add(min(hashes[i:i + _WINDOW]))
-    return frozenset(picked)
+    # the minimum of each window of _WINDOW consecutive hashes: min() over shifted copies
+    return frozenset(map(min, *[hashes[j:] for j in range(_WINDOW)]))
 
 
 _U32 = next(code for code in ("I", "L") if _array(code).itemsize == 4)

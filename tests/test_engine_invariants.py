@@ -528,3 +528,31 @@ def test_heredoc_jump_skips_the_same_lines_as_reading_each_line():
         first = rng.randint(1, 5)
         got = [(c.argv, c.line) for c in C.split_shell_commands(text, first)]
         assert got == reference(text, first), text
+
+
+def test_winnowed_fingerprint_equals_the_plain_definition():
+    """``_winnow`` builds k-grams and window minimums with zip/map over shifted copies; it must equal
+    the definition: every k-gram inside a statement ('|' bounds), the minimum of every window."""
+    import random
+
+    from mllint import summary as S
+
+    def definition(tokens):
+        hashes, seg = [], []
+        for tok in tokens + ["|"]:
+            if tok != "|":
+                seg.append(S._token_id(tok))
+                continue
+            if len(seg) >= S._K:
+                hashes.extend(hash(tuple(seg[i:i + S._K])) & 0xFFFFFFFF for i in range(len(seg) - S._K + 1))
+            elif len(seg) >= 2:
+                hashes.append(hash(tuple(seg)) & 0xFFFFFFFF)
+            seg = []
+        if len(hashes) <= 64:
+            return frozenset(hashes)
+        return frozenset(min(hashes[i:i + S._WINDOW]) for i in range(len(hashes) - S._WINDOW + 1))
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        tokens = [rng.choice(["|", "N", "Call", "Attr", "C", "Assign", "For", "x"]) for _ in range(rng.randint(0, 400))]
+        assert S._winnow(tokens) == definition(tokens)
