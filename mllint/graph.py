@@ -621,8 +621,7 @@ class Project:
                 if ins.keyword != "RUN":
                     yield from _split_cmd(args, ins.line)
         elif d.kind == "shell":
-            for c in data.commands:
-                yield c.argv, c.line
+            yield from zip(data.argvs, data.lines)
         elif d.kind == "github-workflow" and isinstance(data, dict):
             for job in (data.get("jobs") or {}).values() if isinstance(data.get("jobs"), dict) else []:
                 if not isinstance(job, dict):
