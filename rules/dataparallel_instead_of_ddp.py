@@ -41,11 +41,12 @@ SageMaker `model_fn` are not training code and stay silent) or a short experimen
 warning, suppress it there. `isinstance(m, nn.DataParallel)` checks
 are not calls and stay silent, and so is `DataParallel` as the single-process fallback in a
 function that also sets up distributed training (`DistributedDataParallel`, apex's, FSDP,
-`init_process_group`, `deepspeed.initialize`): launched with torchrun or deepspeed, that is the
-branch that runs.
+`init_process_group`, `deepspeed.initialize`), directly or through a project function it calls
+(`model = smart_ddp(model)`): launched with torchrun or deepspeed, that is the branch that runs.
 """
 import ast
 
+from mllint.graph import scope_id
 from mllint.knowledge import canonical, is_test_path
 from mllint.knowledge import distributed as DK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
@@ -70,13 +71,17 @@ class DataparallelInsteadOfDdp(FileRule, ProjectRule):
         self.record((*self.ctx.span_of(node), self.ctx.scope))
 
     def check_project(self, project):
+        # every scope that sets up distributed training itself
+        setups = {scope_id(path, scope) for path, s in project.summaries.items() for scope in s.facts.get(_DDP_FACT, ())}
         for path, s in sorted(project.summaries.items()):
-            distributed = set(s.facts.get(_DDP_FACT, ()))
             for line, col, end_line, end_col, scope in s.facts.get(self.meta.code, []):
                 if not project.is_training(path, scope):
                     continue  # inference / model loading: DataParallel is a reasonable quick fix there
-                if scope in distributed:
-                    continue  # the fallback beside a DDP branch (``if local_rank != -1: DDP(...) elif n_gpu > 1:``)
+                sid = scope_id(path, scope)
+                if sid in setups or not setups.isdisjoint(project.reach_sorted((sid,), False)):
+                    # the fallback beside a DDP branch (``if local_rank != -1: DDP(...) elif n_gpu > 1:``),
+                    # also when a project helper wraps the model (yolov5's ``smart_DDP(model)``)
+                    continue
                 yield self.finding(path, (line, col, end_line, end_col),
                                    "`torch.nn.DataParallel` is single-process and slower than `DistributedDataParallel`; "
                                    "launch with `torchrun` and wrap the model in `DistributedDataParallel`")
