@@ -910,6 +910,43 @@ class Project:
 
     # ------------------------------------------------------------------ queries
     @property
+    def own_distributions(self) -> frozenset:
+        """Normalised names of the distributions this repository builds: ``[project]`` or
+        ``[tool.poetry]`` ``name`` of a pyproject.toml, ``name=`` of a setup.py's ``setup()`` (a
+        literal, a module constant, or the default of ``os.environ.get``/``os.getenv``), and
+        ``[metadata] name`` of a setup.cfg."""
+        names = self.__dict__.get("_own_distributions")
+        if names is not None:
+            return names
+        from mllint.knowledge import canonical
+        from mllint.sources.config import normalise_name
+
+        found = set()
+        for d in self.configs:
+            if d.kind == "pyproject" and isinstance(d.data, dict):
+                tool = d.data.get("tool")
+                for table in (d.data.get("project"), tool.get("poetry") if isinstance(tool, dict) else None):
+                    if isinstance(table, dict) and isinstance(table.get("name"), str):
+                        found.add(table["name"])
+        for path, s in self.summaries.items():
+            if path.rsplit("/", 1)[-1] != "setup.py":
+                continue
+            for c in s.calls:
+                if canonical(c.qualname) not in ("setuptools.setup", "distutils.core.setup"):
+                    continue
+                v = c.kwargs.get("name")
+                if v is not None and v.kind == "name":
+                    const = s.constants.get(v.value)
+                    v = const if const is not None and const.kind == "const" else _env_default(s, v.value)
+                if v is not None and v.kind == "const" and isinstance(v.value, str):
+                    found.add(v.value)
+        for path in self.inventory:
+            if path.rsplit("/", 1)[-1] == "setup.cfg":
+                found.update(_setup_cfg_name(os.path.join(self.root, path)))
+        names = self.__dict__["_own_distributions"] = frozenset(normalise_name(n) for n in found if n.strip())
+        return names
+
+    @property
     def has_training(self) -> bool:
         return bool(self.training_entrypoints)
 
@@ -1086,6 +1123,30 @@ _STEP_COMMAND_KWARGS = ("bash_command", "command", "cmds", "arguments")
 _STEP_KWARGS = frozenset(_STEP_SCRIPT_KWARGS + _STEP_COMMAND_KWARGS)
 _PYTHON_EXE = re.compile(r"python(\d(\.\d+)?)?$")
 _LAUNCHERS = frozenset(("accelerate", "torchrun", "deepspeed", "horovodrun", "mpirun", "nohup", "poetry", "uv", "pipenv"))
+
+
+def _env_default(s, name: str):
+    """The default of a module-level ``NAME = os.environ.get("VAR", "default")`` (or os.getenv)."""
+    from mllint.knowledge import canonical
+
+    for c in s.calls:
+        if c.assigned_to == name and c.scope == MODULE_SCOPE and len(c.args) >= 2 and \
+                canonical(c.qualname) in ("os.environ.get", "os.getenv"):
+            return c.args[1]
+    return None
+
+
+def _setup_cfg_name(abspath: str) -> list:
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(abspath, encoding="utf-8", errors="replace") as fh:
+            parser.read_file(fh)
+        name = parser.get("metadata", "name", fallback="")
+    except (OSError, configparser.Error, ValueError):
+        return []
+    return [name] if name else []
 
 
 def is_lazy_call(call: CallInfo) -> bool:

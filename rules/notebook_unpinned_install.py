@@ -7,7 +7,8 @@ body of a `%%writefile` cell is a file the notebook writes, not a command it run
 files (`-r requirements.txt`), constraint files, editable or local installs (`-e .`, `./pkg`), URLs,
 VCS and wheel paths, offline installs (`--no-index`: only the wheels `--find-links` names, such as
 a Kaggle dataset, can be installed), and the installer tooling itself (`pip`, `setuptools`,
-`wheel`) are fine.
+`wheel`) are fine, and so is the package the repository itself builds (its `pyproject.toml`,
+`setup.py` or `setup.cfg` name): an example notebook installs the release it documents.
 
 ## Why is this bad?
 Checkpoint 3 (reproducible training): every run of the notebook installs whatever version is newest
@@ -39,7 +40,8 @@ satisfies it. It is unsafe: the pinned version may not be the one the notebook w
 import re
 import shlex
 
-from mllint.rule import FileRule, RuleMeta
+from mllint.rule import FileRule, ProjectRule, RuleMeta
+from mllint.sources.config import normalise_name
 from mllint.sources.notebook import PY_CELL_MAGICS
 
 _INSTALL = re.compile(r"^\s*(?:[%!]+\s*)?(?:(?:python3?|py)\s+-m\s+)?(?:uv\s+)?pip3?\s+install\b(.*)$")
@@ -105,7 +107,7 @@ def unpinned_packages(args: str) -> list:
     return out
 
 
-class NotebookUnpinnedInstall(FileRule):
+class NotebookUnpinnedInstall(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0306", level="note", precision="very-high", profile="poc",
                     tags=("reproducibility", "dependencies", "notebook"), fix="unsafe")
 
@@ -133,8 +135,25 @@ class NotebookUnpinnedInstall(FileRule):
                 if not pkgs:
                     continue
                 col = len(text) - len(text.lstrip()) + 1
-                names = ", ".join(f"`{p}`" for p in pkgs[:5]) + (" ..." if len(pkgs) > 5 else "")
-                self.report(None, f"notebook installs {names} without an exact version; pin with `==` (or install "
-                                  f"from a pinned requirements file) so reruns get the same packages",
-                            span=(vline, col, vline, len(text) + 1))
+                # reported in the project phase, which knows the distributions the repository builds
+                self.record((vline, self.ctx.char_col(vline, col - 1), vline,
+                             self.ctx.char_col(vline, len(text)), tuple(pkgs)))
                 break
+
+    def check_project(self, project):
+        own = project.own_distributions
+        for path, s in sorted(project.summaries.items()):
+            for line, col, end_line, end_col, pkgs in s.facts.get(self.meta.code, ()):
+                # the repository's own package in its example notebooks: the release it documents
+                pkgs = [p for p in pkgs if _base_name(p) not in own]
+                if not pkgs:
+                    continue
+                names = ", ".join(f"`{p}`" for p in pkgs[:5]) + (" ..." if len(pkgs) > 5 else "")
+                yield self.finding(path, (line, col, end_line, end_col),
+                                   f"notebook installs {names} without an exact version; pin with `==` (or install "
+                                   f"from a pinned requirements file) so reruns get the same packages")
+
+
+def _base_name(spec: str) -> str:
+    m = _NAME.match(spec)
+    return normalise_name(m.group(0).split("[", 1)[0]) if m else ""

@@ -219,3 +219,21 @@ def test_a_project_method_named_fit_is_judged_by_its_body(make_repo):
     })
     p = project_of(root)
     assert sorted(e.path for e in p.training_entrypoints) == ["run_tf1.py", "train.py"]
+
+
+def test_own_distributions_from_pyproject_setup_py_and_setup_cfg(make_repo):
+    root = make_repo({
+        "pyproject.toml": '[project]\nname = "Alpha_Lib"\n\n[tool.poetry]\nname = "beta.tool"\n',
+        "setup.py": "import os\nfrom setuptools import setup\n\n"
+                    "PKG = os.environ.get('PKG_NAME', 'gamma-core')\nsetup(name=PKG, version='1')\n",
+        "sub/setup.py": "import setuptools\nNAME = 'delta'\nsetuptools.setup(name=NAME)\n",
+        "other/setup.py": "from setuptools import setup\nsetup(name=compute_name())\n",
+        "cfg/setup.cfg": "[metadata]\nname = Epsilon\n",
+        "broken/setup.cfg": "[metadata\nname = zeta\n",
+        "train.py": "print(1)\n",
+    })
+    assert project_of(root).own_distributions == {"alpha-lib", "beta-tool", "gamma-core", "delta", "epsilon"}
+
+
+def test_no_own_distribution_without_packaging_files(make_repo):
+    assert project_of(make_repo({"train.py": "print(1)\n"})).own_distributions == frozenset()
