@@ -344,3 +344,18 @@ def test_python_2_cells_are_reported_once_for_the_notebook():
     assert msgs[0] == "2 cells (1, 3): Python 2 code (`print` statements); these cells were skipped"
     assert len(msgs) == 2 and msgs[1].startswith("cell 4: syntax error")  # other errors stay per cell
     assert src.line_map.map(src.errors[0].line, 1)[2:4] == (1, 1)
+
+
+def test_percent_and_bang_continuing_a_python_statement_are_operators_not_magics():
+    raw = make([code("raise ValueError(\n", '    "region %s"\n', "    % (region,)\n", ")\n",
+                     "same = (a\n", "    != b)\n",
+                     "total = 'n=%d' \\\n", "% 3\n",
+                     'doc = """\n', "!important\n", '"""\n',
+                     "if x:\n", "    !ls -l\n", "%time y = 2")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert src.errors == []
+    lines = src.text.split("\n")
+    assert lines[2] == "    % (region,)" and lines[5] == "    != b)"  # operators of the open statement
+    assert lines[7] == "% 3" and lines[9] == "!important"  # after a backslash; inside a string
+    assert lines[12] == "    pass" and lines[13] == ""  # escapes at the start of a logical line
+    assert [m[1] for m in src.magics] == ["    !ls -l", "%time y = 2"]

@@ -45,6 +45,29 @@ _AUTOMAGIC_RE = re.compile(r"^(pip|conda|mamba)\s+(?!(if|else|and|or|not|in|is|f
                            r"|^(ls|ll|pwd|cat|mkdir|rmdir|rm|cp|mv)(\s+[-./~*\w\"'][^=()]*)?$")
 
 
+def _continues_statement(cell_lines: list) -> bool:
+    """Do a cell's Python lines so far (magics blanked) end inside an open bracket, a backslash
+    continuation or a multi-line string?  Then the next line continues that statement, and a ``%``
+    or ``!`` at its start is an operator (``% (a, b)``, ``!= b``), not a magic: IPython reads escapes
+    at the start of a logical line only."""
+    opened = sum(_bracket_balance(l) for l in cell_lines) > 0
+    tail = next((l for l in reversed(cell_lines) if l.strip()), "")
+    if not (opened or tail.rstrip().endswith("\\") or "\"\"\"" in "".join(cell_lines)
+            or "'''" in "".join(cell_lines)):
+        return False  # cheap: nothing can be open
+    import io
+    import tokenize
+
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(cell_lines) + "\n").readline):
+            pass
+    except tokenize.TokenError:
+        return True  # EOF in a multi-line statement or string
+    except (SyntaxError, ValueError):
+        return False
+    return False
+
+
 def _bracket_balance(text: str) -> int:
     t = _STRING_RE.sub("", text).split("#", 1)[0]
     return sum(t.count(c) for c in "([{") - sum(t.count(c) for c in ")]}")
@@ -309,6 +332,9 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
             vline = len(virtual) + 1
             continuation = continued
             is_magic = continued or (i == 0 and stripped.startswith("%%")) or not body_is_python or _is_magic_line(stripped)
+            if is_magic and not continued and body_is_python and i > 0 and \
+                    _continues_statement(virtual[first_virtual - 1:]):
+                is_magic = False
             if is_magic and body_is_python:
                 depth = max(depth + _bracket_balance(text), 0) if (continuation or stripped[:1] == "%") else 0
                 continued = text.rstrip().endswith("\\") or depth > 0
