@@ -8,6 +8,7 @@ A fixture is a real mini repository.  Expectations sit on the offending line:
 * ``<!-- expect: ML1901 -->`` in Markdown;
 * in notebooks the marker sits in the cell source and is matched by (cell, line in cell);
 * ``# ok: ML0301 <why>`` documents a trap that must stay silent (no finding on that line);
+  ``# ok-next: ML0308 <why>`` the same for the next non-comment line;
 * ``# todo-expect:`` / ``# todo-ok:`` mark known false negatives / positives (not enforced);
 * files that cannot hold comments (JSON) list expectations in ``expect.toml``:
   ``[[expect]] path = "x.json"  line = 3  code = "ML0000"``.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from mllint.discovery import classify
 from mllint.sources import code_lines
 
-MARK_RE = re.compile(r"(?:#|<!--)\s*(expect|expect-next|ok|todo-expect|todo-ok)\s*:\s*((?:ML\d{4}\s*,?\s*)+)")
+MARK_RE = re.compile(r"(?:#|<!--)\s*(expect|expect-next|ok-next|ok|todo-expect|todo-ok)\s*:\s*((?:ML\d{4}\s*,?\s*)+)")
 CODE_RE = re.compile(r"ML\d{4}")
 
 
@@ -66,7 +67,8 @@ def collect_expectations(root: str, fixture_dir: str) -> Expectations:
                 for m in MARK_RE.finditer(line):
                     kind, codes = m.group(1), CODE_RE.findall(m.group(2))
                     target = i
-                    if kind == "expect-next":
+                    if kind in ("expect-next", "ok-next"):
+                        kind = kind[:-5]
                         target = i + 1
                         while target <= len(lines) and lines[target - 1].lstrip().startswith("#"):
                             target += 1

@@ -85,8 +85,10 @@ def _split_image(ref: str) -> tuple:
 
 
 _BUILDERS = ("docker", "podman", "buildah", "nerdctl")
-# developer workspaces (Gitpod, dev containers): an editor's environment, never trained in or deployed
-_DEV_ENV_RE = re.compile(r"(^|/)(\.gitpod\.Dockerfile|\.devcontainer/)", re.I)
+# developer workspaces (Gitpod, dev containers, GitHub Codespaces): an editor's environment, never
+# trained in or deployed
+_DEV_ENV_RE = re.compile(r"(^|/)(\.gitpod\.Dockerfile|\.devcontainer/|\.codespaces?/)|(^|/)[^/]*(codespace|devcontainer)[^/]*$",
+                         re.I)
 # ``docker build ... -t name`` in documentation (a README's build instructions)
 _DOC_BUILD_RE = re.compile(r"\b(?:docker|podman)\s+(?:buildx\s+)?build\b[^\n`]*?(?:-t|--tag)[ =]+([^\s`'\"]+)")
 
