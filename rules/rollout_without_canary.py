@@ -50,12 +50,14 @@ are skipped. A CloudFormation template that shifts traffic in front of the endpo
 canary/linear `DeploymentPreference`, a CodeDeploy deployment config) counts as a canary. KServe `RawDeployment`/`Standard` mode (no canary support) is skipped. A rollout controller that
 lives outside the repository is invisible: suppress with `# noqa: ML1801`. Vertex `Model.deploy()`
 without an `endpoint` creates a new endpoint, whose only model takes all traffic, and is not
-reported; a first deployment to a fresh endpoint created separately is flagged too.
+reported; nor is the first deployment to an endpoint the same code has just created
+(`endpoint = aiplatform.Endpoint.create(...)`): the next model deployed to it is.
 """
 import re
 
 from mllint.knowledge import deploy as DK
 from mllint.rule import ProjectRule, RuleMeta
+from mllint.summary import MODULE_SCOPE
 
 
 class RolloutWithoutCanary(ProjectRule):
@@ -141,6 +143,9 @@ class RolloutWithoutCanary(ProjectRule):
         # a module that shifts variant weights itself runs an A/B or canary by hand
         shifting = {path for path, c in project.all_calls() if c.attr == "update_endpoint_weights_and_capacities"
                     or (c.attr == "create_endpoint_config" and _variants(c) >= 2)}
+        fresh = _fresh_vertex_endpoints(project) if vertex else {}
+        single_rollout = _single_rollout_files(project) if vertex else set()
+        first_deploys: set = set()  # (path, scope, endpoint name) already deployed to
         for path, c in project.all_calls():
             if project.is_test_path(path) or (c.attr == "update_endpoint" and path in shifting):
                 continue
@@ -161,6 +166,15 @@ class RolloutWithoutCanary(ProjectRule):
                 if not c.args and not c.star_args and not c.star_kwargs and "endpoint" not in c.kwargs and \
                         "model" not in c.kwargs:
                     continue  # ``Model.deploy()`` with no endpoint makes a new one: no live traffic to shift
+                if path in single_rollout:
+                    continue  # the file creates its endpoints and deploys one model to each
+                target = next((t for t in _deploy_targets(c) if (path, t) in fresh), "")
+                created = fresh.get((path, target)) if target else None
+                if created is not None and (path, c.scope, target) not in first_deploys and \
+                        (created[0] == c.scope or created[0] == MODULE_SCOPE) and created[1] <= c.line:
+                    # the first model on an endpoint this code just created: nothing live to shift
+                    first_deploys.add((path, c.scope, target))
+                    continue
                 tp = c.kwargs.get("traffic_percentage")
                 split = c.kwargs.get("traffic_split")
                 if _is_const(tp, 100):
@@ -170,6 +184,60 @@ class RolloutWithoutCanary(ProjectRule):
                 elif split is not None and split.kind == "dict" and _split_all(split):
                     yield self.finding(path, span, "Vertex AI `traffic_split` gives the new model 100% of traffic; "
                                                    "shift traffic gradually")
+
+
+def _fresh_vertex_endpoints(project) -> dict:
+    """(path, name) -> (scope, line) of ``name = aiplatform.Endpoint.create(...)`` (or
+    ``PrivateEndpoint.create``): an endpoint with no model yet."""
+    out, lookups = {}, {}
+    for path, c in project.all_calls():
+        if _is_vertex_endpoint_api(c, "create") and c.assigned_to:
+            out.setdefault((path, c.assigned_to), (c.scope, c.line))
+        elif _is_vertex_endpoint_api(c, "") or _is_vertex_endpoint_api(c, "list"):
+            # ``ep = Endpoint.list()[0] if ... else Endpoint.create()``: maybe a live endpoint
+            key = (path, c.scope)
+            lookups[key] = min(lookups.get(key, c.line), c.line)
+    return {k: v for k, v in out.items() if lookups.get((k[0], v[0]), 1 << 30) > v[1] + _LOOKUP_WINDOW}
+
+
+_LOOKUP_WINDOW = 20  # a lookup more than this many lines after the create is a later step (clean-up)
+
+
+def _is_vertex_endpoint_api(c, method: str) -> bool:
+    q = c.qualname or ""
+    if not q.startswith(("google.cloud.aiplatform.", "vertexai.")):
+        return False
+    parts = q.rsplit(".", 2)
+    if method:
+        return c.attr == method and len(parts) == 3 and parts[1] in ("Endpoint", "PrivateEndpoint")
+    return parts[-1] in ("Endpoint", "PrivateEndpoint")
+
+
+def _single_rollout_files(project) -> set:
+    """Files (a notebook, a script) that create their Vertex endpoints, look up no existing one
+    (``aiplatform.Endpoint(name)``, ``Endpoint.list()``), and deploy at most one model per endpoint
+    created, even when helpers pass the endpoint around: every deploy there is a first one."""
+    creates, lookups, deploys = {}, set(), {}
+    for path, c in project.all_calls():
+        if _is_vertex_endpoint_api(c, "create"):
+            creates[path] = creates.get(path, 0) + 1
+        elif _is_vertex_endpoint_api(c, "") or _is_vertex_endpoint_api(c, "list"):
+            lookups.add(path)
+        elif c.attr == "deploy" and (c.args or "endpoint" in c.kwargs or "model" in c.kwargs):
+            deploys[path] = deploys.get(path, 0) + 1
+    return {path for path, n in creates.items() if path not in lookups and deploys.get(path, 0) <= n}
+
+
+def _deploy_targets(call) -> list:
+    """The names a Vertex deploy's endpoint may be held in: ``model.deploy(endpoint=ep)``,
+    ``ep.deploy(model=m)``, and for positional forms (``model.deploy(ep)``, ``ep.deploy(m)``) both."""
+    v = call.kwargs.get("endpoint")
+    if v is not None:
+        return [v.value] if v.kind == "name" and isinstance(v.value, str) else []
+    out = [call.receiver] if call.receiver else []
+    if "model" not in call.kwargs and call.args and call.args[0].kind == "name":
+        out.append(call.args[0].value)
+    return out
 
 
 def _variants(call) -> int:
