@@ -159,6 +159,7 @@ class Project:
         self._g = _Graph()
         self._nx = None
         self.modules: dict = defaultdict(list)  # module name -> [paths]
+        self._roots: dict = {}  # module name -> the source folder of its only file (module_path)
         self.functions: dict = {}  # scope id -> FunctionInfo (None for <module>/<main>)
         # scope id -> its calls (CallInfo) in source order, a tuple once built; a call's resolved
         # target scope id (or None) is its ``target`` (``calls`` pairs them up)
@@ -233,13 +234,41 @@ class Project:
     def module_path(self, name: str, from_path: Optional[str] = None) -> Optional[str]:
         paths = self.modules.get(name)
         if paths and len(paths) == 1:
-            return paths[0]
+            p = paths[0]
+            if from_path is None:
+                return p
+            root = self._roots.get(name)
+            if root is None:
+                root = self._roots[name] = _source_root(p, name)
+            if from_path.startswith(root):
+                return p
+            # the only module of that name lies in another subtree (a monorepo of projects, each
+            # run from its own folder): a module of that name beside the importer or in one of its
+            # folders is the one its script finds first on ``sys.path``
+            key = (name, from_path.rsplit("/", 1)[0] if "/" in from_path else "")
+            cache = self.__dict__.setdefault("_near_cache", {})
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = self._nearest_module(name, from_path) or p
+            return hit
         # only an ambiguous name depends on where it is imported from
         key = (name, from_path) if paths else name
         cache = self.__dict__.setdefault("_mp_cache", {})
         if key not in cache:
             cache[key] = self._module_path(name, from_path)
         return cache[key]
+
+    def _nearest_module(self, name: str, from_path: str) -> Optional[str]:
+        """``name`` as a module file in the importer's folder or one of its ancestors, nearest first."""
+        rel = name.replace(".", "/")
+        parts = from_path.split("/")[:-1]
+        for k in range(len(parts), -1, -1):
+            base = "/".join(parts[:k])
+            for cand in (f"{rel}.py", f"{rel}/__init__.py"):
+                full = f"{base}/{cand}" if base else cand
+                if full in self.summaries:
+                    return full
+        return None
 
     def _module_path(self, name: str, from_path: Optional[str] = None) -> Optional[str]:
         paths = self.modules.get(name)
@@ -1123,6 +1152,18 @@ _STEP_COMMAND_KWARGS = ("bash_command", "command", "cmds", "arguments")
 _STEP_KWARGS = frozenset(_STEP_SCRIPT_KWARGS + _STEP_COMMAND_KWARGS)
 _PYTHON_EXE = re.compile(r"python(\d(\.\d+)?)?$")
 _LAUNCHERS = frozenset(("accelerate", "torchrun", "deepspeed", "horovodrun", "mpirun", "nohup", "poetry", "uv", "pipenv"))
+
+
+def _source_root(path: str, name: str) -> str:
+    """The folder ``path`` is module ``name`` under (``a/b/`` for ``a/b/pkg/mod.py`` as ``pkg.mod``);
+    "" when the name does not spell the path's end (nothing to compare)."""
+    rel = name.replace(".", "/")
+    for tail in (f"{rel}.py", f"{rel}/__init__.py", f"{rel}.ipynb"):
+        if path == tail:
+            return ""
+        if path.endswith("/" + tail):
+            return path[: len(path) - len(tail)]
+    return ""
 
 
 def _env_default(s, name: str):

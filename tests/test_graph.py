@@ -237,3 +237,25 @@ def test_own_distributions_from_pyproject_setup_py_and_setup_cfg(make_repo):
 
 def test_no_own_distribution_without_packaging_files(make_repo):
     assert project_of(make_repo({"train.py": "print(1)\n"})).own_distributions == frozenset()
+
+
+def test_a_module_beside_the_importer_wins_over_the_only_one_of_that_name_elsewhere(make_repo):
+    """A monorepo of projects, each run from its own folder: ``from steps.trainer import train`` in
+    proj_a finds proj_a/steps first on sys.path, although proj_a (a package) names its file
+    ``proj_a.steps.trainer`` and the only ``steps.trainer`` is proj_b's."""
+    root = make_repo({
+        "proj_a/__init__.py": "",
+        "proj_a/run.py": "from steps.trainer import train\n\nif __name__ == '__main__':\n    train()\n",
+        "proj_a/pipelines/flow.py": "from steps.trainer import train\n\ndef flow():\n    train()\n",
+        "proj_a/steps/__init__.py": "",
+        "proj_a/steps/trainer.py": "def train():\n    pass\n",
+        "proj_b/run.py": "from steps.trainer import train\n\nif __name__ == '__main__':\n    train()\n",
+        "proj_b/steps/__init__.py": "",
+        "proj_b/steps/trainer.py": "def train():\n    pass\n",
+        "tools/report.py": "from steps.trainer import train\n\ndef go():\n    train()\n",
+    })
+    edges = {(a, b) for a, b, k in project_of(root).graph.edges(data="kind") if k == "calls"}
+    assert ("proj_a/run.py::<main>", "proj_a/steps/trainer.py::train") in edges
+    assert ("proj_a/pipelines/flow.py::flow", "proj_a/steps/trainer.py::train") in edges  # an ancestor's folder
+    assert ("proj_b/run.py::<main>", "proj_b/steps/trainer.py::train") in edges
+    assert ("tools/report.py::go", "proj_b/steps/trainer.py::train") in edges  # nothing nearer: the only one
