@@ -316,9 +316,28 @@ class Project:
             return out
         return self._resolve_qualname(qualname, from_path, depth)
 
+    def _notebook_own(self, qualname: str, from_path: Optional[str]) -> Optional[tuple]:
+        """(summary, name) when ``qualname`` is a notebook's own top-level definition as its walk
+        names it (``<notebook module>.train``): a notebook is not importable, so ``module_path``
+        does not know its name."""
+        if not from_path or not from_path.endswith(".ipynb"):
+            return None
+        s = self.summaries.get(from_path)
+        if s is None or not qualname.startswith(s.module + "."):
+            return None
+        return s, qualname[len(s.module) + 1:]
+
     def _resolve_qualname(self, qualname: str, from_path: Optional[str], depth: int) -> Optional[str]:
         if not qualname or depth > 6:
             return None
+        own = self._notebook_own(qualname, from_path)
+        if own is not None:
+            nb, rest = own
+            if rest in nb.functions:
+                return scope_id(from_path, rest)
+            init = f"{rest}.__init__"
+            if rest in nb.classes and init in nb.functions:
+                return scope_id(from_path, init)
         parts = qualname.split(".")
         for i in range(len(parts) - 1, 0, -1):
             mod = ".".join(parts[:i])
@@ -371,6 +390,9 @@ class Project:
     def _class_ref_uncached(self, qualname: str, from_path: str, depth: int) -> Optional[tuple]:
         if not qualname or depth > 8:  # re-export cycles (a.X -> b.X -> a.X) end here
             return None
+        own = self._notebook_own(qualname, from_path)
+        if own is not None and own[1] in own[0].classes:
+            return from_path, own[1]
         parts = qualname.split(".")
         for i in range(len(parts) - 1, 0, -1):
             path = self.module_path(".".join(parts[:i]), from_path)

@@ -259,3 +259,21 @@ def test_a_module_beside_the_importer_wins_over_the_only_one_of_that_name_elsewh
     assert ("proj_a/pipelines/flow.py::flow", "proj_a/steps/trainer.py::train") in edges  # an ancestor's folder
     assert ("proj_b/run.py::<main>", "proj_b/steps/trainer.py::train") in edges
     assert ("tools/report.py::go", "proj_b/steps/trainer.py::train") in edges  # nothing nearer: the only one
+
+
+def test_a_notebook_calls_its_own_functions_and_classes(make_repo):
+    import json
+
+    def nb(*cells):
+        return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                      "source": c} for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+    root = make_repo({
+        "analysis.ipynb": nb("import numpy as np\n\ndef set_seed(s):\n    np.random.seed(s)\n",
+                             "class Net:\n    def __init__(self):\n        self.w = 1\n",
+                             "set_seed(8)\nnet = Net()\n"),
+        "analysis.py": "def other():\n    pass\n",
+    })
+    edges = {(a, b) for a, b, k in project_of(root).graph.edges(data="kind") if k == "calls"}
+    assert ("analysis.ipynb::<module>", "analysis.ipynb::set_seed") in edges
+    assert ("analysis.ipynb::<module>", "analysis.ipynb::Net.__init__") in edges
