@@ -969,7 +969,6 @@ class Project:
         names = self.__dict__.get("_own_distributions")
         if names is not None:
             return names
-        from mllint.knowledge import canonical
         from mllint.sources.config import normalise_name
 
         found = set()
@@ -1190,8 +1189,6 @@ def _source_root(path: str, name: str) -> str:
 
 def _env_default(s, name: str):
     """The default of a module-level ``NAME = os.environ.get("VAR", "default")`` (or os.getenv)."""
-    from mllint.knowledge import canonical
-
     for c in s.calls:
         if c.assigned_to == name and c.scope == MODULE_SCOPE and len(c.args) >= 2 and \
                 canonical(c.qualname) in ("os.environ.get", "os.getenv"):
@@ -1379,14 +1376,30 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
 
 
 def _unseeded(events: list) -> dict:
-    """framework -> first SeedEvent that consumed it before any seed for it."""
+    """framework -> first SeedEvent that consumed it before any seed for it.  A shuffling
+    ``DataLoader`` draws its order when it is iterated, not when it is built: it counts only if
+    training (which iterates it) comes before a seed, ``DataLoader(...); torch.manual_seed(1); fit``
+    is reproducible."""
     seeded: set = set()
     first: dict = {}
+    pending: dict = {}  # framework -> a DataLoader built before any seed, not yet iterated
     for e in events:
         if e.kind == "seed":
             seeded |= e.frameworks
+            for fw in e.frameworks:
+                pending.pop(fw, None)
         elif e.kind == "consume":
+            deferred = canonical(e.call.qualname) == "torch.utils.data.DataLoader"
             for fw in e.frameworks:
                 if fw not in seeded and fw not in first:
-                    first[fw] = e
+                    if deferred:
+                        pending.setdefault(fw, e)
+                    else:
+                        first[fw] = e
+        elif e.kind == "train" and pending:
+            for fw, p in pending.items():
+                first.setdefault(fw, p)
+            pending.clear()
+    for fw, p in pending.items():  # never seeded before the end: its iteration is unseeded too
+        first.setdefault(fw, p)
     return first

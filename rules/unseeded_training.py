@@ -7,8 +7,9 @@ runs in order, across modules and through helper functions, and reports the fram
 global random number generator is used (layer construction and `torch.rand*`, a shuffling
 `DataLoader`, `np.random.*`, `random.*`, Keras layers and `tf.random.*`, an unseeded
 `np.random.default_rng()`, a Keras `ImageDataGenerator.flow*` without `seed=`, which shuffles and
-augments with numpy's generator) before a seed for that framework is set. A draw after the last
-training step (an example picked for display) is not counted. The finding sits on the
+augments with numpy's generator) before a seed for that framework is set. A shuffling `DataLoader`
+draws its order when training iterates it, so one built before the seed and iterated after it is
+fine. A draw after the last training step (an example picked for display) is not counted. The finding sits on the
 entrypoint; the first unseeded use is a related location.
 
 ## Why is this bad?
