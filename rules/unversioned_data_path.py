@@ -87,7 +87,7 @@ def _write_mode(v) -> bool:
     return v is not None and v.kind == "const" and isinstance(v.value, str) and any(m in v.value for m in "wax")
 
 
-def _written_by_project(project, text: str) -> bool:
+def _written_by_project(project, text: str, reader_path: str = "") -> bool:
     """The project writes this literal path itself (an output read back, e.g. a submission file),
     or it lies in a folder the project downloads or extracts files into (``extractall("data")``,
     ``urlretrieve(url, "data/x.csv")``, the Kaggle API's ``path=``): the file comes from a source
@@ -95,9 +95,21 @@ def _written_by_project(project, text: str) -> bool:
     cache = project.__dict__.setdefault("_ml0304_written", None)
     if cache is None:
         files, folders = set(), set()
+        cwd_unpackers = set()  # files that download or unpack archives into the working directory
         for path, s in project.summaries.items():
             for c in s.calls:
                 name = (c.qualname or "").rsplit(".", 1)[-1]
+                if _into_working_dir(project, path, c, name):
+                    cwd_unpackers.add(path)
+                if c.attr == "extract" and not c.star_args:
+                    # ``zf.extract("data.csv", path="data")``: that member, under that folder
+                    member = project.const_value(path, c.scope, c.arg(0, "member")) if c.arg(0, "member") else None
+                    where = project.const_value(path, c.scope, c.arg(1, "path")) if c.arg(1, "path") else None
+                    if member is not None and member.kind == "const" and isinstance(member.value, str):
+                        base = where.value if where is not None and where.kind == "const" and \
+                            isinstance(where.value, str) else ""
+                        full = f"{base.strip().rstrip('/')}/{member.value}" if base.strip(" ./") else member.value
+                        files.add(full.strip().lstrip("./").rstrip("/"))
                 writer = name in ("TFRecordWriter", "ParquetWriter", "ExcelWriter") or \
                     (name == "ZipFile" and _write_mode(c.arg(1, "mode")))
                 if writer or c.attr in _WRITE_ATTRS or (c.qualname == "open" and len(c.args) > 1 and _write_mode(c.args[1])):
@@ -116,10 +128,28 @@ def _written_by_project(project, text: str) -> bool:
                 t = target.strip().lstrip("./").rstrip("/")
                 if t:
                     (files if kind == "file" else folders).add(t)
-        cache = project.__dict__["_ml0304_written"] = (files, folders)
-    files, folders = cache
+        cache = project.__dict__["_ml0304_written"] = (files, folders, cwd_unpackers)
+    files, folders, cwd_unpackers = cache
     rel = text.lstrip("./")
+    if reader_path in cwd_unpackers and "/" not in rel:
+        return True  # a bare file name read where the same file unpacked an archive into the working directory
     return rel in files or rel in folders or any(rel.startswith(f + "/") for f in folders)
+
+
+_CWD_UNPACK = {"extractall": (0, "path"), "unpack_archive": (1, "extract_dir")}
+
+
+def _into_working_dir(project, path: str, c, name: str) -> bool:
+    """``zf.extractall()``, ``extractall(".")``, ``shutil.unpack_archive(f)``: the archive's files
+    land in the working directory, under names the code does not spell."""
+    key = name if name in _CWD_UNPACK else c.attr if c.attr in _CWD_UNPACK else None
+    if key is None or c.star_args or c.star_kwargs:
+        return False
+    v = c.arg(*_CWD_UNPACK[key])
+    if v is None:
+        return True
+    vv = project.const_value(path, c.scope, v)
+    return vv.kind == "const" and isinstance(vv.value, str) and not vv.value.strip(" ./")
 
 
 # Arguments that read a table format at a fixed snapshot (Delta Lake, Iceberg, Hudi, lakeFS).
@@ -305,7 +335,7 @@ class UnversionedDataPath(FileRule, ProjectRule):
         cands = V.path_candidates(path, text, project.tops)
         if not cands:
             return None
-        if any(tracked.versioned(c) for c in cands) or _written_by_project(project, text):
+        if any(tracked.versioned(c) for c in cands) or _written_by_project(project, text, path):
             return None
         return (f"`{reader}` reads `{text}`, a local data file that is not committed and not tracked by DVC or Git "
                 f"LFS; track it (`dvc add {text}`) so the training data is versioned with the code")
