@@ -102,6 +102,8 @@ class ModelLoadedPerRequest(ProjectRule):
                 if not SK.is_model_loader(call) or is_lazy_guarded(call) or \
                         _after_early_return(project, path, call.scope, call.line):
                     continue
+                if call.target is not None:
+                    continue  # the project's own ``load_model``: a loader in its body is reported there
                 root = self._root_for(project, sid, reach_by_root)
                 root_fn = project.function(root) if root else None
                 if root_fn is not None and root_fn.name.lower().lstrip("_").split("_")[0] in _LOADING_ENDPOINT:
