@@ -48,7 +48,9 @@ environment. It is unsafe: the image or package version may differ from what was
 import re
 
 from mllint.knowledge import deploy as DK
+from mllint.knowledge import packages as PK
 from mllint.rule import ConfigRule, RuleMeta
+from mllint.sources.config import normalise_name
 
 _ML_BASE_RE = re.compile(r"pytorch|tensorflow|nvidia|cuda|jupyter|huggingface|sagemaker|vertex|deeplearning|"
                          r"rapidsai|mlflow|ray|triton|kserve|bentoml|vllm", re.I)
@@ -57,10 +59,6 @@ _ML_PACKAGES = {"torch", "torchvision", "tensorflow", "tensorflow-cpu", "keras",
                 "jax", "jaxlib", "pytorch-lightning", "lightning", "sentence-transformers", "spacy", "kserve",
                 "mlserver", "bentoml", "vllm", "seldon-core", "accelerate", "diffusers", "ultralytics", "optuna",
                 "evidently", "wandb", "statsmodels", "prophet", "timm", "peft"}
-_SKIP_PACKAGES = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "pip-tools", "virtualenv",
-                  # build prerequisites (of flash-attn, Transformer Engine, native extensions)
-                  "packaging", "ninja", "cmake", "build", "setuptools-scm", "pybind11",
-                  "nvidia-pyindex"}  # a pip plugin that adds NVIDIA's index
 # an image that installs test tooling is a CI test environment, not a training or serving image
 _TEST_ENV_RE = re.compile(r"\bpytest\b|\[(?:[\w-]+,\s*)*(?:test|tests|testing|dev)(?:,\s*[\w-]+)*\]")
 _FLOATING_MAJOR = re.compile(r"^v?\d{1,2}(-[a-z][a-z0-9.-]*)?$", re.I)  # `3`, `v2-slim`; not a date or build number
@@ -275,7 +273,7 @@ class DockerfileUnpinnedBase(ConfigRule):
                 continue
             if re.search(r"[<>=!~]", t):
                 continue  # any version constraint
-            if name.lower() in _SKIP_PACKAGES:
+            if normalise_name(name) in PK.INSTALL_TOOLING:
                 continue
             out.append(t)
         return out

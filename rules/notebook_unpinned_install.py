@@ -6,8 +6,8 @@ lines of `%%bash`/`%%sh` cells in notebooks when a package is named without an e
 body of a `%%writefile` cell is a file the notebook writes, not a command it runs). Requirement
 files (`-r requirements.txt`), constraint files, editable or local installs (`-e .`, `./pkg`), URLs,
 VCS and wheel paths, offline installs (`--no-index`: only the wheels `--find-links` names, such as
-a Kaggle dataset, can be installed), and the installer tooling itself (`pip`, `setuptools`,
-`wheel`) are fine, and so is the package the repository itself builds (its `pyproject.toml`,
+a Kaggle dataset, can be installed), and installer and build tooling (`pip`, `setuptools`,
+`wheel`, `packaging`, `ninja`, `cmake`) are fine, and so is the package the repository itself builds (its `pyproject.toml`,
 `setup.py` or `setup.cfg` name): an example notebook installs the release it documents.
 
 ## Why is this bad?
@@ -40,6 +40,7 @@ satisfies it. It is unsafe: the pinned version may not be the one the notebook w
 import re
 import shlex
 
+from mllint.knowledge import packages as PK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 from mllint.sources.config import normalise_name
 from mllint.sources.notebook import PY_CELL_MAGICS
@@ -55,7 +56,6 @@ _VALUE_OPTS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", 
 # cell magics whose body the shell runs (a Python body, ``%%capture``/``%%time``, runs too; the
 # body of any other, ``%%writefile``/``%%html``/``%%sql``, is not a command of this notebook)
 _SHELL_CELLS = {"bash", "sh", "script", "system"}
-_TOOLING = {"pip", "setuptools", "wheel", "uv", "pip-tools", "nvidia-pyindex"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.\s-]*\])?")
 
 
@@ -97,7 +97,7 @@ def unpinned_packages(args: str) -> list:
         name = m.group(0)
         rest = spec[len(name):].strip()
         base = name.split("[", 1)[0].lower()
-        if base in _TOOLING:
+        if normalise_name(base) in PK.INSTALL_TOOLING:
             continue
         if rest.startswith("==") or rest.startswith("==="):
             continue

@@ -15,6 +15,14 @@ VERSION_SENSITIVE = frozenset({
     "numpy", "pandas", "scipy", "statsmodels",
 })
 
+# Installer and build tooling (normalised names): installing it unpinned changes no model or result
+# (pip, a build backend, the prerequisites of native extensions such as flash-attn's, NVIDIA's
+# pip plugin that adds its index).
+INSTALL_TOOLING = frozenset({
+    "pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "pip-tools", "virtualenv",
+    "packaging", "ninja", "cmake", "build", "setuptools-scm", "pybind11", "nvidia-pyindex",
+})
+
 # Lock files (lower-case base names) that record exact versions of a whole environment.
 LOCK_FILES = frozenset({
     "poetry.lock", "uv.lock", "pipfile.lock", "pdm.lock", "conda-lock.yml", "conda-lock.yaml", "pixi.lock",
