@@ -30,7 +30,9 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_
 Test files (under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`) are not checked:
 they build synthetic data on purpose. A `random_state` given through a variable, `**kwargs` or a config object counts as set (the
 value cannot be resolved statically). `shuffle=False` never needs a seed, and scikit-learn ≥ 0.24
-rejects `random_state` with `KFold(shuffle=False)`.
+rejects `random_state` with `KFold(shuffle=False)`. An inference notebook (it calls `predict` but
+trains nothing, and no training code runs it) is not checked: its split feeds no model (a row picked
+to query a deployed endpoint).
 
 Without a `random_state`, scikit-learn draws from numpy's global generator, so a global numpy
 seed (`np.random.seed`, `seed_everything`, `set_seed`...) makes the split repeatable. The rule
@@ -118,8 +120,16 @@ class SplitWithoutRandomState(FileRule, ProjectRule):
     def check_project(self, project):
         reaching = getattr(project, "entrypoints_reaching", None)
         for path, summary in sorted(project.summaries.items()):
-            for line, col, end_line, end_col, scope, name in summary.facts.get(self.meta.code, ()):
+            facts = summary.facts.get(self.meta.code, ())
+            # an inference notebook (it predicts, trains nothing, and no training code runs it):
+            # its split picks rows to send to a model trained elsewhere (a deployed endpoint)
+            idle_notebook = bool(facts) and summary.kind == "notebook" and \
+                any(c.attr in _PREDICT_ATTRS for c in summary.calls) and \
+                not any(TK.is_training_call(c) for c in summary.calls)
+            for line, col, end_line, end_col, scope, name in facts:
                 sid = f"{path}::{scope}"
+                if idle_notebook and not project.entrypoints_reaching(path, scope, training=True):
+                    continue
                 eps = reaching(path, scope, training=False) if reaching is not None else []
                 if scope in (MODULE_SCOPE, MAIN_SCOPE):
                     from mllint.graph import Entrypoint
@@ -149,6 +159,9 @@ def _seeded_for(project, ep, sid: str, line: int) -> bool:
         if via is None or (via.scope == scope and via.line < line) or (scope == MAIN_SCOPE and via.scope == MODULE_SCOPE):
             return True
     return False
+
+
+_PREDICT_ATTRS = frozenset({"predict", "predict_proba", "raw_predict", "invoke_endpoint", "explain"})
 
 
 def _kw(node: ast.Call, name: str):
