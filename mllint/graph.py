@@ -1322,6 +1322,8 @@ def _scope_events(project: "Project", sid: str, memo: dict, active: set, depth: 
     calls = sorted(project.calls(sid), key=_eval_order)
     seed_inputs = _seed_inputs(calls)
     for call, tgt in calls:
+        if call.in_lambda:
+            continue  # runs when the lambda is called (``OPS = {"conv": lambda c: Conv(c)}``), not here
         if tgt is not None and tgt in project.functions:
             events.extend(_scope_events(project, tgt, memo, active, depth + 1))
         eff = seed_effect(call, tgt)

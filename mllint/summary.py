@@ -262,7 +262,7 @@ Mapping.register(NameMap)
 NO_KWARGS = NameMap((), ())  # every call without keyword arguments (most calls) shares this one
 
 
-STAR_ARGS, STAR_KWARGS, AWAITED, IN_RETURN, AUX_DRAW = 1, 2, 4, 8, 16  # CallInfo.flags
+STAR_ARGS, STAR_KWARGS, AWAITED, IN_RETURN, AUX_DRAW, IN_LAMBDA = 1, 2, 4, 8, 16, 32  # CallInfo.flags
 
 
 @_compact_pickle(intern=("qualname", "attr", "receiver", "receiver_type", "scope", "assigned_to"),
@@ -301,6 +301,9 @@ class CallInfo:
     star_kwargs = property(lambda self: bool(self.flags & STAR_KWARGS), doc="``**kwargs`` present")
     awaited = property(lambda self: bool(self.flags & AWAITED), doc="``await call(...)``")
     in_return = property(lambda self: bool(self.flags & IN_RETURN), doc="``return call(...)``")
+    in_lambda = property(lambda self: bool(self.flags & IN_LAMBDA),
+                         doc="in the body of a lambda kept for later (not one passed to a call): runs when "
+                             "the lambda is called, not where it is written")
     aux_draw = property(lambda self: bool(self.flags & AUX_DRAW),
                         doc="a scalar random draw for a port, an address or a searched hyperparameter "
                             "(``_aux_draw``), not training randomness")
@@ -625,6 +628,7 @@ class FileContext:
         self._cq_value = None
         self._import_prefixes = None  # (number of imports, their dotted prefixes)
         self._has_memo: dict = {}  # needles -> text_has answer
+        self.lambda_depth = 0  # lambdas around the node being visited
         self._ascii = source.text.isascii() if source is not None and isinstance(getattr(source, "text", None), str) \
             else False
 
@@ -1404,7 +1408,7 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
         args=args, kwargs=kwargs,
         flags=(STAR_ARGS if star_args else 0) | (STAR_KWARGS if star_kwargs else 0)
         | (AWAITED if parent.__class__ is ast.Await else 0) | (IN_RETURN if parent.__class__ is ast.Return else 0)
-        | (AUX_DRAW if qual in SCALAR_DRAWS and _aux_draw(parents) else 0),
+        | (AUX_DRAW if qual in SCALAR_DRAWS and _aux_draw(parents) else 0) | (IN_LAMBDA if ctx.lambda_depth else 0),
         contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2), assigned_to=assigned,
     )
     self.summary.calls.append(info)
@@ -1509,7 +1513,23 @@ def _enter_constant(self: Summariser, node: ast.Constant) -> None:
     return None
 
 
+def _enter_lambda(self: Summariser, node) -> Optional[str]:
+    """A lambda kept for later (a table of constructors, a default, a returned callback) runs when it
+    is called; one passed to a call (``df.apply(lambda r: ...)``, ``sorted(key=...)``) runs there."""
+    parents = self.ctx.parents
+    parent = parents[-1] if parents else None
+    if parent.__class__ is ast.Call or parent.__class__ is ast.keyword:
+        return None
+    self.ctx.lambda_depth += 1
+    return "lambda"
+
+
+def _leave_lambda(self: Summariser, node) -> None:
+    self.ctx.lambda_depth -= 1
+
+
 _ENTER = {
+    "Lambda": _enter_lambda,
     "FunctionDef": _enter_function,
     "AsyncFunctionDef": _enter_function,
     "ClassDef": _enter_class,
@@ -1528,6 +1548,7 @@ _ENTER = {
     "Constant": _enter_constant,
 }
 _LEAVE = {
+    "lambda": _leave_lambda,
     "function": _leave_function,
     "class": _leave_class,
     "with": _leave_with,

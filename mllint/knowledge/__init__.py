@@ -30,6 +30,11 @@ _PREFIX_ALIASES = (
     ("tf_keras.", "keras."),
     ("pytorch_lightning.", "lightning.pytorch."),
     ("sklearn.cross_validation.", "sklearn.model_selection."),
+    # transformers' trainer classes imported from their defining modules
+    ("transformers.trainer.", "transformers."),
+    ("transformers.trainer_seq2seq.", "transformers."),
+    ("transformers.training_args.", "transformers."),
+    ("transformers.training_args_seq2seq.", "transformers."),
 )
 
 

@@ -87,7 +87,11 @@ MULTI_SEED_SETTERS = {
     "fastai.torch_core.set_seed": {"torch", "numpy", "random"},
     "mmengine.runner.set_random_seed": {"torch", "numpy", "random"},
     "sentence_transformers.util.set_seed": {"torch", "numpy", "random"},
+    # seeds with a fixed default when called without one; ``seed=None`` turns determinism off instead
+    "monai.utils.set_determinism": {"torch", "numpy", "random"},
+    "monai.utils.misc.set_determinism": {"torch", "numpy", "random"},
 }
+_SEED_NONE_DISABLES = frozenset({"monai.utils.set_determinism", "monai.utils.misc.set_determinism"})
 
 
 # every qualified name that seeds numpy's global generator (one set lookup in a walk hook)
@@ -99,6 +103,10 @@ def seeded_frameworks(call) -> set:
     if not q:
         return set()
     if q in MULTI_SEED_SETTERS:
+        if q in _SEED_NONE_DISABLES:
+            v = call.arg(0, "seed")
+            if v is not None and v.kind == "const" and v.value is None:
+                return set()
         return set(MULTI_SEED_SETTERS[q])
     for fw, setters in SEED_SETTERS.items():
         if q in setters:
