@@ -359,3 +359,11 @@ def test_percent_and_bang_continuing_a_python_statement_are_operators_not_magics
     assert lines[7] == "% 3" and lines[9] == "!important"  # after a backslash; inside a string
     assert lines[12] == "    pass" and lines[13] == ""  # escapes at the start of a logical line
     assert [m[1] for m in src.magics] == ["    !ls -l", "%time y = 2"]
+
+
+def test_shell_capture_into_unpacked_and_attribute_targets_is_a_magic():
+    raw = make([code("[run_dir] = !ls -td ./mlruns/0/* | head -1\n", "self.out = !echo hi\n", "a, b = %who_ls\n",
+                     "ok = x != 1\n", "y = z % 2")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert src.errors == []
+    assert src.text.split("\n")[:5] == ["", "", "", "ok = x != 1", "y = z % 2"]

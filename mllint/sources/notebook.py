@@ -30,13 +30,17 @@ def _is_magic_line(stripped: str) -> bool:
     if stripped.startswith("?") or (stripped.endswith("?") and not stripped.startswith("#")
                                     and "#" not in stripped and stripped[:-1].replace(".", "").replace("_", "").isalnum()):
         return True
-    # ``files = !ls`` / ``x = %who_ls``
+    # ``files = !ls`` / ``x = %who_ls`` / ``[path] = !ls -td runs/* | head -1`` / ``self.out = !cmd``
     if "=" in stripped:
         rhs = stripped.split("=", 1)[1].lstrip()
         lhs = stripped.split("=", 1)[0].rstrip()
-        if rhs[:1] in ("!", "%") and lhs.replace("_", "").replace(",", "").replace(" ", "").isalnum():
+        if rhs[:1] in ("!", "%") and lhs and _ASSIGN_TARGET_RE.fullmatch(lhs):
             return True
     return False
+
+
+# an assignment target IPython accepts before ``= !cmd``: names, attributes, and tuple/list unpacking
+_ASSIGN_TARGET_RE = re.compile(r"[\w.,\s()\[\]*]+")
 
 
 _STRING_RE = re.compile(r"'[^'\\]*(?:\\.[^'\\]*)*'|\"[^\"\\]*(?:\\.[^\"\\]*)*\"")
