@@ -52,8 +52,10 @@ outside training code are ignored. A read with a snapshot argument (`version=`, 
 `timestamp=`, `snapshot_id=`: Delta Lake, Iceberg, lakeFS) is pinned; Hive-style and slashed date
 partitions (`year=2024/month=06/`, `/2024/06/01/`) count as versions. A file the project writes,
 or one in a folder it downloads or unpacks into (`extractall("data")`, `urlretrieve(url, path)`,
-the Kaggle API's `path=`, `hf_hub_download(local_dir=)`), is not reported: it comes from a source
-the code names, whose versioning the analysis cannot judge; so is one a notebook fetches with a
+the Kaggle API's `path=`, `hf_hub_download(local_dir=)`, MONAI's `download_and_extract`), is not
+reported: it comes from a source the code names, whose versioning the analysis cannot judge. A
+file that unpacks an archive into the working directory (`extractall()`, `unpack_archive(f)`)
+may read any relative path it holds. So is a file a notebook fetches with a
 shell command (`!wget URL -O f`, `!curl -o f`, `!gsutil cp`, `!unzip z -d d`, `!kaggle ... -p d`). A change of
 directory (`os.chdir`, `%cd`) before such a command is not followed. A read after the last
 training call of its scope (evaluation data, an example for an inference demo at the end of a
@@ -75,6 +77,8 @@ _DOWNLOADS = {
     "competition_download_files": ((1, "path"),),
     "dataset_download_file": ((2, "path"),),
     "dataset_download_files": ((1, "path"),),
+    "download_and_extract": ((2, "output_dir"),),  # monai.apps: fetched, hash-checked, unpacked
+    "download_url": ((1, "filepath"),),
     "hf_hub_download": ((None, "local_dir"),),
     "snapshot_download": ((None, "local_dir"),),
 }
@@ -131,12 +135,13 @@ def _written_by_project(project, text: str, reader_path: str = "") -> bool:
         cache = project.__dict__["_ml0304_written"] = (files, folders, cwd_unpackers)
     files, folders, cwd_unpackers = cache
     rel = text.lstrip("./")
-    if reader_path in cwd_unpackers and "/" not in rel:
-        return True  # a bare file name read where the same file unpacked an archive into the working directory
+    if reader_path in cwd_unpackers:
+        return True  # read where the same file unpacked an archive into the working directory
     return rel in files or rel in folders or any(rel.startswith(f + "/") for f in folders)
 
 
-_CWD_UNPACK = {"extractall": (0, "path"), "unpack_archive": (1, "extract_dir")}
+_CWD_UNPACK = {"extractall": (0, "path"), "unpack_archive": (1, "extract_dir"),
+               "download_and_extract": (2, "output_dir")}
 
 
 def _into_working_dir(project, path: str, c, name: str) -> bool:
