@@ -153,3 +153,15 @@ def test_ml0304_notebook_shell_downloads_are_read():
     assert targets("!kaggle competitions download -c titanic -p kaggle_data") == [("folder", "kaggle_data")]
     assert targets("!wget https://x.org/a.zip -O a.zip && unzip a.zip -d data") == [("file", "a.zip"), ("folder", "data")]
     assert targets("!ls -la") == [] and targets("!pip install x") == []
+
+
+@pytest.mark.parametrize("path,is_test", [
+    ("tests/test_x.py", True), ("pkg/test/helpers.py", True), ("conftest.py", True), ("a/b_test.py", True),
+    ("runtimes/alibi/tests_alibi_explain/helpers/tf_model.py", True), ("svc/unit_tests/fixtures.py", True),
+    ("svc/integration_tests/data/make.py", True),
+    ("test_time_augmentation/tta.py", False), ("pkg/contests/run.py", False), ("src/tests.py", False),
+    ("latests/train.py", False), ("src/train.py", False),
+])
+def test_test_paths(path, is_test):
+    from mllint.knowledge import is_test_path
+    assert is_test_path(path) is is_test

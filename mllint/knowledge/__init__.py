@@ -94,9 +94,14 @@ VERSION_LIKE = re.compile(
 
 
 def is_test_path(path: str) -> bool:
-    """A test file: under a ``tests/`` or ``test/`` folder, ``test_*.py``, ``*_test.py`` or a
-    ``conftest.py``.  Tests build synthetic data and toy models on purpose: the ML rules judge the
-    pipeline, not its tests."""
+    """A test file: under a ``tests/`` or ``test/`` folder (or ``tests_*``/``*_tests``, such as
+    ``unit_tests/``), ``test_*.py``, ``*_test.py`` or a ``conftest.py``.  Tests build synthetic data
+    and toy models on purpose: the ML rules judge the pipeline, not its tests."""
     p = "/" + path
-    return "/tests/" in p or "/test/" in p or path.rsplit("/", 1)[-1].startswith("test_") or \
-        path.endswith("_test.py") or "/conftest.py" in p
+    if "/tests/" in p or "/test/" in p or path.rsplit("/", 1)[-1].startswith("test_") or \
+            path.endswith("_test.py") or "/conftest.py" in p:
+        return True
+    return "tests" in p and _TEST_DIR.search(p) is not None
+
+
+_TEST_DIR = re.compile(r"/(?:tests_[^/]+|[^/]+_tests)/")
