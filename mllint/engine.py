@@ -265,6 +265,12 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, box: list, fr: FileResu
         text = decode(data)
         del data
         src = CodeSource(path=df.path, kind="python", text=text, raw_text=text)
+        if text.startswith("# Databricks notebook source"):
+            from mllint.sources.notebook import databricks_source
+
+            # analysed as a notebook (an entrypoint, not importable), in the file's own lines
+            src.text, src.magics = databricks_source(text)
+            src.kind = "notebook"
         fr.n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         if cfg.keep_text:
             fr.text = text
@@ -305,7 +311,7 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, box: list, fr: FileResu
             fr.notifications.append(_rule_error(cls, df.path, exc))
     sink: list = []
     try:
-        summary, errors = summarise(tree, df.path, module, df.kind, src, rules, sink, is_package=is_pkg,
+        summary, errors = summarise(tree, df.path, module, src.kind, src, rules, sink, is_package=is_pkg,
                                     settings=cfg.settings, maybe_serving=cfg.maybe_serving(df.path))
     except RecursionError:
         raise Unreadable("cannot analyse: the code is nested too deeply")

@@ -320,10 +320,8 @@ class Project:
         """(summary, name) when ``qualname`` is a notebook's own top-level definition as its walk
         names it (``<notebook module>.train``): a notebook is not importable, so ``module_path``
         does not know its name."""
-        if not from_path or not from_path.endswith(".ipynb"):
-            return None
-        s = self.summaries.get(from_path)
-        if s is None or not qualname.startswith(s.module + "."):
+        s = self.summaries.get(from_path) if from_path else None
+        if s is None or s.kind != "notebook" or not qualname.startswith(s.module + "."):
             return None
         return s, qualname[len(s.module) + 1:]
 

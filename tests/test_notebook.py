@@ -367,3 +367,25 @@ def test_shell_capture_into_unpacked_and_attribute_targets_is_a_magic():
     src = load_notebook("nb.ipynb", raw.encode())
     assert src.errors == []
     assert src.text.split("\n")[:5] == ["", "", "", "ok = x != 1", "y = z % 2"]
+
+
+def test_databricks_source_notebooks_blank_escapes_and_keep_positions(make_repo):
+    from mllint.config import Settings
+    from mllint.engine import scan
+    from mllint.sources.notebook import databricks_source
+
+    text = ("# Databricks notebook source\n!pip install tabulate\n\n# COMMAND ----------\n\n"
+            "# MAGIC %md ## Score\n\n# COMMAND ----------\n\n"
+            " data = load()\n print(data)\n\n# COMMAND ----------\n\n"
+            "from sklearn.model_selection import train_test_split\n"
+            "if True:\n    %run ./Common\n    a, b = train_test_split([1, 2, 3, 4])\n")
+    virtual, magics = databricks_source(text)
+    lines = virtual.split("\n")
+    assert len(lines) == len(text.split("\n"))
+    assert lines[1] == "" and lines[7] == "if 1:" and lines[9] == " data = load()"  # columns kept
+    assert lines[16] == "    pass" and [m[0] for m in magics] == [2, 17]
+    assert databricks_source("import os\n") is None
+    root = make_repo({"notebooks/Score.py": text})
+    result = scan([str(root)], Settings(root=str(root), select=["ML0000", "ML0301"], jobs=1))
+    codes = [(f.code, f.location.line, f.location.col) for f in result.findings]
+    assert codes == [("ML0301", 18, 12)]

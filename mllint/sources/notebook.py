@@ -72,6 +72,40 @@ def _continues_statement(cell_lines: list) -> bool:
     return False
 
 
+DATABRICKS_HEADER = "# Databricks notebook source"
+_DATABRICKS_SEPARATOR = "# COMMAND ----------"
+
+
+def databricks_source(text: str) -> Optional[tuple]:
+    """A Databricks notebook exported as a ``.py`` source file (first line ``# Databricks notebook
+    source``, cells separated by ``# COMMAND ----------``, markdown and magics as ``# MAGIC``
+    comments) -> (the text to analyse, magics as (line, text)), else None.  Cells may still hold
+    IPython escapes (``!pip install x``, ``%run ./Common``): they are blanked as in ``.ipynb``
+    notebooks.  A cell indented as a whole (IPython strips the indent) becomes the body of an
+    ``if 1:`` written over the separator line above it, so lines and columns stay the file's."""
+    if not text.startswith(DATABRICKS_HEADER):
+        return None
+    lines = text.split("\n")
+    out = list(lines)
+    magics = []
+    cell: list = []  # the current cell's lines as analysed so far
+    header = 0  # index of the separator (or header) line above the current cell
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if i == 0 or stripped == _DATABRICKS_SEPARATOR:
+            cell, header = [], i
+            continue
+        if not cell or not any(l.strip() for l in cell):
+            if stripped and line[:1] in " \t" and not stripped.startswith("#"):
+                out[header] = "if 1:"  # a cell indented as a whole
+        if _is_magic_line(stripped) and not _continues_statement(cell):
+            magics.append((i + 1, line))
+            indent = line[: len(line) - len(line.lstrip())]
+            out[i] = indent + "pass" if indent and any(l.strip() for l in cell) else ""
+        cell.append(out[i])
+    return "\n".join(out), magics
+
+
 def _bracket_balance(text: str) -> int:
     t = _STRING_RE.sub("", text).split("#", 1)[0]
     return sum(t.count(c) for c in "([{") - sum(t.count(c) for c in ")]}")
