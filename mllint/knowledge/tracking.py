@@ -37,6 +37,7 @@ NO_REPORT = ("none", "")
 
 
 _TRACKER_NAMES = frozenset(TRACKER_PACKAGES) | frozenset(TRACKER_APIS)
+_UNIMPORTED_TRACKERS = frozenset({"mlflow", "wandb", "neptune", "comet_ml", "clearml", "dvclive"})
 
 
 def tracker_of_call(call) -> Optional[str]:
@@ -49,6 +50,10 @@ def tracker_of_call(call) -> Optional[str]:
             continue
         if in_packages(name, _TRACKER_NAMES):
             return name.split(".")[0]
+    if not q and not rt and call.receiver and call.receiver.split(".", 1)[0] in _UNIMPORTED_TRACKERS:
+        # ``mlflow.start_run()`` with no import in sight: the module comes from a notebook the
+        # notebook runs first (``%run ./Common``), or from the platform's globals (Databricks)
+        return call.receiver.split(".", 1)[0]
     if q in ("transformers.HfArgumentParser", "trl.TrlParser"):
         # training arguments parsed from the command line (``--report_to wandb``; transformers 4
         # reports to every installed integration by default), as for an argument class built
