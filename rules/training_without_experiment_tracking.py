@@ -7,7 +7,7 @@ code it reaches and reports the entrypoint when none of it uses an experiment tr
 (including `autolog`), Weights & Biases, Neptune, Comet, ClearML, Aim, DVCLive, Sacred, Guild,
 Polyaxon, TensorBoard (`SummaryWriter`, `tf.summary`, the Keras `TensorBoard` callback), Lightning
 loggers, SageMaker Experiments, Vertex AI experiments, Accelerate trackers, MLRun, Azure ML, NNI,
-Ray Tune/Train, ZenML and Metaflow (which record each run's parameters and artifacts), Hugging Face
+Ray Tune/Train, ZenML, Metaflow and Flyte (which record each run's parameters and artifacts), Hugging Face
 `TrainingArguments` whose `report_to` is not `"none"`, or a `dvc.yaml` stage that runs the script
 with `params:` in a pipeline that declares `metrics:` (on a stage or at the top level).
 

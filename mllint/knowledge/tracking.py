@@ -13,10 +13,11 @@ from mllint.knowledge import canonical, in_packages, last
 # Importing / calling anything under these packages means an experiment tracker is in use.
 TRACKER_PACKAGES = ("mlflow", "wandb", "neptune", "neptune_client", "comet_ml", "clearml", "trains", "aim",
                     "dvclive", "sacred", "guild", "polyaxon", "tensorboardX", "mlrun", "determined",
-                    "azureml", "azure.ai.ml", "nni", "ray.tune", "ray.train", "ray.air", "zenml", "metaflow")
+                    "azureml", "azure.ai.ml", "nni", "ray.tune", "ray.train", "ray.air", "zenml", "metaflow",
+                    "flytekit")
 # (Azure ML jobs and designer modules are tracked by the platform; NNI and Ray Tune/Train record every
-# trial's parameters and reported metrics; ZenML and Metaflow record every run's step parameters and
-# artifacts, and ``zenml.log_metadata`` its metrics.)
+# trial's parameters and reported metrics; ZenML, Metaflow and Flyte record every run's step
+# parameters and artifacts, and ``zenml.log_metadata`` its metrics.)
 # Individual APIs (qualified-name prefixes) that track.
 TRACKER_APIS = (
     "torch.utils.tensorboard", "tensorflow.summary", "keras.callbacks.TensorBoard",
