@@ -19,7 +19,8 @@ DATA_READERS.update({
     "torchvision.datasets.ImageFolder": ("root",), "pyarrow.parquet.read_table": ("source",),
     "deltalake.DeltaTable": ("table_uri",), "datasets.load_from_disk": ("dataset_path",),
 })
-SPARK_READ_METHODS = frozenset({"csv", "parquet", "json", "orc", "load", "text", "table", "format"})
+# (not ``format``: ``spark.read.format("delta")`` names a data source format, not a location)
+SPARK_READ_METHODS = frozenset({"csv", "parquet", "json", "orc", "load", "text", "table"})
 HUB_DATASET_LOADERS = frozenset({"datasets.load_dataset"})
 # datasets builder names that read local/remote files given in data_files
 DATASET_BUILDERS = frozenset({"csv", "json", "parquet", "text", "arrow", "imagefolder", "audiofolder", "webdataset",
