@@ -54,6 +54,7 @@ import ast
 from mllint.knowledge import data as DK, is_test_path
 from mllint.knowledge.dataflow import SPLIT, Flow, dotted, kwarg, root_name, split_sink
 from mllint.rule import FileRule, Location, RuleMeta
+from mllint.summary import iter_nodes
 
 _NUMPY_AGG_DIV = frozenset({"std", "max", "var", "nanstd", "nanmax"})
 _NUMPY_AGG_SUB = frozenset({"mean", "median", "min", "nanmean", "nanmedian", "nanmin"})
@@ -97,6 +98,10 @@ class PreprocessingBeforeSplit(FileRule):
         self.aggvars = {}  # variable -> data variable it is an aggregate of
         self.reported_objs = set()
         self.in_split = {}  # events whose fitted data was split afterwards
+        # names a comprehension binds to one element at a time: ``[scaler.fit_transform(s) for s in
+        # series]`` scales each sample by its own values, nothing crosses samples
+        self.element_names = {n.id for stmt in body for comp in iter_nodes(stmt) if comp.__class__ is ast.comprehension
+                              for n in iter_nodes(comp.target) if n.__class__ is ast.Name}
         flow = Flow(self.ctx, self._on_call, self._on_bind)
         flow.run(body)
 
@@ -232,6 +237,10 @@ class PreprocessingBeforeSplit(FileRule):
             if data is None:
                 return ()
             obj = dotted(recv)
+            names = {n.id for n in iter_nodes(data) if n.__class__ is ast.Name} if self.element_names else ()
+            if names and names & self.element_names and \
+                    all(n in self.element_names or not self._is_local(n) for n in names):
+                return ()  # fit on one element of a collection (refit per sample)
             if self._split_part(flow, data):
                 if obj:
                     self.fitted[obj] = None
