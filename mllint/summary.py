@@ -675,6 +675,14 @@ class FileContext:
         return names
 
     # ---- positions
+    def line_label(self, line: int) -> str:
+        """How a message names a line of this file: ``line 12``, or in a notebook ``cell 4, line 3``
+        (a line number of the virtual module means nothing to the reader)."""
+        for number, first, n in getattr(self.source, "cells", None) or ():
+            if first <= line < first + max(n, 1):
+                return f"cell {number}, line {line - first + 1}"
+        return f"line {line}"
+
     def char_col(self, lineno: int, byte_offset: int) -> int:
         """1-based column in characters from an ``ast`` offset, which counts UTF-8 bytes."""
         if byte_offset <= 0:

@@ -77,7 +77,7 @@ class OversamplingBeforeSplit(FileRule):
                 if lab[0] == "dup" and lab[1] not in self.reported:
                     self.reported.add(lab[1])
                     node, what = self.events[lab[1]]
-                    self.report(node, f"{what} before `{name}` (line {call.lineno}) splits the data: copies of the "
+                    self.report(node, f"{what} before `{name}` ({self.ctx.line_label(call.lineno)}) splits the data: copies of the "
                                       f"same rows land in train and test; split first and resample the training "
                                       f"part only", related=[Location(self.ctx.path, call.lineno, self.ctx.span_of(call)[1],
                                                                       message="the split")])

@@ -117,7 +117,7 @@ class PreprocessingBeforeSplit(FileRule):
         if e.obj:
             self.reported_objs.add(e.obj)
         line = split_node.lineno
-        self.report(e.node, f"{e.what} data that `{split_name}` (line {line}) later splits into train and "
+        self.report(e.node, f"{e.what} data that `{split_name}` ({self.ctx.line_label(line)}) later splits into train and "
                             f"test: test statistics leak into training; fit it inside a Pipeline or on the "
                             f"training split only",
                     related=[Location(self.ctx.path, line, self.ctx.span_of(split_node)[1], message="the split")])

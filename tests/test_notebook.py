@@ -389,3 +389,17 @@ def test_databricks_source_notebooks_blank_escapes_and_keep_positions(make_repo)
     result = scan([str(root)], Settings(root=str(root), select=["ML0000", "ML0301"], jobs=1))
     codes = [(f.code, f.location.line, f.location.col) for f in result.findings]
     assert codes == [("ML0301", 18, 12)]
+
+
+def test_messages_name_a_notebook_line_by_its_cell(make_repo):
+    from mllint.config import Settings
+    from mllint.engine import scan
+
+    root = make_repo({"leak.ipynb": make([
+        code("import pandas as pd\n", "from sklearn.model_selection import train_test_split\n",
+             "from sklearn.preprocessing import StandardScaler\n", "df = pd.read_csv('d.csv')\n"),
+        code("X = StandardScaler().fit_transform(df[['a', 'b']])"),
+        code("# split\n", "X_train, X_test = train_test_split(X, random_state=0)")])})
+    result = scan([str(root)], Settings(root=str(root), select=["ML0601"], jobs=1))
+    [f] = result.findings
+    assert "`train_test_split` (cell 3, line 2)" in f.message
