@@ -35,7 +35,8 @@ or serving code sits in a subfolder with its own manifest is not reported for it
 `pyproject.toml` declares the whole project's dependencies and is read for every application
 below it).
 Libraries (no training or serving role) legitimately declare ranges and are not reported, nor
-are manifests under `examples/`, `docs/`, `tests/` or `benchmarks/`, developer requirements
+are manifests under `examples/`, `docs/`, `tests/`, `benchmarks/`, `demo/` or `tutorials/` (also as one
+word of a folder name: `lightning_examples/`, `course_UvA-DL/`), developer requirements
 (`requirements-dev.txt`, `-test`, `-docs`, `-lint` and the same optional-dependency groups), nor the dependencies of a
 `pyproject.toml` with a `[build-system]` (a distributable package; its requirements files are still
 read). A lock file (`poetry.lock`,
@@ -177,7 +178,7 @@ def _within(path: str, base: str) -> bool:
 
 
 def _in_non_app_dir(path: str) -> bool:
-    return any(part.lower() in PK.NON_APP_DIRS for part in path.split("/")[:-1])
+    return any(PK.is_non_app_dir(part) for part in path.split("/")[:-1])
 
 
 def _requirements(doc: Any):

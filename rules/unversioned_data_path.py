@@ -56,7 +56,8 @@ the Kaggle API's `path=`, `hf_hub_download(local_dir=)`, MONAI's `download_and_e
 reported: it comes from a source the code names, whose versioning the analysis cannot judge. A
 file that unpacks an archive into the working directory (`extractall()`, `unpack_archive(f)`)
 may read any relative path it holds. So is a file a notebook fetches with a
-shell command (`!wget URL -O f`, `!curl -o f`, `!gsutil cp`, `!unzip z -d d`, `!kaggle ... -p d`). A change of
+shell command (`!wget URL -O f`, `!curl -o f`, `!gsutil cp`, `!unzip z -d d`, `!kaggle ... -p d`), or
+unpacks into its working directory (`!unzip z`, `!tar xzf t.tgz`, `!gdown ID`). A change of
 directory (`os.chdir`, `%cd`) before such a command is not followed. A read after the last
 training call of its scope (evaluation data, an example for an inference demo at the end of a
 notebook) is not training data and is not reported.
@@ -127,8 +128,11 @@ def _written_by_project(project, text: str, reader_path: str = "") -> bool:
                     vv = project.const_value(path, c.scope, v)
                     if vv.kind == "const" and isinstance(vv.value, str) and vv.value.strip("./"):
                         into.add(vv.value.strip().lstrip("./").rstrip("/"))
-        for s in project.summaries.values():
+        for path, s in project.summaries.items():
             for kind, target in s.facts.get("ML0304", ()):
+                if kind == "cwd":
+                    cwd_unpackers.add(path)
+                    continue
                 t = target.strip().lstrip("./").rstrip("/")
                 if t:
                     (files if kind == "file" else folders).add(t)
@@ -201,6 +205,8 @@ def shell_download_targets(line: str) -> list:
                 if dst in (".", "./") or dst.endswith("/"):
                     dst = dst.rstrip("/") + "/" + src.rstrip("/").rsplit("/", 1)[-1]
                 found.append(("file", dst))  # ``gsutil cp gs://bucket/x.csv ./``
+        if not found and (prog in ("unzip", "gdown") or (prog == "tar" and _tar_extracts(args))):
+            found.append(("cwd", ""))  # ``!unzip data.zip``, ``!tar xzf d.tgz``, ``!gdown ID``: names unknown
         urls = [a for a in args if "://" in a]
         if prog in ("wget", "curl") and not found and urls and (prog == "wget" or "-O" in args or "--remote-name" in args):
             name = urls[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
@@ -208,6 +214,15 @@ def shell_download_targets(line: str) -> list:
                 found.append(("file", name))  # saved under the URL's last segment
         out.extend(found)
     return out
+
+
+def _tar_extracts(args: list) -> bool:
+    """``tar xzf a.tgz``, ``tar -xf a.tar``, ``tar --extract -f a.tar``."""
+    if "--extract" in args or "--get" in args:
+        return True
+    first = args[0] if args else ""
+    return any(a.startswith("-") and not a.startswith("--") and "x" in a for a in args) or \
+        (not first.startswith("-") and "x" in first and first.isalpha())
 
 
 _SHELL_FETCHERS = {

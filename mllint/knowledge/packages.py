@@ -2,6 +2,8 @@
 an environment.  Used by ``unpinned-ml-dependency``."""
 from __future__ import annotations
 
+import re
+
 # Normalised distribution names (PEP 503: lower case, '-' separators).
 VERSION_SENSITIVE = frozenset({
     # frameworks whose serialised models are tied to the version that wrote them
@@ -31,4 +33,14 @@ LOCK_FILES = frozenset({
 
 # Directories whose manifests document minimum versions for readers rather than deploy anything.
 NON_APP_DIRS = frozenset({"examples", "example", "docs", "doc", "tutorials", "tutorial", "benchmarks", "benchmark",
-                          "tests", "test", "samples", "sample", "templates"})
+                          "tests", "test", "samples", "sample", "templates", "demo", "demos", "course", "courses"})
+
+
+_WORD_SPLIT = re.compile(r"[-_.\s]+")
+
+
+def is_non_app_dir(name: str) -> bool:
+    """A folder of examples, docs, tutorials, tests...: by its name or one word of it
+    (``lightning_examples``, ``course_UvA-DL``, ``demo-notebooks``)."""
+    low = name.lower()
+    return low in NON_APP_DIRS or any(w in NON_APP_DIRS for w in _WORD_SPLIT.split(low))
