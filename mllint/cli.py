@@ -178,8 +178,6 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
         rel = None
     paths, settings = load(paths, **opts)
     if list(paths) and stdin_filename and list(paths) == [stdin_filename]:
-        from mllint.discovery import find_root
-
         rel = os.path.relpath(os.path.abspath(stdin_filename), settings.root).replace(os.sep, "/")
         overlays = {rel: text}
     if jobs is not None:

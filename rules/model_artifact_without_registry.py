@@ -50,7 +50,7 @@ registering a model.
 import re
 
 from mllint.finding import Location
-from mllint.knowledge import canonical, last
+from mllint.knowledge import canonical
 from mllint.knowledge import tracking as TR
 from mllint.knowledge import training as TK
 from mllint.rule import ProjectRule, RuleMeta

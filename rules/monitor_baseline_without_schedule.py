@@ -42,7 +42,6 @@ A schedule created from another repository or the console is invisible. A file t
 both a baseline and a schedule is taken as self-contained; a schedule in a file without its own
 baseline counts for every baseline in the repository.
 """
-from mllint.knowledge import canonical
 from mllint.knowledge import monitoring as MK
 from mllint.rule import ProjectRule, RuleMeta
 

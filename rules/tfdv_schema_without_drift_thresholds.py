@@ -41,7 +41,6 @@ both sets thresholds and validates is taken as self-contained; thresholds set in
 its own validation count for every validation in the repository.
 """
 from mllint.knowledge import canonical
-from mllint.knowledge import monitoring as MK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
 
 from mllint.rules import _serving_common as C

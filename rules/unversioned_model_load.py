@@ -54,7 +54,6 @@ repository.
 """
 import re
 
-from mllint.finding import Location
 from mllint.knowledge import canonical
 from mllint.knowledge import serving as SK
 from mllint.knowledge import training as TK

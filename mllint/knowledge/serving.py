@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from mllint.knowledge import canonical, last
+from mllint.knowledge import canonical
 
 # Decorator methods on app/router objects that register request handlers.
 ROUTE_DECORATOR_METHODS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route",

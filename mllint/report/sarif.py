@@ -133,7 +133,7 @@ def build_log(result, *, category: str = None, include_suppressed: bool = False,
               notifications_extra: list = ()) -> dict:
     from sarif_om import (
         ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Invocation, Location, Message,
-        MultiformatMessageString, Notification, PhysicalLocation, ReportingDescriptorReference, Replacement,
+        Notification, PhysicalLocation, ReportingDescriptorReference, Replacement,
         Result, Run, RunAutomationDetails, SarifLog, Suppression, Tool, ToolComponent,
     )
 
