@@ -36,7 +36,8 @@ or serving code sits in a subfolder with its own manifest is not reported for it
 below it).
 Libraries (no training or serving role) legitimately declare ranges and are not reported, nor
 are manifests under `examples/`, `docs/`, `tests/`, `benchmarks/`, `demo/` or `tutorials/` (also as one
-word of a folder name: `lightning_examples/`, `course_UvA-DL/`), developer requirements
+word of a folder name: `lightning_examples/`, `course_UvA-DL/`), nor any manifest when the
+repository's folder is named as a collection of examples (`examples`, `pytorch-examples`, `vertex-ai-samples`), developer requirements
 (`requirements-dev.txt`, `-test`, `-docs`, `-lint` and the same optional-dependency groups), nor the dependencies of a
 `pyproject.toml` with a `[build-system]` (a distributable package; its requirements files are still
 read). A lock file (`poetry.lock`,
@@ -55,6 +56,7 @@ the last model was trained with, so review it before committing.
 """
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from typing import Any, Optional
@@ -74,6 +76,8 @@ class UnpinnedMlDependency(ConfigRule):
         base = _manifest_dir(doc.path)
         if _in_non_app_dir(doc.path) or project.is_test_path(doc.path) or _DEV_RE.search(posixpath.basename(doc.path)):
             return  # examples, tests, and developer tooling (requirements-dev.txt) do not ship
+        if _collection_root(project):
+            return  # the repository is a collection of examples (pytorch/examples, vertex-ai-samples)
         if _covered(base, st["locked_dirs"]):
             return
         if doc.kind == "pyproject":
@@ -175,6 +179,16 @@ def _covered(base: str, dirs: set) -> bool:
 
 def _within(path: str, base: str) -> bool:
     return not base or path == base or path.startswith(base + "/")
+
+
+_COLLECTION_WORDS = frozenset({"examples", "example", "tutorials", "tutorial", "samples", "sample"})
+
+
+def _collection_root(project) -> bool:
+    """The scanned folder is named as a collection of examples or tutorials (``examples``,
+    ``pytorch-examples``, ``vertex-ai-samples``): every manifest in it documents a demo."""
+    name = os.path.basename(os.path.normpath(getattr(project, "root", "") or ""))
+    return any(w in _COLLECTION_WORDS for w in re.split(r"[-_.\s]+", name.lower()))
 
 
 def _in_non_app_dir(path: str) -> bool:

@@ -165,3 +165,19 @@ def test_ml0304_notebook_shell_downloads_are_read():
 def test_test_paths(path, is_test):
     from mllint.knowledge import is_test_path
     assert is_test_path(path) is is_test
+
+
+@pytest.mark.parametrize("folder,reported", [("pytorch-examples", False), ("vertex-ai-samples", False),
+                                              ("tutorials", False), ("churn-service", True)])
+def test_unpinned_requirements_in_a_collection_of_examples(tmp_path, folder, reported):
+    root = tmp_path / folder
+    (root / ".git").mkdir(parents=True)
+    (root / "mnist").mkdir()
+    (root / "mnist" / "requirements.txt").write_text("torch\n")
+    (root / "mnist" / "train.py").write_text(
+        "import torch\n\nif __name__ == '__main__':\n    torch.manual_seed(0)\n    m = torch.nn.Linear(2, 1)\n"
+        "    opt = torch.optim.SGD(m.parameters(), lr=0.1)\n    m(torch.ones(1, 2)).sum().backward()\n    opt.step()\n")
+    settings = load_settings([str(root)], str(root))
+    settings.select, settings.extend_select, settings.ignore, settings.jobs = ["ML0302"], [], [], 1
+    found = [f.location.path for f in scan([str(root)], settings).findings if f.code == "ML0302"]
+    assert found == (["mnist/requirements.txt"] if reported else [])
