@@ -57,11 +57,15 @@ reported: it comes from a source the code names, whose versioning the analysis c
 file that unpacks an archive into the working directory (`extractall()`, `unpack_archive(f)`)
 may read any relative path it holds. So is a file a notebook fetches with a
 shell command (`!wget URL -O f`, `!curl -o f`, `!gsutil cp`, `!unzip z -d d`, `!kaggle ... -p d`), or
-unpacks into its working directory (`!unzip z`, `!tar xzf t.tgz`, `!gdown ID`). A change of
+unpacks into its working directory (`!unzip z`, `!tar xzf t.tgz`, `!gdown ID`); the same holds
+for the shell string blocks of keras-io style scripts (a top-level string that starts with `shell`).
+A change of
 directory (`os.chdir`, `%cd`) before such a command is not followed. A read after the last
 training call of its scope (evaluation data, an example for an inference demo at the end of a
 notebook) is not training data and is not reported.
 """
+import re
+
 from mllint.knowledge import canonical
 from mllint.knowledge import io as IO
 from mllint.knowledge import versioning as V
@@ -216,6 +220,10 @@ def shell_download_targets(line: str) -> list:
     return out
 
 
+# a top-level string statement holding shell commands (keras-io: a ``!`` cell of the generated notebook)
+_SHELL_BLOCK = re.compile(r'^"""shell\n(.*?)^"""', re.S | re.M)
+
+
 def _tar_extracts(args: list) -> bool:
     """``tar xzf a.tgz``, ``tar -xf a.tar``, ``tar --extract -f a.tar``."""
     if "--extract" in args or "--get" in args:
@@ -240,11 +248,18 @@ class UnversionedDataPath(FileRule, ProjectRule):
     meta = RuleMeta(code="ML0304", level="warning", precision="high", tags=("reproducibility", "data"))
 
     def begin(self):
-        """A notebook's shell downloads (``!wget URL -O data.csv``): recorded for the project phase."""
+        """A notebook's shell downloads (``!wget URL -O data.csv``), and a script's keras-io style
+        shell string blocks (the cells of the notebook made from it): recorded for the project phase."""
         src = self.ctx.source
-        if self.ctx.summary.kind != "notebook" or src is None:
+        if src is None:
             return False
-        for _vline, text in getattr(src, "magics", None) or []:
+        if self.ctx.summary.kind == "notebook":
+            lines = [text for _vline, text in getattr(src, "magics", None) or []]
+        elif self.ctx.text_has('"""shell\n'):
+            lines = [l for block in _SHELL_BLOCK.findall(src.text) for l in block.splitlines()]
+        else:
+            return False
+        for text in lines:
             if any(p in text for p in _SHELL_FETCHERS):
                 for kind, target in shell_download_targets(text):
                     self.record((kind, target))
