@@ -80,7 +80,8 @@ def expand_selector(sel: str) -> tuple:
         valid = len(cp_digits) < 2 or 0 <= int(cp_digits) <= 20
         if codes or (valid and len(up) < 6):
             return codes, False
-    raise RuleLoadError(f"unknown rule selector: {sel!r}")
+    broken = "; ".join(_errors)
+    raise RuleLoadError(f"unknown rule selector: {sel!r}" + (f" ({broken})" if broken else ""))
 
 
 def select_rules(select, ignore=(), extend_select=(), profile: str = "production") -> list:

@@ -88,3 +88,25 @@ def test_doc_examples(rule, tmp_path):
         assert f"bad_{i}.py" in fired, f"{rule.name}: Example block {i} does not fire"
     for i in range(len(good)):
         assert f"good_{i}.py" not in fired, f"{rule.name}: Use-instead block {i} fires"
+
+
+def test_a_rule_module_that_fails_to_import_is_named_not_hidden(monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def broken(name, *a, **k):
+        if name.endswith(".unversioned_data_path"):
+            raise SyntaxError("unmatched ')'")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(registry.importlib, "import_module", broken)
+    registry.all_rules.cache_clear()
+    try:
+        assert any("unversioned_data_path failed to import: SyntaxError" in e for e in registry.load_errors())
+        with pytest.raises(registry.RuleLoadError, match="unversioned_data_path failed to import"):
+            registry.expand_selector("ML0304")
+    finally:
+        monkeypatch.undo()
+        registry.all_rules.cache_clear()
+    assert registry.lookup("ML0304") is not None and registry.load_errors() == []
