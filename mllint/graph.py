@@ -1324,14 +1324,7 @@ def _scope_events(project: "Project", sid: str, memo: dict, active: set, depth: 
             continue  # runs when the lambda is called (``OPS = {"conv": lambda c: Conv(c)}``), not here
         if tgt is not None and tgt in project.functions:
             events.extend(_scope_events(project, tgt, memo, active, depth + 1))
-        eff = seed_effect(call, tgt)
-        if eff:
-            events.append(SeedEvent("seed", eff, path, call))
-        fw = _consumes(call, seed_inputs)
-        if fw:
-            events.append(SeedEvent("consume", frozenset({fw}), path, call))
-        if TK.is_training_call(call):
-            events.append(SeedEvent("train", frozenset(), path, call))
+        _call_events(events, call, tgt, path, seed_inputs, None)
     active.discard(sid)
     out = _compress(events)
     memo[sid] = out
@@ -1361,18 +1354,26 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
         calls = sorted(project.calls(root), key=_eval_order)
         seed_inputs = _seed_inputs(calls)
         for call, tgt in calls:
+            if call.in_lambda:
+                continue  # as in ``_scope_events``: a lambda kept for later runs when it is called
             if tgt is not None and tgt in project.functions and tgt not in ep.scopes:
                 for e in _scope_events(project, tgt, memo, {root}):
                     events.append(SeedEvent(e.kind, e.frameworks, e.path, e.call, call))
-            eff = seed_effect(call, tgt)
-            if eff:
-                events.append(SeedEvent("seed", eff, path, call, call))
-            fw = _consumes(call, seed_inputs)
-            if fw:
-                events.append(SeedEvent("consume", frozenset({fw}), path, call, call))
-            if TK.is_training_call(call):
-                events.append(SeedEvent("train", frozenset(), path, call, call))
+            _call_events(events, call, tgt, path, seed_inputs, call)
     return _compress(events)
+
+
+def _call_events(events: list, call: CallInfo, tgt: Optional[str], path: str, seed_inputs, via) -> None:
+    """The events of a call itself (not of its callee's body): the frameworks it seeds, the one
+    it draws from, and whether it trains."""
+    eff = seed_effect(call, tgt)
+    if eff:
+        events.append(SeedEvent("seed", eff, path, call, via))
+    fw = _consumes(call, seed_inputs)
+    if fw:
+        events.append(SeedEvent("consume", frozenset({fw}), path, call, via))
+    if TK.is_training_call(call):
+        events.append(SeedEvent("train", frozenset(), path, call, via))
 
 
 def _unseeded(events: list) -> dict:
