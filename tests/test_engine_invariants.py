@@ -479,55 +479,38 @@ def test_imports_any_equals_prefix_matching_every_import():
 
 
 def test_heredoc_jump_skips_the_same_lines_as_reading_each_line():
-    """split_shell_commands finds a here-document's end with one search; on random scripts (tab-
-    stripping ``<<-``, trailing blanks, look-alike lines, unterminated documents, continuations)
-    the commands and their lines must be those of comparing every line with the delimiter."""
+    """split_shell_commands finds a here-document's end with one search (``_HeredocJumper``); on
+    random scripts (tab-stripping ``<<-``, trailing blanks, look-alike lines, unterminated
+    documents) and in increasing order, as the splitter asks, it must land where comparing every
+    line with the delimiter does."""
     import random
 
     from mllint.sources import config as C
 
-    def reference(text, first_line=1):
-        out, buf, start, heredoc = [], "", first_line, None
-        for offset, raw in enumerate(text.splitlines()):
-            line_no = first_line + offset
-            if heredoc is not None:
-                if (raw.lstrip("\t") if heredoc[1] else raw).rstrip() == heredoc[0]:
-                    heredoc = None
-                continue
-            hd = C._HEREDOC.search(raw) if "<<" in raw else None
-            if hd and "<<<" not in raw:
-                heredoc = (hd.group(2), bool(hd.group(1)))
-            if not buf:
-                start = line_no
-            s = raw.rstrip()
-            if s.endswith("\\"):
-                buf += s[:-1] + " "
-                continue
-            buf += s
-            logical, buf = buf, ""
-            stripped = logical.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            for piece in re.split(r"\s*(?:&&|\|\||;|\|)\s*", stripped):
-                piece = piece.strip()
-                if piece and not piece.startswith("#"):
-                    argv = C._split_words(piece)
-                    if argv:
-                        out.append((tuple(argv), start))
-        return out
+    def line_by_line(lines, i, delimiter, strip_tabs):
+        for j in range(i, len(lines)):
+            if (lines[j].lstrip("\t") if strip_tabs else lines[j]).rstrip() == delimiter:
+                return j + 1
+        return len(lines)
 
-    import re
     rng = random.Random(11)
-    pool = ["cat <<EOF > f", "cat <<-EOF", "cat <<'END' | kubectl apply -f -", "x <<< word", "echo a && b",
-            "EOF", "\tEOF", "EOF  ", "EOF\t\x0c", " EOF", "EOFX", "END", "\t\tEND ", "run \\", "kubectl apply -f x",
-            "", "# comment", "aws s3 cp a s3://b/c", "\x0bEOF", "EOF\x1f", "é <<EOF"]
+    pool = ["EOF", "\tEOF", "EOF  ", "EOF\t\x0c", " EOF", "EOFX", "xEOF", "END", "\t\tEND ", "EOF EOF", "",
+            "kubectl apply -f x", "# EOF", "\x0bEOF", "EOF\x1f", "é"]
     for _ in range(3000):
         lines = [rng.choice(pool) for _ in range(rng.randint(0, 25))]
-        sep = rng.choice(["\n", "\r\n", "\n"])
-        text = sep.join(lines) + rng.choice(["", "\n"])
-        first = rng.randint(1, 5)
-        got = [(c.argv, c.line) for c in C.split_shell_commands(text, first)]
-        assert got == reference(text, first), text
+        jumper = C._HeredocJumper(lines)
+        i = 0
+        while i < len(lines):
+            i = rng.randint(i, len(lines))
+            delimiter, strip_tabs = rng.choice(["EOF", "END"]), rng.random() < 0.5
+            got = jumper.after_delimiter(i, delimiter, strip_tabs)
+            assert got == line_by_line(lines, i, delimiter, strip_tabs), (lines, i, delimiter, strip_tabs)
+            i = got
+    # and through the splitter: the body is skipped, commands after the delimiter keep their lines
+    script = "cat <<-EOF | kubectl apply -f -\n\tkind: Pod\n\tEOF\naws s3 cp a b\ncat <<'END'\nrm -rf /\nEND  \nls"
+    assert [(c.argv, c.line) for c in C.split_shell_commands(script)] == [
+        (("cat", "<<-EOF"), 1), (("kubectl", "apply", "-f", "-"), 1), (("aws", "s3", "cp", "a", "b"), 4),
+        (("cat", "<<END"), 5), (("ls",), 8)]
 
 
 def test_winnowed_fingerprint_equals_the_plain_definition():
