@@ -143,8 +143,7 @@ class RolloutWithoutCanary(ProjectRule):
         # a module that shifts variant weights itself runs an A/B or canary by hand
         shifting = {path for path, c in project.all_calls() if c.attr == "update_endpoint_weights_and_capacities"
                     or (c.attr == "create_endpoint_config" and _variants(c) >= 2)}
-        fresh = _fresh_vertex_endpoints(project) if vertex else {}
-        single_rollout = _single_rollout_files(project) if vertex else set()
+        fresh, lookups, single_rollout = _vertex_endpoints(project) if vertex else ({}, {}, set())
         first_deploys: set = set()  # (path, scope, endpoint name) already deployed to
         for path, c in project.all_calls():
             if project.is_test_path(path) or (c.attr == "update_endpoint" and path in shifting):
@@ -171,8 +170,11 @@ class RolloutWithoutCanary(ProjectRule):
                 target = next((t for t in _deploy_targets(c) if (path, t) in fresh), "")
                 created = fresh.get((path, target)) if target else None
                 if created is not None and (path, c.scope, target) not in first_deploys and \
-                        (created[0] == c.scope or created[0] == MODULE_SCOPE) and created[1] <= c.line:
+                        (created[0] == c.scope or created[0] == MODULE_SCOPE) and created[1] <= c.line and \
+                        lookups.get((path, created[0]), c.line) >= c.line:
                     # the first model on an endpoint this code just created: nothing live to shift
+                    # (unless endpoints are looked up before the deploy: ``Endpoint.list()[0] if
+                    # found else Endpoint.create()`` may hand it a live one; a later lookup is clean-up)
                     first_deploys.add((path, c.scope, target))
                     continue
                 tp = c.kwargs.get("traffic_percentage")
@@ -186,23 +188,6 @@ class RolloutWithoutCanary(ProjectRule):
                                                    "shift traffic gradually")
 
 
-def _fresh_vertex_endpoints(project) -> dict:
-    """(path, name) -> (scope, line) of ``name = aiplatform.Endpoint.create(...)`` (or
-    ``PrivateEndpoint.create``): an endpoint with no model yet."""
-    out, lookups = {}, {}
-    for path, c in project.all_calls():
-        if _is_vertex_endpoint_api(c, "create") and c.assigned_to:
-            out.setdefault((path, c.assigned_to), (c.scope, c.line))
-        elif _is_vertex_endpoint_api(c, "") or _is_vertex_endpoint_api(c, "list"):
-            # ``ep = Endpoint.list()[0] if ... else Endpoint.create()``: maybe a live endpoint
-            key = (path, c.scope)
-            lookups[key] = min(lookups.get(key, c.line), c.line)
-    return {k: v for k, v in out.items() if lookups.get((k[0], v[0]), 1 << 30) > v[1] + _LOOKUP_WINDOW}
-
-
-_LOOKUP_WINDOW = 20  # a lookup more than this many lines after the create is a later step (clean-up)
-
-
 def _is_vertex_endpoint_api(c, method: str) -> bool:
     q = c.qualname or ""
     if not q.startswith(("google.cloud.aiplatform.", "vertexai.")):
@@ -213,19 +198,28 @@ def _is_vertex_endpoint_api(c, method: str) -> bool:
     return parts[-1] in ("Endpoint", "PrivateEndpoint")
 
 
-def _single_rollout_files(project) -> set:
-    """Files (a notebook, a script) that create their Vertex endpoints, look up no existing one
-    (``aiplatform.Endpoint(name)``, ``Endpoint.list()``), and deploy at most one model per endpoint
-    created, even when helpers pass the endpoint around: every deploy there is a first one."""
-    creates, lookups, deploys = {}, set(), {}
+def _vertex_endpoints(project) -> tuple:
+    """One pass over the calls -> (fresh, lookups, single-rollout files):
+    - fresh: (path, name) -> (scope, line) of ``name = aiplatform.Endpoint.create(...)`` (or
+      ``PrivateEndpoint.create``), an endpoint with no model yet;
+    - lookups: (path, scope) -> first line that looks up existing endpoints
+      (``aiplatform.Endpoint(name)``, ``Endpoint.list()``);
+    - files that create their endpoints, look none up, and deploy at most one model per endpoint
+      created, even when helpers pass the endpoint around: every deploy there is a first one."""
+    fresh, lookups, creates, deploys = {}, {}, {}, {}
     for path, c in project.all_calls():
         if _is_vertex_endpoint_api(c, "create"):
             creates[path] = creates.get(path, 0) + 1
+            if c.assigned_to:
+                fresh.setdefault((path, c.assigned_to), (c.scope, c.line))
         elif _is_vertex_endpoint_api(c, "") or _is_vertex_endpoint_api(c, "list"):
-            lookups.add(path)
+            key = (path, c.scope)
+            lookups[key] = min(lookups.get(key, c.line), c.line)
         elif c.attr == "deploy" and (c.args or "endpoint" in c.kwargs or "model" in c.kwargs):
             deploys[path] = deploys.get(path, 0) + 1
-    return {path for path, n in creates.items() if path not in lookups and deploys.get(path, 0) <= n}
+    looked_up = {path for path, _ in lookups}
+    single = {path for path, n in creates.items() if path not in looked_up and deploys.get(path, 0) <= n}
+    return fresh, lookups, single
 
 
 def _deploy_targets(call) -> list:
