@@ -148,8 +148,8 @@ def _written_by_project(project, text: str, reader_path: str = "") -> bool:
     return rel in files or rel in folders or any(rel.startswith(f + "/") for f in folders)
 
 
-_CWD_UNPACK = {"extractall": (0, "path"), "unpack_archive": (1, "extract_dir"),
-               "download_and_extract": (2, "output_dir")}
+# the unpackers of ``_DOWNLOADS`` whose target folder defaults to the working directory
+_CWD_UNPACK = frozenset({"extractall", "unpack_archive", "download_and_extract"})
 
 
 def _into_working_dir(project, path: str, c, name: str) -> bool:
@@ -158,7 +158,7 @@ def _into_working_dir(project, path: str, c, name: str) -> bool:
     key = name if name in _CWD_UNPACK else c.attr if c.attr in _CWD_UNPACK else None
     if key is None or c.star_args or c.star_kwargs:
         return False
-    v = c.arg(*_CWD_UNPACK[key])
+    v = c.arg(*_DOWNLOADS[key][0])
     if v is None:
         return True
     vv = project.const_value(path, c.scope, v)
