@@ -56,14 +56,14 @@ def _continues_statement(cell_lines: list) -> bool:
     at the start of a logical line only."""
     opened = sum(_bracket_balance(l) for l in cell_lines) > 0
     tail = next((l for l in reversed(cell_lines) if l.strip()), "")
-    if not (opened or tail.rstrip().endswith("\\") or "\"\"\"" in "".join(cell_lines)
-            or "'''" in "".join(cell_lines)):
+    joined = "\n".join(cell_lines)
+    if not (opened or tail.rstrip().endswith("\\") or '"""' in joined or "'''" in joined):
         return False  # cheap: nothing can be open
     import io
     import tokenize
 
     try:
-        for _ in tokenize.generate_tokens(io.StringIO("\n".join(cell_lines) + "\n").readline):
+        for _ in tokenize.generate_tokens(io.StringIO(joined + "\n").readline):
             pass
     except tokenize.TokenError:
         return True  # EOF in a multi-line statement or string
