@@ -42,7 +42,7 @@ import shlex
 
 from mllint.knowledge import packages as PK
 from mllint.rule import FileRule, ProjectRule, RuleMeta
-from mllint.sources.config import normalise_name
+from mllint.sources.config import normalise_name, parse_requirement_line
 from mllint.sources.notebook import PY_CELL_MAGICS
 
 _INSTALL = re.compile(r"^\s*(?:[%!]+\s*)?(?:(?:python3?|py)\s+-m\s+)?(?:uv\s+)?pip3?\s+install\b(.*)$")
@@ -155,5 +155,5 @@ class NotebookUnpinnedInstall(FileRule, ProjectRule):
 
 
 def _base_name(spec: str) -> str:
-    m = _NAME.match(spec)
-    return normalise_name(m.group(0).split("[", 1)[0]) if m else ""
+    req = parse_requirement_line(spec, 1)
+    return req.name if req is not None else ""
