@@ -363,10 +363,15 @@ class S3OverwriteDeploy(FileRule, ConfigRule, ProjectRule):
     def _check_block(self, doc, block: str, first_line: int, env: dict, last_line: Optional[int]):
         from mllint.sources.config import split_shell_commands
 
-        if not any(p in block for p in _SHELL_PROGRAMS):
+        if block is None:
+            # a whole script, split when it was loaded: its text is not read (a generated install
+            # script read again from disk was 5 MB of the scan's peak, kserve), its words are searched
+            script = doc.data
+            if not any(p in w for argv in set(script.argvs) for w in argv for p in _SHELL_PROGRAMS):
+                return  # no object-store CLI named in the script
+            cmds = script.commands
+        elif not any(p in block for p in _SHELL_PROGRAMS):
             return  # no object-store CLI named in the block (programs are matched literally)
-        if doc.kind == "shell" and block is doc.text and "${{" not in block:
-            cmds = doc.data.commands  # split when the script was loaded
         else:
             # GitHub expressions may hold spaces: keep each one inside a single shell word
             block = re.sub(r"\$\{\{(.*?)\}\}", lambda m: "${{" + re.sub(r"\s+", "", m.group(1)) + "}}", block)
@@ -765,11 +770,12 @@ def _const_env(m: Any) -> dict:
 
 
 def _blocks(doc) -> list:
-    """-> [(shell text, first line, constant environment, last line or None)] for a document."""
+    """-> [(shell text, first line, constant environment, last line or None)] for a document; the
+    text of a shell script is None: its commands were split when it was loaded."""
     out = []
     data = doc.data
     if doc.kind == "shell":
-        out.append((doc.text, 1, {}, None))  # to the end (counted only for a finding)
+        out.append((None, 1, {}, None))  # the script's commands, to the end (counted only for a finding)
     elif doc.kind == "dockerfile":
         env: dict = {}
         for ins in data.instructions:

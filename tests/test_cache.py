@@ -294,3 +294,27 @@ def test_large_config_files_travel_without_their_text(make_repo, tmp_path, monke
     (copy / "scripts" / "deploy.sh").write_text(script + "echo changed\n")
     assert doc.text == "" and doc.text is UNREAD and reread_text(*doc.reread) is UNREAD
     assert doc.evidence(re.compile("no such words"))
+
+
+def test_a_large_script_without_an_object_store_cli_is_not_read_again(make_repo, monkeypatch):
+    """ML0101 searches a shell script's commands, split when it was loaded, for an object-store
+    CLI: a large script that names none is not read again from disk (a generated install script
+    read again held 5 MB of kserve's peak), and one that does still gives its finding."""
+    import mllint.sources as sources
+
+    filler = "echo 'step'\n" * (sources.LAZY_TEXT_MIN // 10)
+    deploy = "#!/usr/bin/env bash\n" + filler + "aws s3 cp artifacts/model.pkl s3://acme-ml-artifacts/churn/model.pkl\n"
+    root = make_repo({"scripts/install.sh": "#!/usr/bin/env bash\n" + filler + "kubectl apply -f x.yaml\n",
+                      "scripts/deploy.sh": deploy, "train.py": SPLIT})
+    read = []
+    real = sources.reread_text
+
+    def counting(abspath, digest):
+        read.append(os.path.basename(abspath))
+        return real(abspath, digest)
+
+    counting.cache_clear = real.cache_clear
+    monkeypatch.setattr(sources, "reread_text", counting)
+    res = scan([str(root)], Settings(root=str(root), jobs=1, select=["ML0101"]))
+    assert [(f.location.path, f.location.line) for f in res.findings] == [("scripts/deploy.sh", deploy.count("\n"))]
+    assert "install.sh" not in read and "deploy.sh" in read  # the finding's line is read, on a hit only
