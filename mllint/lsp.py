@@ -231,24 +231,14 @@ def attach_fix_edits(result, texts: dict) -> None:
         return
     try:
         from mllint import fixes
-        from mllint.finding import Fix
     except ImportError:  # the fix extra (libcst) is not installed: offer no fixes
         for f in result.findings:
             f.fix = None
         return
     try:
-        computed = fixes.compute_fixes(result, unsafe=True, paths=set(texts), texts=texts)
+        fixes.attach_edits(result, unsafe=True, paths=set(texts), texts=texts)
     except Exception:  # a fixer failing must not cost the diagnostics
-        computed = {}
-    for _path, (doc, cands) in computed.items():
-        for c in cands:
-            try:
-                edits = doc.file_edits(c.edits)
-                if not fixes.parses(doc, doc.apply(c.edits)):
-                    continue
-            except Exception:
-                continue
-            c.finding.fix = Fix(title=c.title, safe=c.safe, edits=edits)
+        pass
     for f in result.findings:  # no edits: nothing to offer
         if f.fix is not None and not f.fix.edits:
             f.fix = None

@@ -541,3 +541,29 @@ def test_a_crashing_fixer_costs_only_its_fix(make_repo, monkeypatch):
     assert code == 1
     assert "could not compute the fix for ML0301 in split.py:3: KeyError" in err
     assert _read(root / "split.py") == SPLIT
+
+
+def test_minimal_edit_trims_the_longest_common_prefix_and_suffix():
+    """``_minimal_edit`` finds the common prefix and suffix by halving: checked against a
+    character-by-character search on generated pairs, and by applying the edit."""
+    import random
+
+    from mllint.fixes import _common_prefix_len, _minimal_edit, apply_text_edits
+
+    rng = random.Random(7)
+    for _ in range(400):
+        old = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 30)))
+        new = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 30)))
+        p = 0
+        while p < min(len(old), len(new)) and old[p] == new[p]:
+            p += 1
+        assert _common_prefix_len(old, new) == p
+        e = _minimal_edit(old, new)
+        if old == new:
+            assert e is None
+            continue
+        assert apply_text_edits(old, [e]) == new
+        s = 0
+        while s < min(len(old), len(new)) - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
+            s += 1
+        assert len(e.content) == len(new) - p - s  # nothing kept in common is replaced
