@@ -193,6 +193,32 @@ def _unreadable(path: str, message: str, line: int = 1, col: int = 1, cell_pos: 
     return f, n
 
 
+# a folder or file named by a template placeholder (cookiecutter's ``{{ cookiecutter.repo_name }}``,
+# copier's ``{{ project_name }}``, a Jinja ``{% if %}``): the files under it are rendered before use
+_TEMPLATE_PATH_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def is_template_path(path: str) -> bool:
+    return _TEMPLATE_PATH_RE.search(path) is not None
+
+
+def _unparsed(fr: FileResult, path: str, message: str, line: int = 1, col: int = 1,
+              cell_pos: Optional[list] = None, level: str = "error") -> None:
+    """Record a file (or notebook cell) that could not be read or parsed: an ML0000 finding and a
+    notification, or only a note for a file of a project template, whose placeholders (``{{
+    cookiecutter.x }}``) are not Python or YAML until it is rendered."""
+    if is_template_path(path):
+        fr.notifications.append(Notification(
+            message=f"{path}: {message}; skipped: a file of a project template (a `{{{{ }}}}` placeholder in "
+                    f"its path), which parses once it is rendered",
+            level="note", kind="execution", descriptor=UNREADABLE, path=path, line=line))
+        return
+    f, n = _unreadable(path, message, line, col, cell_pos)
+    n.level = level
+    fr.findings.append(f)
+    fr.notifications.append(n)
+
+
 def read_bytes(abspath: str) -> bytes:
     try:
         st = os.stat(abspath)
@@ -228,14 +254,10 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
             _process_config(df, data, fr, from_disk)
             fr.timings = (time.perf_counter() - t0, 0.0)
     except Unreadable as exc:
-        f, n = _unreadable(df.path, exc.message, exc.line, exc.col)
-        fr.findings.append(f)
-        fr.notifications.append(n)
+        _unparsed(fr, df.path, exc.message, exc.line, exc.col)
     except (RecursionError, MemoryError) as exc:  # e.g. JSON/TOML nested beyond the parsers' limits
         what = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
-        f, n = _unreadable(df.path, f"cannot parse: the file is {what} to analyse")
-        fr.findings.append(f)
-        fr.notifications.append(n)
+        _unparsed(fr, df.path, f"cannot parse: the file is {what} to analyse")
     except Exception as exc:  # an internal error on one file never stops the scan
         n = Notification(message=f"{df.path}: internal error while reading: {type(exc).__name__}: {exc}",
                          level="error", descriptor="internal-error", path=df.path)
@@ -279,10 +301,7 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, box: list, fr: FileResu
         fr.line_map = src.line_map
     for err in src.errors:
         line, col, *cell = src.line_map.map(err.line, err.col)  # a notebook's: its cell and raw JSON line
-        f, n = _unreadable(df.path, err.message, line, col, cell)
-        n.level = "warning"
-        fr.findings.append(f)
-        fr.notifications.append(n)
+        _unparsed(fr, df.path, err.message, line, col, cell, level="warning")
     tree, src.tree = src.tree, None  # a notebook's loader parsed it already
     try:
         if tree is None:

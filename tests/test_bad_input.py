@@ -246,3 +246,30 @@ def test_yaml_alias_bomb_is_refused_and_anchors_still_work(make_repo):
     code, out, err = _run_with_timeout(["check", "--no-cache", "--output-format", "json", "."], str(root), timeout=60)
     got = {(f["location"]["path"], f["code"]) for f in json.loads(out)}
     assert got == {("conf/params.yaml", "ML0000"), ("ok.py", "ML0301"), (".gitlab-ci.yml", "ML0101")}
+
+
+def test_project_template_files_that_do_not_parse_are_a_note_not_a_finding(make_repo):
+    """A file under a cookiecutter/copier placeholder folder holds `{{ }}` markup until it is
+    rendered: it is skipped with a note (SARIF toolExecutionNotification), not an ML0000 finding.
+    The same text outside a template folder is still ML0000, and a template file that parses is
+    analysed."""
+    jinja = "{% if cookiecutter.use_mlflow %}\nimport mlflow\n{% endif %}\n"
+    root = make_repo({
+        "starter/{{ cookiecutter.repo_name }}/docs/conf.py": jinja,
+        "starter/{{ cookiecutter.repo_name }}/conf/catalog.yml": "a:\n  {% if x %}\n  b: [1\n",
+        "starter/{{ cookiecutter.repo_name }}/nb.ipynb": nb([code_cell("{% if cookiecutter.gpu %}\n", "import torch\n")]),
+        "starter/{{ cookiecutter.repo_name }}/src/train.py": GOOD,
+        "other/conf.py": jinja,
+    })
+    code, out, _ = run_cli(["check", "--no-cache", "--output-format", "sarif", "."], cwd=str(root))
+    assert code == 1
+    run = json.loads(out)["runs"][0]
+    got = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"]) for r in run["results"]}
+    assert got == {("other/conf.py", "ML0000"),
+                   ("starter/%7B%7B%20cookiecutter.repo_name%20%7D%7D/src/train.py", "ML0301")}
+    notes = [n for n in run["invocations"][0]["toolExecutionNotifications"] if n["level"] == "note"]
+    noted = sorted(n["message"]["text"].split(":", 1)[0] for n in notes)
+    assert noted == ["starter/{{ cookiecutter.repo_name }}/conf/catalog.yml",
+                     "starter/{{ cookiecutter.repo_name }}/docs/conf.py",
+                     "starter/{{ cookiecutter.repo_name }}/nb.ipynb"]
+    assert all("project template" in n["message"]["text"] for n in notes)
