@@ -403,3 +403,23 @@ def test_messages_name_a_notebook_line_by_its_cell(make_repo):
     result = scan([str(root)], Settings(root=str(root), select=["ML0601"], jobs=1))
     [f] = result.findings
     assert "`train_test_split` (cell 3, line 2)" in f.message
+
+
+def test_line_entries_read_like_the_list_of_tuples_they_store():
+    """``LineEntries`` keeps a notebook's line map as arrays: indexing (also negative and sliced),
+    iteration, length and a pickle round trip give the tuples it was built from, mappers included."""
+    import pickle
+
+    from mllint.sources import LineEntries
+    from mllint.sources.notebook import _CELL_END, _RawCol
+
+    col = _RawCol(4, 'x = "a"', True)
+    rows = [(1, 1, 10, 6), (1, 2, 11, col), (1, 3, 11, _CELL_END), (2, 1, 70_000, 0)]
+    e = LineEntries(rows)
+    assert len(e) == 4 and list(e) == rows and e[-1] == rows[-1] and e[1:3] == rows[1:3]
+    assert e == rows and bool(LineEntries()) is False
+    back = pickle.loads(pickle.dumps(e, pickle.HIGHEST_PROTOCOL))
+    assert [r[:3] for r in back] == [r[:3] for r in rows] and back[0][3] == 6
+    assert back[1][3](3) == col(3) and back[2][3](5) == 1
+    with pytest.raises(IndexError):
+        e[4]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+from array import array
 import os
 import re
 import tokenize
@@ -66,12 +67,67 @@ def decode_text(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+class LineEntries:
+    """A notebook's line map: per analysed line, (cell, line in the cell, raw line, raw column
+    mapper), read like a list of tuples.  Stored as one array per field, with the few mappers that
+    are objects (lines JSON escapes) in a dict: a tuple per line took 13 MB of huggingface/notebooks'
+    180 k lines, the arrays 2.9 MB."""
+
+    __slots__ = ("_cells", "_cell_lines", "_raw_lines", "_bases", "_fns")
+
+    def __init__(self, entries=()):
+        cells, cell_lines, raw_lines, bases = array("I"), array("I"), array("I"), array("q")
+        fns: dict = {}
+        for i, (cell, cell_line, raw_line, col_of) in enumerate(entries):
+            cells.append(cell)
+            cell_lines.append(cell_line)
+            raw_lines.append(raw_line)
+            if type(col_of) is int and col_of >= 0:
+                bases.append(col_of)
+            else:
+                bases.append(-1)  # the mapper is in ``fns``
+                fns[i] = col_of
+        self._cells, self._cell_lines, self._raw_lines, self._bases, self._fns = cells, cell_lines, raw_lines, bases, fns
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self._cells)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("line map index out of range")
+        base = self._bases[i]
+        return self._cells[i], self._cell_lines[i], self._raw_lines[i], (base if base >= 0 else self._fns[i])
+
+    def __iter__(self):
+        return map(self.__getitem__, range(len(self._cells)))
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return _load_line_entries, (self._cells, self._cell_lines, self._raw_lines, self._bases, self._fns)
+
+
+def _load_line_entries(cells, cell_lines, raw_lines, bases, fns) -> LineEntries:
+    e = LineEntries.__new__(LineEntries)
+    e._cells, e._cell_lines, e._raw_lines, e._bases, e._fns = cells, cell_lines, raw_lines, bases, fns
+    return e
+
+
 @dataclass
 class LineMap:
     """Maps analysed-text lines to the stored file.  Identity for plain files."""
 
-    # For notebooks: virtual line (1-based) -> (cell 1-based, line in cell, raw line, raw col offset)
-    entries: Optional[list] = None
+    # For notebooks: virtual line (1-based) -> (cell 1-based, line in cell, raw line, raw col offset);
+    # a ``LineEntries`` (a list in tests)
+    entries: Optional[Any] = None
 
     def map(self, line: int, col: int) -> tuple:
         """-> (file line, file col, cell, cell_line, cell_col)."""

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Optional
 
-from mllint.sources import CodeSource, LineMap, LoadError, Unreadable, decode_text
+from mllint.sources import CodeSource, LineEntries, LineMap, LoadError, Unreadable, decode_text
 
 # Databricks notebooks: a cell whose first line is one of these is written in that language.
 DATABRICKS_LANGUAGE_MAGICS = {"%sql", "%scala", "%r", "%sh", "%fs", "%md", "%md-sandbox"}
@@ -429,7 +429,7 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
                                          f"{'the cell was' if len(py2) == 1 else 'these cells were'} skipped",
                                    py2[0][1], 1, fatal=False))
     return CodeSource(path=path, kind="notebook", text=text, raw_text=raw if keep_raw else "",
-                      line_map=LineMap(entries), magics=magics, errors=errors, cells=cell_spans, tree=tree,
+                      line_map=LineMap(LineEntries(entries)), magics=magics, errors=errors, cells=cell_spans, tree=tree,
                       raw_bytewise=bytewise)
 
 
