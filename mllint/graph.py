@@ -1237,7 +1237,9 @@ def _split_cmd(cmd: str, line: int) -> Iterable:
 ALL_FRAMEWORKS = frozenset({"torch", "numpy", "random", "tensorflow"})
 _SEED_WORD = re.compile(r"seed", re.I)
 _HF_TRAINERS = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.TrainingArguments",
-                "transformers.Seq2SeqTrainingArguments", "trl.", "setfit.Trainer", "lightning.pytorch.cli.LightningCLI",
+                "transformers.Seq2SeqTrainingArguments", "trl.", "setfit.Trainer", "optimum.onnxruntime.ORTTrainer",
+                "optimum.onnxruntime.ORTSeq2SeqTrainer", "optimum.onnxruntime.ORTTrainingArguments",
+                "optimum.onnxruntime.ORTSeq2SeqTrainingArguments", "lightning.pytorch.cli.LightningCLI",
                 "pytorch_lightning.cli.LightningCLI", "lightning.pytorch.LightningCLI", "pytorch_lightning.LightningCLI")
 
 

@@ -36,9 +36,22 @@ def test_registry_fires_without_registry(make_repo):
     "import wandb\nrun = wandb.init()\nrun.link_model(path='m', registered_model_name='churn')\n",
     "import bentoml\nbentoml.sklearn.save_model('churn', model)\n",
     "from clearml import OutputModel\nOutputModel(task=t).update_weights('model.pkl')\n",
+    "import hopsworks\nmr = hopsworks.login().get_model_registry()\n",
+    "import hopsworks\nproject = hopsworks.login()\nmr = project.get_model_registry()\n"
+    "mr.sklearn.create_model(name='churn', metrics={'auc': 0.9}).save('model')\n",
 ])
 def test_registry_anywhere_silences(make_repo, registry):
     assert _codes(make_repo, {"train.py": TRAIN, "deploy/register.py": registry}, "ML0102") == []
+
+
+@pytest.mark.parametrize("other", [
+    "import timm\nmodel = timm.create_model('resnet50', pretrained=True)\n",
+    "def create_model(cfg):\n    return cfg\n\nnet = create_model({})\nnet.save('x')\n",
+    "mr = get_registry()\nmr.get_model_registry()\n",  # no Hopsworks in sight
+])
+def test_model_factories_named_create_model_are_not_a_registry(make_repo, other):
+    """timm's and a project's own ``create_model`` are not the Hopsworks registry's."""
+    assert _codes(make_repo, {"train.py": TRAIN, "models.py": other}, "ML0102") == [("train.py", 6)]
 
 
 def test_dvc_model_artifact_silences(make_repo):

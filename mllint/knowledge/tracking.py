@@ -14,8 +14,9 @@ from mllint.knowledge import canonical, in_packages, last
 TRACKER_PACKAGES = ("mlflow", "wandb", "neptune", "neptune_client", "comet_ml", "clearml", "trains", "aim",
                     "dvclive", "sacred", "guild", "polyaxon", "tensorboardX", "mlrun", "determined",
                     "azureml", "azure.ai.ml", "nni", "ray.tune", "ray.train", "ray.air", "zenml", "metaflow",
-                    "flytekit")
-# (Azure ML jobs and designer modules are tracked by the platform; NNI and Ray Tune/Train record every
+                    "flytekit", "kubeflow.katib", "hypertune")
+# (Azure ML jobs and designer modules are tracked by the platform; NNI, Ray Tune/Train and Katib
+# (``KatibClient().tune``, cloudml-hypertune's ``report_hyperparameter_tuning_metric``) record every
 # trial's parameters and reported metrics; ZenML, Metaflow and Flyte record every run's step
 # parameters and artifacts, and ``zenml.log_metadata`` its metrics.)
 # Individual APIs (qualified-name prefixes) that track.
@@ -31,7 +32,12 @@ TRACKER_APIS = (
 # integrations before transformers v5; Lightning's default logger is TensorBoard/CSV).
 HF_ARGS = ("transformers.TrainingArguments", "transformers.Seq2SeqTrainingArguments", "trl.SFTConfig",
            "trl.DPOConfig", "trl.GRPOConfig", "trl.PPOConfig", "trl.RewardConfig", "setfit.TrainingArguments",
-           "sentence_transformers.SentenceTransformerTrainingArguments")
+           "sentence_transformers.SentenceTransformerTrainingArguments",
+           # optimum's ONNX Runtime trainer: subclasses of the Trainer and its arguments
+           "optimum.onnxruntime.ORTTrainingArguments", "optimum.onnxruntime.ORTSeq2SeqTrainingArguments")
+# Trainers that build default arguments (``report_to``'s default included) when given none.
+HF_TRAINER_CLASSES = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "optimum.onnxruntime.ORTTrainer",
+                      "optimum.onnxruntime.ORTSeq2SeqTrainer")
 LIGHTNING_TRAINERS = ("lightning.pytorch.Trainer", "lightning.Trainer", "lightning.pytorch.trainer.Trainer")
 # ``report_to`` values that mean "no tracker".
 NO_REPORT = ("none", "")
@@ -62,7 +68,8 @@ def tracker_of_call(call) -> Optional[str]:
         return "hf-argparser"
     if q in HF_ARGS or any(q.startswith(p) for p in HF_ARGS):
         rep = call.kwargs.get("report_to")
-        if rep is None:
+        if rep is None or (rep.kind == "const" and rep.value is None):
+            # omitted, or ``report_to=None``: the default (transformers 4: every installed integration)
             return "hf-default" if not call.star_kwargs else "hf-kwargs"
         v = rep.literal() if rep.is_literal else None
         if v is None and rep.kind != "const":
@@ -70,8 +77,13 @@ def tracker_of_call(call) -> Optional[str]:
         if v is None or v in NO_REPORT or v == [] or v == ["none"]:
             return ""
         return "hf-report_to"
+    if q in HF_TRAINER_CLASSES and "args" not in call.kwargs and len(call.args) < 2 and not call.star_args \
+            and not call.star_kwargs:
+        return "hf-default"  # no ``args``: the Trainer makes default TrainingArguments
     if call.attr == "init_trackers":
         return "accelerate-trackers"
+    if _hopsworks_model(call) and "metrics" in call.kwargs:
+        return "hopsworks"  # the registry records the version's training metrics (and its feature view)
     if q in ("accelerate.Accelerator", "lightning.fabric.Fabric", "lightning.Fabric"):
         lw = call.kwargs.get("log_with", call.kwargs.get("loggers"))
         if lw is not None and not (lw.kind == "const" and lw.value in (None, "", False)):
@@ -191,12 +203,31 @@ REGISTRY_METHODS = frozenset({"register_model", "create_model_version", "create_
 REGISTRY_PREFIXES = ("bentoml.",)
 
 
+# Hopsworks (hsml) model registry: ``project.get_model_registry()``, then
+# ``mr.<framework>.create_model(name, metrics=...)`` and the model's ``save()`` registers a version.
+HOPSWORKS_FRAMEWORKS = frozenset({"python", "sklearn", "tensorflow", "torch", "llm"})
+
+
+def _hopsworks_model(call) -> bool:
+    """``mr.python.create_model(...)``: a Hopsworks model registry's framework accessor (the plain
+    ``create_model`` name, timm's or a project's, is not one)."""
+    if call.attr != "create_model" or call.qualname and not canonical(call.qualname).startswith(("hsml.", "hopsworks.")):
+        return False
+    rt = canonical(call.receiver_type)
+    if rt.startswith(("hsml.", "hopsworks.")):
+        return True
+    recv = call.receiver or ""
+    return "." in recv and recv.rsplit(".", 1)[1] in HOPSWORKS_FRAMEWORKS
+
+
 def registry_call(call) -> Optional[str]:
     """A short description when the call registers a model, else None."""
     q = canonical(call.qualname)
     rt = canonical(call.receiver_type)
     if q in REGISTRY_FUNCTIONS:
         return q
+    if _hopsworks_model(call) or (call.attr == "get_model_registry" and (rt or q).startswith(("hopsworks.", "hsml."))):
+        return "hopsworks model registry"
     if q.startswith(REGISTRY_PREFIXES) and last(q) in ("save_model", "create", "import_model"):
         return q
     if q.startswith("mlflow.") and last(q) in ("log_model", "autolog") and "registered_model_name" in call.kwargs:

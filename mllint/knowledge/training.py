@@ -16,7 +16,8 @@ TRAIN_METHODS = frozenset({"fit", "fit_generator", "train_on_batch", "partial_fi
 # Methods that train only on known trainer types (Trainer.train, not dataset.train).
 TRAINER_TYPES_TRAIN = ("transformers.Trainer", "transformers.Seq2SeqTrainer", "trl.", "setfit.", "ray.train.",
                        "sentence_transformers.", "ultralytics.YOLO", "lightning.pytorch.Trainer",
-                       "pytorch_lightning.Trainer", "lightning.Trainer", "accelerate.Accelerator")
+                       "pytorch_lightning.Trainer", "lightning.Trainer", "accelerate.Accelerator",
+                       "optimum.onnxruntime.ORTTrainer", "optimum.onnxruntime.ORTSeq2SeqTrainer")
 # Preprocessing ``fit`` is not model training.
 TRANSFORMER_PREFIXES = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.",
                         "sklearn.feature_selection.", "sklearn.decomposition.", "category_encoders.",
@@ -41,6 +42,8 @@ def is_training_call(call) -> bool:
             return False
         if rt.startswith(REMOTE_JOB_PREFIXES):
             return False  # ``estimator.fit(inputs)`` submits a job; its entry_point script is what trains
+        if rt.startswith("optimum.") and "Quantizer" in rt:
+            return False  # ``ORTQuantizer.fit(dataset=...)`` computes calibration ranges; nothing is trained
         if q and (q.startswith(("pandas.", "numpy.", "scipy.")) or q.startswith(TRANSFORMER_PREFIXES)):
             return False
         # ``x.fit(data)`` - sklearn/keras/lightning style
