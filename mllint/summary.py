@@ -54,14 +54,21 @@ _AUX_WORDS = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_me
                       r"hyperparams|hyperparameters)s?(?:$|[_.\s-])")
 
 
+_SEED_NAME = re.compile(r"(?i)seed|session_id")
+
+
 def _aux_draw(parents: list) -> bool:
-    """Is a scalar draw from ``random`` a port or an address (``MASTER_PORT``, ``dist_url``), or a
-    hyperparameter drawn into a config (``wandb.config.lr = 10 ** random.uniform(-5, -1)``)?
+    """Is a scalar draw from ``random`` a port or an address (``MASTER_PORT``, ``dist_url``), a
+    hyperparameter drawn into a config (``wandb.config.lr = 10 ** random.uniform(-5, -1)``), or a
+    seed drawn when none is configured (``seed = np.random.randint(2**31)``, ``return`` from
+    ``init_random_seed``; pycaret's ``session_id``)?
     Looks at what encloses the call up to its statement: the calls it is an argument of (their
     names, string arguments and keywords), an f-string, the assignment target, and the name of the
     function a ``return`` leaves.  Such a draw is not the training randomness a seed fixes: picking
-    a free port changes no result, and a random search draws on purpose and records what it drew."""
+    a free port changes no result, a random search draws on purpose and records what it drew, and
+    a drawn seed is what then seeds the run."""
     words: list = []
+    names: list = []  # what the value is stored as, or the function that returns it
     for p in reversed(parents):
         cls = p.__class__
         if cls is ast.Call:
@@ -75,14 +82,16 @@ def _aux_draw(parents: list) -> bool:
         elif cls in (ast.Assign, ast.AnnAssign, ast.AugAssign):
             for t in (p.targets if cls is ast.Assign else [p.target]):
                 words.append(_dotted(t) or "")
+                names.append(words[-1])
                 if t.__class__ is ast.Subscript and t.slice.__class__ is ast.Constant and isinstance(t.slice.value, str):
                     words.append(t.slice.value)
         if isinstance(p, ast.stmt):
             if cls is ast.Return:  # ``def free_port(): return randint(...)``: the function's name
                 fn = next((q for q in reversed(parents) if q.__class__ in (ast.FunctionDef, ast.AsyncFunctionDef)), None)
                 words.append(fn.name if fn is not None else "")
+                names.append(words[-1])
             break
-    return any(_AUX_WORDS.search(w) for w in words if w)
+    return any(_AUX_WORDS.search(w) for w in words if w) or any(_SEED_NAME.search(n) for n in names if n)
 
 
 def _compact_pickle(cls=None, *, intern: tuple = (), share: tuple = (), same: tuple = (), skip: tuple = ()):

@@ -9,8 +9,9 @@ global random number generator is used (layer construction and `torch.rand*`, a 
 `np.random.default_rng()`, a Keras `ImageDataGenerator.flow*` without `seed=`, which shuffles and
 augments with numpy's generator) before a seed for that framework is set. A shuffling `DataLoader`
 draws its order when training iterates it, so one built before the seed and iterated after it is
-fine. A draw after the last training step (an example picked for display) is not counted. The finding sits on the
-entrypoint; the first unseeded use is a related location.
+fine. A draw after the last training step (an example picked for display) is not counted, nor is a
+scalar draw that picks a port, a config hyperparameter or the seed itself (`seed = np.random.randint(2**31)`
+when none is configured). The finding sits on the entrypoint; the first unseeded use is a related location.
 
 ## Why is this bad?
 Checkpoint 3 (reproducible training): without seeds, weight initialisation, shuffling and
@@ -53,7 +54,8 @@ if __name__ == "__main__":
 ## Known limits
 Seeds set in project helpers (`utils.seed_everything()`) are followed through the call graph; a
 call the analysis cannot resolve whose name contains `seed` counts as seeding everything. The
-Hugging Face `Trainer` (seeded from `TrainingArguments.seed`) and `LightningCLI` count as seeded.
+Hugging Face `Trainer` and optimum's `ORTTrainer` (seeded from `TrainingArguments.seed`) and `LightningCLI`
+count as seeded.
 JAX code passes explicit keys and is exempt. scikit-learn estimators and splitters without
 `random_state` are reported by `split-without-random-state` and `estimator-without-random-state`
 instead. Notebooks are anchored at the cell line that leads to the first unseeded use (a notebook
