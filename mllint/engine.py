@@ -577,8 +577,10 @@ def _scan(paths: list, settings: Settings, *, keep_text: bool, overlays: Optiona
     project.overlays = overlays or {}
     timings["graph"] = time.perf_counter() - t
 
-    # profile: automatic = production when serving or deploy code exists, else poc
-    eff_profile = settings.profile or ("production" if project.has_serving or project.has_deploy else "poc")
+    # profile: automatic = production when serving or deploy code exists, else poc; a collection of
+    # examples (its serving code and manifests are demos) is poc
+    eff_profile = settings.profile or (
+        "production" if (project.has_serving or project.has_deploy) and not project.is_example_collection else "poc")
     project.profile = eff_profile
     project_selected = registry.select_rules(settings.select, settings.ignore, settings.extend_select, eff_profile)
     by_path = {r.path: r for r in results}

@@ -999,6 +999,15 @@ class Project:
         return bool(self.training_entrypoints)
 
     @property
+    def is_example_collection(self) -> bool:
+        """The scanned repository's folder is named as a collection of examples or tutorials
+        (``pytorch-examples``, ``vertex-ai-samples``): its services and manifests are demos, not
+        a production system."""
+        from mllint.knowledge.packages import is_collection_name
+
+        return is_collection_name(os.path.basename(os.path.normpath(self.root or "")))
+
+    @property
     def has_serving(self) -> bool:
         return bool(self.request_roots) or bool(self.serving_modules)
 

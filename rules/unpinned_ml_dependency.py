@@ -56,7 +56,6 @@ the last model was trained with, so review it before committing.
 """
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from typing import Any, Optional
@@ -76,7 +75,7 @@ class UnpinnedMlDependency(ConfigRule):
         base = _manifest_dir(doc.path)
         if _in_non_app_dir(doc.path) or project.is_test_path(doc.path) or _DEV_RE.search(posixpath.basename(doc.path)):
             return  # examples, tests, and developer tooling (requirements-dev.txt) do not ship
-        if _collection_root(project):
+        if project.is_example_collection:
             return  # the repository is a collection of examples (pytorch/examples, vertex-ai-samples)
         if _covered(base, st["locked_dirs"]):
             return
@@ -179,16 +178,6 @@ def _covered(base: str, dirs: set) -> bool:
 
 def _within(path: str, base: str) -> bool:
     return not base or path == base or path.startswith(base + "/")
-
-
-_COLLECTION_WORDS = frozenset({"examples", "example", "tutorials", "tutorial", "samples", "sample"})
-
-
-def _collection_root(project) -> bool:
-    """The scanned folder is named as a collection of examples or tutorials (``examples``,
-    ``pytorch-examples``, ``vertex-ai-samples``): every manifest in it documents a demo."""
-    name = os.path.basename(os.path.normpath(getattr(project, "root", "") or ""))
-    return any(w in _COLLECTION_WORDS for w in re.split(r"[-_.\s]+", name.lower()))
 
 
 def _in_non_app_dir(path: str) -> bool:

@@ -232,3 +232,19 @@ def test_ml1001_a_cached_loader_is_start_up_code_only_when_serving_reaches_it(ma
     where = lambda root: [(f.location.path, f.location.line) for f in _codes(root, "ML1001")]
     assert where(make_repo({"tok.py": CACHED_LOADER, "postprocess.py": offline})) == []
     assert where(make_repo({"tok.py": CACHED_LOADER, "app.py": served})) == [("tok.py", 9)]
+
+
+@pytest.mark.parametrize("folder, profile, expected", [
+    ("churn-service", None, True),  # serving code: the automatic profile is production
+    ("serving-examples", None, False),  # a collection of examples: its services are demos (poc)
+    ("vertex-ai-samples", None, False),
+    ("serving-examples", "production", True),  # an explicit profile still applies
+])
+def test_an_example_collection_gets_the_poc_profile(tmp_path, folder, profile, expected):
+    root = tmp_path / folder
+    (root / ".git").mkdir(parents=True)
+    (root / "svc").mkdir()
+    (root / "svc" / "app.py").write_text(APP)
+    res = scan([str(root)], Settings(root=str(root), jobs=1, profile=profile))
+    assert res.project.profile == ("production" if expected else "poc")
+    assert any(f.code == "ML1401" for f in res.findings) is expected

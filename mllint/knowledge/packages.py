@@ -39,6 +39,15 @@ NON_APP_DIRS = frozenset({"examples", "example", "docs", "doc", "tutorials", "tu
 _WORD_SPLIT = re.compile(r"[-_.\s]+")
 
 
+# Words of a repository folder's name that make it a collection of examples or tutorials
+# (``examples``, ``pytorch-examples``, ``vertex-ai-samples``, ``hopsworks-tutorials``).
+COLLECTION_WORDS = frozenset({"examples", "example", "tutorials", "tutorial", "samples", "sample"})
+
+
+def is_collection_name(name: str) -> bool:
+    return any(w in COLLECTION_WORDS for w in _WORD_SPLIT.split(name.lower()))
+
+
 def is_non_app_dir(name: str) -> bool:
     """A folder of examples, docs, tutorials, tests...: by its name or one word of it
     (``lightning_examples``, ``course_UvA-DL``, ``demo-notebooks``)."""
