@@ -238,6 +238,7 @@ def test_ml1001_a_cached_loader_is_start_up_code_only_when_serving_reaches_it(ma
     ("churn-service", None, True),  # serving code: the automatic profile is production
     ("serving-examples", None, False),  # a collection of examples: its services are demos (poc)
     ("vertex-ai-samples", None, False),
+    ("notebooks", None, False),
     ("serving-examples", "production", True),  # an explicit profile still applies
 ])
 def test_an_example_collection_gets_the_poc_profile(tmp_path, folder, profile, expected):

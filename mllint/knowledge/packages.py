@@ -40,8 +40,8 @@ _WORD_SPLIT = re.compile(r"[-_.\s]+")
 
 
 # Words of a repository folder's name that make it a collection of examples or tutorials
-# (``examples``, ``pytorch-examples``, ``vertex-ai-samples``, ``hopsworks-tutorials``).
-COLLECTION_WORDS = frozenset({"examples", "example", "tutorials", "tutorial", "samples", "sample"})
+# (``examples``, ``pytorch-examples``, ``vertex-ai-samples``, ``hopsworks-tutorials``, huggingface/``notebooks``).
+COLLECTION_WORDS = frozenset({"examples", "example", "tutorials", "tutorial", "samples", "sample", "notebooks"})
 
 
 def is_collection_name(name: str) -> bool:
