@@ -55,6 +55,8 @@ _AUX_WORDS = re.compile(r"(?i)(?:^|[_.\s-])(?:port|addr|address|host|url|init_me
 
 
 _SEED_NAME = re.compile(r"(?i)seed|session_id")
+# functions that only show data: ``show_random_elements`` (every Hugging Face notebook), ``plot_samples``
+_DISPLAY_FN = re.compile(r"^_*(?:show|display|plot|visuali[sz]e|print|render|preview)(?:_|$|[A-Z])", re.I)
 
 
 def _aux_draw(parents: list) -> bool:
@@ -66,7 +68,11 @@ def _aux_draw(parents: list) -> bool:
     names, string arguments and keywords), an f-string, the assignment target, and the name of the
     function a ``return`` leaves.  Such a draw is not the training randomness a seed fixes: picking
     a free port changes no result, a random search draws on purpose and records what it drew, and
-    a drawn seed is what then seeds the run."""
+    a drawn seed is what then seeds the run.  A draw in a function that shows data
+    (``show_random_elements``, ``plot_samples``) picks what to display."""
+    fn = next((q for q in reversed(parents) if q.__class__ in (ast.FunctionDef, ast.AsyncFunctionDef)), None)
+    if fn is not None and _DISPLAY_FN.match(fn.name):
+        return True  # picks what to show
     words: list = []
     names: list = []  # what the value is stored as, or the function that returns it
     for p in reversed(parents):
@@ -87,7 +93,6 @@ def _aux_draw(parents: list) -> bool:
                     words.append(t.slice.value)
         if isinstance(p, ast.stmt):
             if cls is ast.Return:  # ``def free_port(): return randint(...)``: the function's name
-                fn = next((q for q in reversed(parents) if q.__class__ in (ast.FunctionDef, ast.AsyncFunctionDef)), None)
                 words.append(fn.name if fn is not None else "")
                 names.append(words[-1])
             break

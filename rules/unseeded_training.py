@@ -10,8 +10,8 @@ global random number generator is used (layer construction and `torch.rand*`, a 
 augments with numpy's generator) before a seed for that framework is set. A shuffling `DataLoader`
 draws its order when training iterates it, so one built before the seed and iterated after it is
 fine. A draw after the last training step (an example picked for display) is not counted, nor is a
-scalar draw that picks a port, a config hyperparameter or the seed itself (`seed = np.random.randint(2**31)`
-when none is configured). The finding sits on the entrypoint; the first unseeded use is a related location.
+scalar draw that picks a port, a config hyperparameter, the seed itself (`seed = np.random.randint(2**31)`
+when none is configured) or the examples a `show_*`/`display_*`/`plot_*` function shows. The finding sits on the entrypoint; the first unseeded use is a related location.
 
 ## Why is this bad?
 Checkpoint 3 (reproducible training): without seeds, weight initialisation, shuffling and
