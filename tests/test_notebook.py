@@ -369,6 +369,17 @@ def test_shell_capture_into_unpacked_and_attribute_targets_is_a_magic():
     assert src.text.split("\n")[:5] == ["", "", "", "ok = x != 1", "y = z % 2"]
 
 
+def test_ipython_help_lines_are_magics():
+    """``obj?``, ``obj??`` (show the source), ``?obj`` and ``np.*load*?`` are IPython help, not
+    syntax errors (the Full Stack Deep Learning labs use ``MLP.forward??``)."""
+    raw = make([code("BaseDataset??\n", "MLP.forward??\n", "np.*load*?\n", "?len\n", "x = len('a?')\n", "y = 1")])
+    src = load_notebook("nb.ipynb", raw.encode())
+    assert src.errors == []
+    assert src.text.split("\n")[:6] == ["", "", "", "", "x = len('a?')", "y = 1"]
+    bad = load_notebook("nb.ipynb", make([code("x = y ?\n")]).encode())
+    assert [e.message[:25] for e in bad.errors] == ["cell 1: syntax error: inv"]
+
+
 def test_databricks_source_notebooks_blank_escapes_and_keep_positions(make_repo):
     from mllint.config import Settings
     from mllint.engine import scan

@@ -27,9 +27,8 @@ def _is_magic_line(stripped: str) -> bool:
         return True
     if _AUTOMAGIC_RE.match(stripped):
         return True  # IPython automagics and aliases: `pip install x`, `cd dir`, `ls ./data/`
-    if stripped.startswith("?") or (stripped.endswith("?") and not stripped.startswith("#")
-                                    and "#" not in stripped and stripped[:-1].replace(".", "").replace("_", "").isalnum()):
-        return True
+    if stripped.startswith("?") or (stripped.endswith("?") and _HELP_TARGET_RE.fullmatch(stripped)):
+        return True  # IPython help: ``obj?``, ``obj??`` (source), ``np.*load*?`` (search)
     # ``files = !ls`` / ``x = %who_ls`` / ``[path] = !ls -td runs/* | head -1`` / ``self.out = !cmd``
     if "=" in stripped:
         rhs = stripped.split("=", 1)[1].lstrip()
@@ -39,6 +38,7 @@ def _is_magic_line(stripped: str) -> bool:
     return False
 
 
+_HELP_TARGET_RE = re.compile(r"[\w.*]+\?\??")
 # an assignment target IPython accepts before ``= !cmd``: names, attributes, and tuple/list unpacking
 _ASSIGN_TARGET_RE = re.compile(r"[\w.,\s()\[\]*]+")
 
