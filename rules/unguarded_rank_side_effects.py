@@ -108,11 +108,19 @@ class UnguardedRankSideEffects(FileRule, ProjectRule):
                 self.record(("ifexp", first[0], first[1], *self.ctx.span_of(last_v)[2:], kind))
 
     def visit_Assign(self, node) -> None:
-        # ``is_logger = rank == 0`` / ``master_process = ddp_rank == 0``: a rank check held in a name
-        if len(node.targets) == 1 and node.value.__class__ in _RANK_TESTS and node.targets[0].__class__ is ast.Name:
-            kind = DK.guard_kind(_tokens(node.value))
+        # ``is_logger = rank == 0`` / ``master_process = ddp_rank == 0`` / ``args.save_logs = args.logs
+        # and is_master(args)`` (open_clip): a rank check held in a name or an attribute (``if
+        # args.save_logs:`` tests it by its last name); ``a or rank == 0`` holds on other ranks too
+        value = node.value
+        if len(node.targets) != 1 or value.__class__ not in _RANK_TESTS or \
+                (value.__class__ is ast.BoolOp and isinstance(value.op, ast.Or)):
+            return
+        target = node.targets[0]
+        name = target.id if target.__class__ is ast.Name else target.attr if target.__class__ is ast.Attribute else None
+        if name:
+            kind = DK.guard_kind(_tokens(value))
             if kind:
-                self.record(("rankvar", self.ctx.scope, node.targets[0].id, kind))
+                self.record(("rankvar", self.ctx.scope, name, kind))
 
     def visit_Call(self, node) -> None:
         # ``wandb.init(..., mode="online" if rank == 0 else "disabled")``: the other ranks log nothing
