@@ -4,7 +4,7 @@
 Flags stochastic scikit-learn estimators and searches (`RandomForest*`, `ExtraTrees*`,
 `GradientBoosting*`, `HistGradientBoosting*`, `SGD*`, `MLP*`, `KMeans`/`MiniBatchKMeans`,
 `IsolationForest`, `RandomizedSearchCV`, `TSNE`, `TruncatedSVD`, `PCA(svd_solver="randomized")`,
-`LogisticRegression` with a `sag`/`saga`/`liblinear` solver, `SVC(probability=True)`), and with the
+`LogisticRegression` with a `sag`/`saga` solver, or `liblinear` with `penalty="l1"` or `dual=True`, `SVC(probability=True)`), and with the
 `boosting-libraries` option XGBoost/LightGBM/CatBoost models, built without `random_state` (or
 `seed`/`random_seed`) or with an explicit `random_state=None`, in code reachable from a training entrypoint (scripts and notebooks).
 
@@ -90,6 +90,13 @@ class EstimatorWithoutRandomState(FileRule, ProjectRule):
             if lit is MISSING or lit not in values:
                 return
         name = q.rsplit(".", 1)[-1]
+        if name == "LogisticRegression" and self.ctx.literal(kws["solver"]) == "liblinear":
+            # liblinear solves the L2 primal (the default penalty) by a deterministic Newton method;
+            # it draws only for the L1 penalty or the dual (coordinate descent in random order)
+            pen = kws.get("penalty", node.args[0] if node.args else None)
+            dual = kws.get("dual")
+            if (pen is None or self.ctx.literal(pen) != "l1") and (dual is None or self.ctx.literal(dual) is not True):
+                return
         if name in ("KMeans", "MiniBatchKMeans"):
             init = kws.get("init")
             if init is not None and not isinstance(self.ctx.literal(init), str):
