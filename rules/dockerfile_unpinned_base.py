@@ -6,7 +6,7 @@ Flags `FROM` lines whose image has no tag, the `latest` tag, or a floating major
 earlier build stage (`FROM builder`), `scratch`, images built from an `ARG` that cannot be
 resolved (an `ARG` with a literal default is resolved), and images the repository builds itself
 (a compose service with `build:` and `image:`, `docker build -t name` in a script, a CI job or a
-README, the `tags` of `docker/build-push-action`) stay silent, as do developer workspaces
+README, and the names `docker tag` gives such a build, the `tags` of `docker/build-push-action`) stay silent, as do developer workspaces
 (`.gitpod.Dockerfile`, `.devcontainer/`). In images that train or serve a
 model (an ML base image, an ML package installed, or a command that starts training or serving),
 also flags `RUN pip install pkg` for each package given without any version; `-r requirements.txt`,
@@ -89,6 +89,8 @@ _DEV_ENV_RE = re.compile(r"(^|/)(\.gitpod\.Dockerfile|\.devcontainer/|\.codespac
                          re.I)
 # ``docker build ... -t name`` in documentation (a README's build instructions)
 _DOC_BUILD_RE = re.compile(r"\b(?:docker|podman)\s+(?:buildx\s+)?build\b[^\n`]*?(?:-t|--tag)[ =]+([^\s`'\"]+)")
+# ``docker tag SOURCE TARGET`` (a build given its registry name before a push)
+_DOC_TAG_RE = re.compile(r"\b(?:docker|podman)\s+(?:image\s+)?tag\s+([^\s`'\"-][^\s`'\"]*)\s+([^\s`'\"]+)")
 
 
 def _local_images(project) -> frozenset:
@@ -103,6 +105,7 @@ def _local_images(project) -> frozenset:
     if memo is not None:
         return memo
     refs: list = []
+    retags: list = []  # (source, target) of ``docker tag``
     commands_of = getattr(project, "_commands_of", None)
     for d in project.configs:
         data = d.data
@@ -120,11 +123,23 @@ def _local_images(project) -> frozenset:
         if commands_of is not None and d.kind in ("shell", "github-workflow", "gitlab-ci"):
             for argv, _line in commands_of(d):
                 refs.extend(_build_tags(argv))
+                retags.extend(_retag(argv))
         if d.kind == "markdown" and hasattr(project, "doc_text"):
             text = project.doc_text(d) or ""
             if "build" in text:
                 refs.extend(_DOC_BUILD_RE.findall(text))
-    out = frozenset(_split_image(r)[0].lower() for r in refs if r and "$" not in r)
+                if " tag " in text:
+                    retags.extend(_DOC_TAG_RE.findall(text))
+    names = {_split_image(r)[0].lower() for r in refs if r and "$" not in r}
+    # an image the repository builds keeps being its own under the names it is tagged with
+    grew = True
+    while grew:
+        grew = False
+        for src, dst in retags:
+            if "$" not in dst and _split_image(src)[0].lower() in names and _split_image(dst)[0].lower() not in names:
+                names.add(_split_image(dst)[0].lower())
+                grew = True
+    out = frozenset(names)
     project.__dict__["_ml0308_local_images"] = out
     return out
 
@@ -148,6 +163,20 @@ def _build_tags(argv) -> list:
         elif tok.startswith("-t") and len(tok) > 2 and not tok.startswith("--"):
             out.append(tok[2:])
     return out
+
+
+def _retag(argv) -> list:
+    """``[(source, target)]`` of ``docker tag SOURCE TARGET`` (also ``docker image tag``)."""
+    argv = list(argv)
+    if not argv or argv[0].rsplit("/", 1)[-1] not in _BUILDERS:
+        return []
+    rest = argv[1:]
+    if rest[:1] == ["image"]:
+        rest = rest[1:]
+    if rest[:1] != ["tag"]:
+        return []
+    pos = [t for t in rest[1:] if not t.startswith("-")]
+    return [(pos[0], pos[1])] if len(pos) == 2 else []
 
 
 class DockerfileUnpinnedBase(ConfigRule):
