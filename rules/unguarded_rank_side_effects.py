@@ -56,7 +56,10 @@ mentions the rank (`f"ckpt_rank{rank}.pt"`), and code handed its rank as a param
 dump(trace, rank)`, a class built with `rank=`), are per-rank by design and stay silent. In Azure ML
 projects `mlflow.start_run()` on every rank attaches to the job's run and is not reported. Helpers called
 from code the analysis cannot resolve are not reported. Accelerate, Lightning and HF Trainer flows
-are not analysed (no plain DDP set-up).
+are not analysed (no plain DDP set-up). An entrypoint counts as DDP when the code it reaches starts a
+process group, or wraps a model in `DistributedDataParallel` outside any `if`: a library's
+`if local_rank != -1: model = DDP(model)` reached by a notebook that starts no process group runs
+in one process. Functions started through `mp.spawn(fn)` are not followed.
 """
 import ast
 import re

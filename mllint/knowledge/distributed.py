@@ -29,8 +29,12 @@ SAMPLER_INJECTING_PREFIXES = (
 
 
 def is_ddp_setup(call) -> bool:
+    """A process group is started, or a model wrapped in DDP outside any ``if``.  A wrap under a
+    condition (``if local_rank != -1: model = DDP(model)`` in a library's fit) with no process group
+    started anywhere the entrypoint reaches is the single-process path of code that can also run
+    distributed: the entrypoint runs one process."""
     q = canonical(call.qualname)
-    return q in DDP_CLASSES or q in DDP_INIT
+    return q in DDP_INIT or (q in DDP_CLASSES and not call.guards)
 
 
 def injects_sampler(call) -> bool:
