@@ -170,7 +170,8 @@ class Project:
         self.callers: dict = defaultdict(set)  # scope id -> its callers (a sorted tuple once built)
         self.entrypoints: list = []
         self.training_entrypoints: list = []
-        self.training_scopes: set = set()
+        self.training_scopes: set = set()  # every scope a training entrypoint reaches
+        self.direct_training_scopes: frozenset = frozenset()
         self.request_roots: list = []  # scope ids of request handlers
         self.request_scopes: set = set()
         self.startup_scopes: set = set()
@@ -748,6 +749,7 @@ class Project:
                 if TK.is_training_call(c) and not (c.target is not None and
                                                    self._fits_preprocessing_only(c.target, preprocessing)):
                     train_scopes_direct.add(scope_id(path, c.scope))
+        self.direct_training_scopes = frozenset(train_scopes_direct)  # scopes that make a training call
         for ep in self.entrypoints:
             if ep.kind == "serving":
                 continue

@@ -94,18 +94,23 @@ class TrainingWithoutExperimentTracking(ProjectRule):
 
 def _anchor(project, ep) -> tuple:
     """Where to report: a main block, a ``@hydra.main`` function...; in a notebook or a script
-    without a main block, the first top-level call that trains (or runs project code that does),
-    rather than line 1 (a licence header, the imports)."""
+    without a main block, the first top-level call that trains (or calls project code that does),
+    rather than line 1 (a licence header, the imports) or a call to a helper that trains nothing."""
     from mllint.knowledge import training as TK
     from mllint.summary import MAIN_SCOPE, MODULE_SCOPE
 
     s = project.summaries.get(ep.path)
     if s is None or (s.main_line and ep.kind != "notebook") or ep.kind in ("hydra", "project-script"):
         return ep.anchor
+    direct = project.direct_training_scopes
+
+    def trains_through(target: str) -> bool:  # the function called makes a training call, or calls one that does
+        return any(sid in direct for sid in project.reach_sorted((target,), False))
+
     first = None
     for c in s.calls:
         if c.scope in (MODULE_SCOPE, MAIN_SCOPE) and (first is None or (c.line, c.col) < (first.line, first.col)) and \
-                (TK.is_training_call(c) or (c.target is not None and c.target in project.training_scopes)):
+                (TK.is_training_call(c) or (c.target is not None and trains_through(c.target))):
             first = c
     return (ep.path, first.span()) if first is not None else ep.anchor
 
