@@ -50,7 +50,7 @@ A key behind an organisation's prefix counts as the key itself (`acme.com/team`)
 Labels added by Helm or an admission controller are invisible. The rule stays silent for a
 resource a `kustomization.yaml` with `commonLabels`/`labels` covers: one in the resource's
 directory or above, or an overlay built on such a directory (`resources: [../../base]`).
-Sample manifests under `docs/`, `examples/`, `samples/` and tests are not checked.
+Sample manifests under `docs/`, `examples/`, `samples/`, files named as samples (`iris-example.yaml`) and tests are not checked.
 """
 import posixpath
 

@@ -181,11 +181,20 @@ _TEST_DIR_RE = re.compile(r"(^|/)([^/]*(testdata|test-data|test_data)[^/]*|e2e"
                           r"|docs?|examples?|samples?|demos?|tutorials?)(/|$)", re.I)
 
 
+# a file named as a sample: ``iris-example.yaml``, ``sample_isvc.yaml``, ``example.deployment.yaml``
+_SAMPLE_FILE_RE = re.compile(r"(^|[-_.])(examples?|samples?)([-_.]|$)", re.I)
+
+
 def is_test(project: Any, path: str) -> bool:
     """Test code and test data (Go-style ``testdata``, e2e suites, fixtures), and the sample
     manifests of documentation and examples (``docs/``, ``examples/``, ``samples/``, ``demos/``,
-    ``tutorials/``): none of them deploys anything, so deploy-config rules leave them alone."""
-    return bool(project.is_test_path(path) or _TEST_DIR_RE.search(path))
+    ``tutorials/``, a file named ``*-example.yaml``): none of them deploys anything, so
+    deploy-config rules leave them alone."""
+    return bool(project.is_test_path(path) or _TEST_DIR_RE.search(path) or
+                (_SAMPLE_FILE_RE.search(path.rsplit("/", 1)[-1]) and not _RUNS_RE.search(path)))
+
+
+_RUNS_RE = re.compile(r"(^|/)\.github/workflows/|(^|/)\.gitlab-ci")  # CI files run whatever they are named
 
 
 def _memo(project: Any, key: str, fn):
