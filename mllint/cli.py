@@ -252,9 +252,32 @@ def _check(paths, output_format, output_file, statistics, exit_zero, quiet, sile
     for n in result.notifications:
         if n.descriptor == "internal-error" and not silent:
             click.echo(f"mllint: warning: {n.message}", err=True)
+    _warn_newer_syntax(result, silent)
     if exit_zero:
         return 0
     return result.exit_code()
+
+
+def _warn_newer_syntax(result, silent: bool) -> None:
+    """One warning for the files skipped because they use a newer Python's syntax than the one
+    mllint runs on: they are valid code, so they are no ML0000 findings, but the scan saw nothing
+    in them."""
+    from mllint.engine import NEWER_SYNTAX
+
+    paths = sorted({n.path for n in result.notifications if n.descriptor == NEWER_SYNTAX and n.path})
+    if not paths or silent:
+        return
+    import re
+    import sys
+
+    newest = max((m.group(1) for n in result.notifications if n.descriptor == NEWER_SYNTAX
+                  for m in [re.search(r"uses Python (\d+\.\d+) syntax", n.message)] if m), default="3.12",
+                 key=lambda v: tuple(map(int, v.split("."))))
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    click.echo(f"mllint: warning: {len(paths)} file{'s' if len(paths) != 1 else ''} use{'' if len(paths) != 1 else 's'} "
+               f"Python {newest} syntax that mllint, running on Python {sys.version_info[0]}.{sys.version_info[1]}, "
+               f"cannot parse; that code was not analysed: {shown}; run mllint with Python {newest} or later",
+               err=True)
 
 
 @main.command("rule")

@@ -24,11 +24,12 @@ from mllint.discovery import DiscoveredFile, Discovery, discover, in_requested
 from mllint.finding import LEVEL_RANK, Finding, Location, Notification
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RawFinding
 from mllint.sources import (LAZY_TEXT_MIN, CodeSource, LineMap, MAX_BYTES, Unreadable, decode, decode_text, forget_lines,
-                            regular_small)
+                            newer_syntax, regular_small)
 from mllint.suppress import Suppressions, parse_text
 
 UNREADABLE = "ML0000"
 UNREADABLE_NAME = "unreadable-file"
+NEWER_SYNTAX = "newer-python-syntax"  # notification: a file in the syntax of a newer Python than mllint's
 PARALLEL_MIN_FILES = 4  # fewer files to analyse never start a pool
 PRESCAN_MIN_FILES = 40  # below this, every module gets every analysis (nothing to save)
 # A pool starts only for more work than this, in bytes of Python source or their equivalent
@@ -203,10 +204,18 @@ def is_template_path(path: str) -> bool:
 
 
 def _unparsed(fr: FileResult, path: str, message: str, line: int = 1, col: int = 1,
-              cell_pos: Optional[list] = None, level: str = "error") -> None:
+              cell_pos: Optional[list] = None, level: str = "error", newer: str = "") -> None:
     """Record a file (or notebook cell) that could not be read or parsed: an ML0000 finding and a
     notification, or only a note for a file of a project template, whose placeholders (``{{
-    cookiecutter.x }}``) are not Python or YAML until it is rendered."""
+    cookiecutter.x }}``) are not Python or YAML until it is rendered, and for code in the syntax of
+    a newer Python than the one running mllint (``newer``: that version), which is valid code."""
+    if newer:
+        running = ".".join(map(str, sys.version_info[:2]))
+        fr.notifications.append(Notification(
+            message=f"{path}: {message}; skipped: the code uses Python {newer} syntax and mllint runs on "
+                    f"Python {running}; run mllint with Python {newer} or later to analyse it",
+            level="warning", kind="execution", descriptor=NEWER_SYNTAX, path=path, line=line))
+        return
     if is_template_path(path):
         fr.notifications.append(Notification(
             message=f"{path}: {message}; skipped: a file of a project template (a `{{{{ }}}}` placeholder in "
@@ -254,7 +263,7 @@ def process_file(df: DiscoveredFile, cfg: WorkerConfig, data: Optional[bytes] = 
             _process_config(df, data, fr, from_disk)
             fr.timings = (time.perf_counter() - t0, 0.0)
     except Unreadable as exc:
-        _unparsed(fr, df.path, exc.message, exc.line, exc.col)
+        _unparsed(fr, df.path, exc.message, exc.line, exc.col, newer=exc.newer)
     except (RecursionError, MemoryError) as exc:  # e.g. JSON/TOML nested beyond the parsers' limits
         what = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
         _unparsed(fr, df.path, f"cannot parse: the file is {what} to analyse")
@@ -301,7 +310,7 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, box: list, fr: FileResu
         fr.line_map = src.line_map
     for err in src.errors:
         line, col, *cell = src.line_map.map(err.line, err.col)  # a notebook's: its cell and raw JSON line
-        _unparsed(fr, df.path, err.message, line, col, cell, level="warning")
+        _unparsed(fr, df.path, err.message, line, col, cell, level="warning", newer=err.newer)
     tree, src.tree = src.tree, None  # a notebook's loader parsed it already
     try:
         if tree is None:
@@ -314,10 +323,11 @@ def _process_code(df: DiscoveredFile, cfg: WorkerConfig, box: list, fr: FileResu
             if line_text.lstrip().startswith(("print ", "exec ")) or re.search(r"except\s+[\w.]+\s*,\s*\w+\s*:", line_text) \
                     or "leading zeros" in exc.msg or "<>" in line_text:
                 hint = " (Python 2 code?)"
+        newer = newer_syntax(src.line_text(exc.lineno or 1), exc.msg or "")
         line, col = exc.lineno or 1, exc.offset or 1
         if fr.line_map is not None:
             line, col, *_ = fr.line_map.map(line, col)
-        raise Unreadable(f"syntax error: {exc.msg}{hint}", line, col)
+        raise Unreadable(f"syntax error: {exc.msg}{hint}", line, col, newer=newer)
     except (ValueError, MemoryError, RecursionError) as exc:
         raise Unreadable(f"cannot parse: {type(exc).__name__}: {exc}")
     t1 = time.perf_counter()

@@ -273,3 +273,40 @@ def test_project_template_files_that_do_not_parse_are_a_note_not_a_finding(make_
                      "starter/{{ cookiecutter.repo_name }}/docs/conf.py",
                      "starter/{{ cookiecutter.repo_name }}/nb.ipynb"]
     assert all("project template" in n["message"]["text"] for n in notes)
+
+
+def test_newer_python_syntax_is_named_as_such():
+    """PEP 695 and PEP 701 syntax parses on Python 3.12; on an older Python it is recognised as
+    newer syntax (valid code), not reported as a syntax error of the project."""
+    from mllint.sources import newer_syntax
+
+    for line in ("type FeatureDict = dict[str, Any]", "class Backtrackable[T]:", "def load[T: JsonLike](p) -> T:",
+                 "    async def run[T](x):"):
+        assert newer_syntax(line, "invalid syntax", (3, 11)) == "3.12", line
+        assert newer_syntax(line, "invalid syntax", (3, 12)) == ""
+    assert newer_syntax('x = f"{d["a"]}"', "f-string: unmatched '['", (3, 11)) == "3.12"
+    assert newer_syntax("print(f'(scores: {np.sqrt(cv['mean'])})')", "f-string: unmatched '('", (3, 11)) == "3.12"
+    # a replacement field never closed is an error in every Python
+    assert newer_syntax("""print(f"Context: {ds['train'][0]['context']")""", "f-string: expecting '}'", (3, 11)) == ""
+    for line in ("def f(:", "type = 3", "print 'x'", "class A(B):"):
+        assert newer_syntax(line, "invalid syntax", (3, 11)) == "", line
+
+
+def test_newer_python_syntax_is_a_warning_not_ml0000(make_repo):
+    import sys
+
+    root = make_repo({"pkg/types.py": "from typing import Any\n\ntype FeatureDict = dict[str, Any]\n",
+                      "nb.ipynb": nb([code_cell("class Box[T]:\n", "    item: T\n"), code_cell("x = 1\n")]),
+                      "ok.py": GOOD})
+    code, out, err = run_cli(["check", "--no-cache", "--output-format", "sarif", "."], cwd=str(root))
+    run = json.loads(out)["runs"][0]
+    got = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"]) for r in run["results"]}
+    assert got == {("ok.py", "ML0301")}  # neither file is a syntax error of the project
+    notes = [n for n in run["invocations"][0].get("toolExecutionNotifications", [])
+             if n["descriptor"]["id"] == "newer-python-syntax"]
+    if sys.version_info >= (3, 12):
+        assert notes == [] and "Python 3.12 syntax" not in err
+    else:
+        assert sorted(n["message"]["text"].split(":", 1)[0] for n in notes) == ["nb.ipynb", "pkg/types.py"]
+        assert all(n["level"] == "warning" for n in notes)
+        assert "2 files use Python 3.12 syntax" in err and "nb.ipynb, pkg/types.py" in err

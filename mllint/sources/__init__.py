@@ -12,6 +12,7 @@ import io
 from array import array
 import os
 import re
+import sys
 import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,14 +28,40 @@ class LoadError:
     line: int = 1
     col: int = 1
     fatal: bool = True  # False: the rest of the file was still analysed (e.g. one bad cell)
+    newer: str = ""  # the syntax is valid in this newer Python (``newer_syntax``)
 
 
 class Unreadable(Exception):
-    def __init__(self, message: str, line: int = 1, col: int = 1):
+    def __init__(self, message: str, line: int = 1, col: int = 1, newer: str = ""):
         super().__init__(message)
         self.message = message
         self.line = line
         self.col = col
+        self.newer = newer
+
+
+# Syntax that a newer Python parses and the one running mllint does not: (version, the line's pattern
+# or None, the start of the parser's message or None).  PEP 695 type aliases and type parameters and
+# PEP 701 f-strings (quotes reused inside, 3.12).
+_NEWER_SYNTAX = (
+    ((3, 12), re.compile(r"\s*type\s+[A-Za-z_]\w*\s*(\[[^=]*\])?\s*="), None),
+    ((3, 12), re.compile(r"\s*(async\s+)?def\s+[A-Za-z_]\w*\s*\["), None),
+    ((3, 12), re.compile(r"\s*class\s+[A-Za-z_]\w*\s*\["), None),
+    # an f-string whose replacement field reuses the string's own quote and is closed
+    ((3, 12), re.compile(r""".*[fF][rR]?(["'])[^\n]*?\{[^}]*\1[^}]*\}"""), "f-string: "),
+)
+
+
+def newer_syntax(line_text: str, message: str, running: tuple = sys.version_info[:2]) -> str:
+    """``"3.12"`` when a line the running Python cannot parse uses syntax of that newer Python
+    (``type Alias = ...``, ``def f[T](...)``, an f-string reusing its quotes), else ``""``: valid
+    code for a project that requires a newer Python, not a syntax error of the project."""
+    for version, line_re, msg_start in _NEWER_SYNTAX:
+        if running >= version:
+            continue
+        if (line_re is None or line_re.match(line_text)) and (msg_start is None or message.startswith(msg_start)):
+            return ".".join(map(str, version))
+    return ""
 
 
 def decode(data: bytes) -> str:

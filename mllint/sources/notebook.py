@@ -12,7 +12,7 @@ import json
 import re
 from typing import Optional
 
-from mllint.sources import CodeSource, LineEntries, LineMap, LoadError, Unreadable, decode_text
+from mllint.sources import CodeSource, LineEntries, LineMap, LoadError, Unreadable, decode_text, newer_syntax
 
 # Databricks notebooks: a cell whose first line is one of these is written in that language.
 DATABRICKS_LANGUAGE_MAGICS = {"%sql", "%scala", "%r", "%sh", "%fs", "%md", "%md-sandbox"}
@@ -413,8 +413,9 @@ def load_notebook(path: str, data, *, decoded: bool = False, keep_raw: bool = Tr
                 if exc.msg and "Missing parentheses in call to 'print'" in exc.msg:
                     py2.append((number, vline))
                 else:
+                    newer = newer_syntax(virtual[vline - 1] if vline <= len(virtual) else "", exc.msg or "")
                     errors.append(LoadError(path, f"cell {number}: syntax error: {exc.msg} (line {lineno} of the cell); "
-                                                  f"the cell was skipped", vline, 1, fatal=False))
+                                                  f"the cell was skipped", vline, 1, fatal=False, newer=newer))
                 for k in range(first - 1, first - 1 + n):
                     virtual[k] = ""
             except (ValueError, RecursionError, MemoryError) as exc:
