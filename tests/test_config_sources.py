@@ -87,3 +87,19 @@ def test_templates_are_not_reported_as_invalid_yaml(make_repo):
     result = scan([str(root)], Settings(root=str(root), jobs=1))
     assert sorted(f.location.path for f in result.findings if f.code == "ML0000") == ["broken.yaml"]
     assert "logging.yaml" in {d.path for fr in result.files for d in fr.docs}
+
+
+def test_dockerfile_here_documents_are_bodies_not_instructions():
+    """A BuildKit here-document's lines (a Python script fed to ``RUN python -``, a file written by
+    ``COPY <<EOF``) are not instructions: ``from pathlib import Path`` is no ``FROM``.  A bash
+    here-string (``<<<``) has no body."""
+    from mllint.sources.config import load_dockerfile
+
+    text = ("FROM python:3.11.9-slim\n"
+            "RUN python - <<'EOF'\nfrom pathlib import Path\nprint(Path.cwd())\nEOF\n"
+            "COPY <<-CONF <<PY /etc/\n\tfrom = here\n\tCONF\nfrom x import y\nPY\n"
+            "RUN cat <<< \"from here\"\n"
+            "CMD [\"python\"]\n")
+    (doc,) = load_dockerfile("Dockerfile", text.encode())
+    got = [(i.keyword, i.line, i.end_line) for i in doc.data.instructions]
+    assert got == [("FROM", 1, 1), ("RUN", 2, 5), ("COPY", 6, 10), ("RUN", 11, 11), ("CMD", 12, 12)]

@@ -413,6 +413,10 @@ class Dockerfile:
         return [i for i in self.instructions if i.keyword == keyword]
 
 
+# a BuildKit here-document: ``RUN python - <<'EOF'`` ... ``EOF`` (``<<-`` strips leading tabs)
+_DOCKER_HEREDOC_RE = re.compile(r"(?<!<)<<(?!<)(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+
+
 def load_dockerfile(path: str, data: bytes) -> list:
     text = decode_text(data)
     df = Dockerfile()
@@ -420,7 +424,14 @@ def load_dockerfile(path: str, data: bytes) -> list:
     buf, start = "", 0
     escape = "\\"
     lines = text.splitlines()
+    heredocs: list = []  # delimiters still to read, in order: the lines up to each are a document's body
     for i, raw in enumerate(lines, start=1):
+        if heredocs:
+            if (raw.lstrip("\t") if heredocs[0][0] else raw) == heredocs[0][1]:
+                heredocs.pop(0)
+                if not heredocs and df.instructions:
+                    df.instructions[-1].end_line = i
+            continue  # a line of a here-document (a script, a file's content), not an instruction
         s = raw.strip()
         if not buf:
             if not s:
@@ -443,6 +454,8 @@ def load_dockerfile(path: str, data: bytes) -> list:
         if kw == "FROM":
             stage += 1
         df.instructions.append(DockerInstruction(kw, parts[1] if len(parts) > 1 else "", start, i, max(stage, 0)))
+        if kw in ("RUN", "COPY", "ADD") and "<<" in buf:
+            heredocs = [(m.group(1) == "-", m.group(3)) for m in _DOCKER_HEREDOC_RE.finditer(buf)]
         buf = ""
     if buf:
         parts = buf.split(None, 1)
