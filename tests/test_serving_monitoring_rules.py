@@ -249,3 +249,24 @@ def test_an_example_collection_gets_the_poc_profile(tmp_path, folder, profile, e
     res = scan([str(root)], Settings(root=str(root), jobs=1, profile=profile))
     assert res.project.profile == ("production" if expected else "poc")
     assert any(f.code == "ML1401" for f in res.findings) is expected
+
+
+WORKSPACE_CFN = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  NotebookRole:
+    Type: AWS::IAM::Role
+    Properties: {AssumeRolePolicyDocument: {}}
+  Notebook:
+    Type: AWS::SageMaker::NotebookInstance
+    Properties: {InstanceType: ml.g4dn.xlarge, RoleArn: !GetAtt NotebookRole.Arn}
+"""
+
+
+@pytest.mark.parametrize("extra, profile", [
+    ("", "poc"),  # a notebook workspace deploys nothing
+    ("  Endpoint:\n    Type: AWS::SageMaker::Endpoint\n    Properties: {EndpointConfigName: churn}\n", "production"),
+])
+def test_a_template_that_only_provisions_a_notebook_workspace_is_no_deployment(make_repo, extra, profile):
+    root = make_repo({"train.py": "import torch\n\nif __name__ == '__main__':\n    torch.save({}, 'm.pt')\n",
+                      "setup/cloudformation-template.yml": WORKSPACE_CFN + extra})
+    assert scan([str(root)], Settings(root=str(root), jobs=1)).project.profile == profile
