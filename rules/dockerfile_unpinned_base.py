@@ -46,6 +46,7 @@ arguments are pinned to the version recorded in a lock file or installed in the 
 environment. It is unsafe: the image or package version may differ from what was last validated.
 """
 import re
+import shlex
 
 from mllint.knowledge import deploy as DK
 from mllint.knowledge import packages as PK
@@ -119,6 +120,8 @@ def _local_images(project) -> frozenset:
                     if isinstance(st, dict) and str(st.get("uses", "")).startswith("docker/build-push-action"):
                         tags = (st.get("with") or {}).get("tags") if isinstance(st.get("with"), dict) else None
                         if isinstance(tags, str):
+                            env = {**_str_env(data.get("env")), **_str_env(job.get("env")), **_str_env(st.get("env"))}
+                            tags = _GH_ENV_RE.sub(lambda m: env.get(m.group(1), m.group(0)), tags)
                             refs.extend(t for t in re.split(r"[\s,]+", tags) if t)
         if commands_of is not None and d.kind in ("shell", "github-workflow", "gitlab-ci"):
             for argv, _line in commands_of(d):
@@ -163,6 +166,15 @@ def _build_tags(argv) -> list:
         elif tok.startswith("-t") and len(tok) > 2 and not tok.startswith("--"):
             out.append(tok[2:])
     return out
+
+
+_GH_ENV_RE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def _str_env(env) -> dict:
+    """A workflow's, job's or step's ``env:`` values that are plain strings (``${{ env.NAME }}``
+    in a tag resolves to them)."""
+    return {k: v for k, v in env.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(env, dict) else {}
 
 
 def _retag(argv) -> list:
@@ -273,12 +285,19 @@ class DockerfileUnpinnedBase(ConfigRule):
 
     @staticmethod
     def _unpinned(rest: str):
-        toks = rest.split()
+        try:
+            # quoted requirements stay whole: ``"robomme @ git+https://...@<commit>"``
+            toks = shlex.split(rest.split("&&", 1)[0].split(";", 1)[0], comments=True)
+        except ValueError:
+            toks = rest.split()
         out = []
-        skip = False
-        for t in toks:
+        skip = 0
+        for i, t in enumerate(toks):
             if skip:
-                skip = False
+                skip -= 1
+                continue
+            if i + 1 < len(toks) and toks[i + 1] == "@":
+                skip = 2  # ``name @ url`` written unquoted: a direct reference, pinned by its URL
                 continue
             if t in ("-r", "--requirement", "-c", "--constraint"):
                 return None  # a requirements/constraints file governs versions
@@ -287,7 +306,7 @@ class DockerfileUnpinnedBase(ConfigRule):
             if t.startswith(("--requirement=", "--constraint=")):
                 return None
             if t in _OPTS_WITH_VALUE:
-                skip = True
+                skip = 1
                 continue
             if t.startswith("-"):
                 continue
