@@ -39,8 +39,9 @@ are manifests under `examples/`, `docs/`, `tests/`, `benchmarks/`, `demo/` or `t
 word of a folder name: `lightning_examples/`, `course_UvA-DL/`), nor any manifest when the
 repository's folder is named as a collection of examples (`examples`, `pytorch-examples`, `vertex-ai-samples`), developer requirements
 (`requirements-dev.txt`, `-test`, `-docs`, `-lint` and the same optional-dependency groups), nor the dependencies of a
-`pyproject.toml` with a `[build-system]` (a distributable package; its requirements files are still
-read). A lock file (`poetry.lock`,
+`pyproject.toml` with a `[build-system]` (a distributable package), also when they are read from a
+requirements file (hatch-requirements-txt's `files`, setuptools' `dynamic` `dependencies = {file = ...}`);
+its other requirements files are still read. A lock file (`poetry.lock`,
 `uv.lock`, `Pipfile.lock`, `pdm.lock`, `conda-lock.yml`, `pixi.lock`), pip-compile output (`# via`
 annotations or `--hash`), or a pin of the same package in a requirements or constraints file of
 the same directory or a parent directory counts as pinned, and so does a compatible-release pin of
@@ -79,6 +80,8 @@ class UnpinnedMlDependency(ConfigRule):
             return  # the repository is a collection of examples (pytorch/examples, vertex-ai-samples)
         if _covered(base, st["locked_dirs"]):
             return
+        if doc.path in st["package_files"]:
+            return  # a distributable package's dependencies, read from this file by its build backend
         if doc.kind == "pyproject":
             if not any(_within(p, base) for p in st["app_paths"]):
                 return  # a library, or a project beside no application code
@@ -144,7 +147,7 @@ class UnpinnedMlDependency(ConfigRule):
             if nearest is not None:
                 bases.add(nearest)
         self._state = {"project": project, "locked_dirs": locked, "pinned": pinned, "app_paths": apps,
-                       "app_bases": bases}
+                       "app_bases": bases, "package_files": _package_requirement_files(project)}
         return self._state
 
 
@@ -178,6 +181,38 @@ def _covered(base: str, dirs: set) -> bool:
 
 def _within(path: str, base: str) -> bool:
     return not base or path == base or path.startswith(base + "/")
+
+
+def _package_requirement_files(project) -> set:
+    """Requirements files a package's ``pyproject.toml`` (with a ``[build-system]``) declares as its
+    dependencies: hatch-requirements-txt's ``[tool.hatch.metadata.hooks.requirements_txt] files``,
+    setuptools' ``[tool.setuptools.dynamic] dependencies = {file = [...]}`` and their optional groups."""
+    out: set = set()
+    for d in project.configs:
+        data = d.data if d.kind == "pyproject" and isinstance(d.data, dict) else None
+        if data is None or not isinstance(data.get("build-system"), dict):
+            continue
+        tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+        names: list = []
+        hatch = (((tool.get("hatch") or {}).get("metadata") or {}).get("hooks") or {}).get("requirements_txt") \
+            if isinstance(tool.get("hatch"), dict) else None
+        if isinstance(hatch, dict):
+            names.append(hatch.get("files"))
+            opt = hatch.get("optional-dependencies")
+            names.extend(opt.values() if isinstance(opt, dict) else [])
+        dyn = (tool.get("setuptools") or {}).get("dynamic") if isinstance(tool.get("setuptools"), dict) else None
+        if isinstance(dyn, dict):
+            dep = dyn.get("dependencies")
+            names.append(dep.get("file") if isinstance(dep, dict) else None)
+            opt = dyn.get("optional-dependencies")
+            for group in (opt.values() if isinstance(opt, dict) else []):
+                names.append(group.get("file") if isinstance(group, dict) else None)
+        base = _dir(d.path)
+        for n in names:
+            for f in ([n] if isinstance(n, str) else n if isinstance(n, list) else []):
+                if isinstance(f, str):
+                    out.add(posixpath.normpath(posixpath.join(base, f)) if base else posixpath.normpath(f))
+    return out
 
 
 def _in_non_app_dir(path: str) -> bool:

@@ -51,6 +51,24 @@ def test_ml0302_needs_an_application(make_repo):
     assert len(scan(repo, "ML0302")) == 1
 
 
+PKG = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n[project]\nname = "cookbook"\n'
+
+
+def test_ml0302_a_packages_requirements_file_is_its_dependency_list(make_repo):
+    """A requirements file the package's build backend reads as its dependencies is declared like
+    ``[project.dependencies]`` (ranges for installers); a package's other requirements files are
+    still read."""
+    files = {"requirements.txt": "torch>=2.2\n", "serve/requirements.txt": "transformers>=4.45\n",
+             "serve/train.py": TRAIN, "train.py": TRAIN}
+    hatch = PKG + 'dynamic = ["dependencies"]\n\n[tool.hatch.metadata.hooks.requirements_txt]\nfiles = ["requirements.txt"]\n'
+    setuptools = PKG + 'dynamic = ["dependencies"]\n\n[tool.setuptools.dynamic]\ndependencies = {file = ["requirements.txt"]}\n'
+    for pyproject in (hatch, setuptools):
+        repo = make_repo({**files, "pyproject.toml": pyproject})
+        assert [f["location"]["path"] for f in scan(repo, "ML0302")] == ["serve/requirements.txt"]
+    repo = make_repo({**files, "pyproject.toml": PKG})
+    assert sorted(f["location"]["path"] for f in scan(repo, "ML0302")) == ["requirements.txt", "serve/requirements.txt"]
+
+
 def test_ml0302_hashes_make_a_lock(make_repo):
     repo = make_repo({"requirements.txt": "torch>=2 --hash=sha256:abc\n", "train.py": TRAIN})
     assert scan(repo, "ML0302") == []
