@@ -239,6 +239,8 @@ def test_ml1001_a_cached_loader_is_start_up_code_only_when_serving_reaches_it(ma
     ("serving-examples", None, False),  # a collection of examples: its services are demos (poc)
     ("vertex-ai-samples", None, False),
     ("notebooks", None, False),
+    ("llama-cookbook", None, False),
+    ("nlp-recipes", None, False),
     ("serving-examples", "production", True),  # an explicit profile still applies
 ])
 def test_an_example_collection_gets_the_poc_profile(tmp_path, folder, profile, expected):

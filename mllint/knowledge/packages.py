@@ -41,7 +41,8 @@ _WORD_SPLIT = re.compile(r"[-_.\s]+")
 
 # Words of a repository folder's name that make it a collection of examples or tutorials
 # (``examples``, ``pytorch-examples``, ``vertex-ai-samples``, ``hopsworks-tutorials``, huggingface/``notebooks``).
-COLLECTION_WORDS = frozenset({"examples", "example", "tutorials", "tutorial", "samples", "sample", "notebooks"})
+COLLECTION_WORDS = frozenset({"examples", "example", "tutorials", "tutorial", "samples", "sample", "notebooks", "cookbook",
+                              "recipes"})
 
 
 def is_collection_name(name: str) -> bool:
