@@ -47,6 +47,7 @@ environment. It is unsafe: the image or package version may differ from what was
 """
 import re
 import shlex
+from typing import Optional
 
 from mllint.knowledge import deploy as DK
 from mllint.knowledge import packages as PK
@@ -147,18 +148,25 @@ def _local_images(project) -> frozenset:
     return out
 
 
-def _build_tags(argv) -> list:
-    """The ``-t``/``--tag`` values of an image build command."""
+def _builder_args(argv, group: str, commands: tuple) -> Optional[list]:
+    """The arguments of ``docker [GROUP] COMMAND ...`` (also podman, buildah, nerdctl) when COMMAND
+    is one of ``commands``, else None."""
     argv = list(argv)
     if not argv or argv[0].rsplit("/", 1)[-1] not in _BUILDERS:
-        return []
+        return None
     rest = argv[1:]
-    if rest[:1] == ["buildx"]:
+    if rest[:1] == [group]:
         rest = rest[1:]
-    if not rest or rest[0] not in ("build", "bud"):
-        return []
+    if not rest or rest[0] not in commands:
+        return None
+    return rest[1:]
+
+
+def _build_tags(argv) -> list:
+    """The ``-t``/``--tag`` values of an image build command."""
+    rest = _builder_args(argv, "buildx", ("build", "bud"))
     out = []
-    for i, tok in enumerate(rest):
+    for i, tok in enumerate(rest or ()):
         if tok in ("-t", "--tag") and i + 1 < len(rest):
             out.append(rest[i + 1])
         elif tok.startswith("--tag="):
@@ -179,15 +187,8 @@ def _str_env(env) -> dict:
 
 def _retag(argv) -> list:
     """``[(source, target)]`` of ``docker tag SOURCE TARGET`` (also ``docker image tag``)."""
-    argv = list(argv)
-    if not argv or argv[0].rsplit("/", 1)[-1] not in _BUILDERS:
-        return []
-    rest = argv[1:]
-    if rest[:1] == ["image"]:
-        rest = rest[1:]
-    if rest[:1] != ["tag"]:
-        return []
-    pos = [t for t in rest[1:] if not t.startswith("-")]
+    rest = _builder_args(argv, "image", ("tag",))
+    pos = [t for t in rest or () if not t.startswith("-")]
     return [(pos[0], pos[1])] if len(pos) == 2 else []
 
 
