@@ -256,7 +256,7 @@ def test_project_template_files_that_do_not_parse_are_a_note_not_a_finding(make_
     jinja = "{% if cookiecutter.use_mlflow %}\nimport mlflow\n{% endif %}\n"
     root = make_repo({
         "starter/{{ cookiecutter.repo_name }}/docs/conf.py": jinja,
-        "starter/{{ cookiecutter.repo_name }}/conf/catalog.yml": "a:\n  {% if x %}\n  b: [1\n",
+        "starter/{{ cookiecutter.repo_name }}/conf/catalog.yml": "a:\n  b: [1\n  c: 2\n",
         "starter/{{ cookiecutter.repo_name }}/nb.ipynb": nb([code_cell("{% if cookiecutter.gpu %}\n", "import torch\n")]),
         "starter/{{ cookiecutter.repo_name }}/src/train.py": GOOD,
         "other/conf.py": jinja,

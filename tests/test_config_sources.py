@@ -82,6 +82,8 @@ def test_templates_are_not_reported_as_invalid_yaml(make_repo):
         "templates/aws/feature_store.yaml": "project: demo\nonline_store:\n  region: %AWS_REGION%\n",
         "logging.yaml": "formatters:\n  plain:\n    format: '%(asctime)s %(message)s'\n",
         "chart/deploy.yaml": "replicas: {{ .Values.replicas }}\n",
+        "chart/templates/config/configmap.yaml": "data:\n  cfg.yaml: |\n{{- if .Values.cfg }}\n{{ .Values.cfg | indent 4 }}\n"
+                                                 "{{- end }}\n",
         "broken.yaml": "a: [1, 2\n",
     })
     result = scan([str(root)], Settings(root=str(root), jobs=1))

@@ -263,8 +263,8 @@ _PERCENT_FIELD = re.compile(r"%\([A-Za-z0-9_.-]+\)[sdifr]|%[A-Z][A-Z0-9_]*%")
 
 def load_yaml(path: str, data: bytes, hint: str) -> list:
     text = decode_text(data)
-    if hint == "yaml" and (("{{" in text and not _only_alert_templates(text)) or "{%" in text):
-        return []  # Helm/Jinja templates are not YAML until rendered
+    if hint in ("yaml", "params") and (("{{" in text and not _only_alert_templates(text)) or "{%" in text):
+        return []  # Helm/Jinja templates are not YAML until rendered (a chart's templates/config/ too)
     try:
         parsed = load_yaml_documents(path, text)
     except Unreadable:
