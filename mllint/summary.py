@@ -1434,7 +1434,36 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
         contexts=ctx.stack_tuple(0), loops=ctx.stack_tuple(1), guards=ctx.stack_tuple(2), assigned_to=assigned,
     )
     self.summary.calls.append(info)
+    if qual in SPAWNERS:
+        _spawned_call(self, node, info, SPAWNERS[qual])
     return None
+
+
+# Calls that run a function in new processes: qualname -> (position, keyword) of the function.
+SPAWNERS = {
+    "torch.multiprocessing.spawn": (0, "fn"), "torch.multiprocessing.start_processes": (0, "fn"),
+    "torch.multiprocessing.spawn.spawn": (0, "fn"), "multiprocessing.Process": (None, "target"),
+    "torch.multiprocessing.Process": (None, "target"),
+}
+
+
+def _spawned_call(self: Summariser, node: ast.Call, info: CallInfo, where: tuple) -> None:
+    """``mp.spawn(main_worker, ...)`` runs ``main_worker`` (in each new process): recorded as a call
+    of it at the same place, so the project graph follows the entrypoint into its workers (DDP
+    scripts train there)."""
+    pos, kw = where
+    fn = next((k.value for k in node.keywords if k.arg == kw), None)
+    if fn is None and pos is not None and len(node.args) > pos and node.args[pos].__class__ is not ast.Starred:
+        fn = node.args[pos]
+    if fn.__class__ is not ast.Name:
+        return
+    q = self.ctx.resolve_name(fn.id)
+    if not q:
+        return
+    self.summary.calls.append(CallInfo(
+        qualname=q, attr=None, receiver=None, receiver_type=None, line=info.line, col=info.col,
+        end_line=info.end_line, end_col=info.end_col, scope=info.scope, args=(), kwargs=NO_KWARGS, flags=0,
+        contexts=info.contexts, loops=info.loops, guards=info.guards))
 
 
 def _enter_assign(self: Summariser, node) -> None:

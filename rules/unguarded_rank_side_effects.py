@@ -59,7 +59,7 @@ from code the analysis cannot resolve are not reported. Accelerate, Lightning an
 are not analysed (no plain DDP set-up). An entrypoint counts as DDP when the code it reaches starts a
 process group, or wraps a model in `DistributedDataParallel` outside any `if`: a library's
 `if local_rank != -1: model = DDP(model)` reached by a notebook that starts no process group runs
-in one process. Functions started through `mp.spawn(fn)` are not followed.
+in one process. A function started in new processes (`mp.spawn(fn)`, `Process(target=fn)`) is followed.
 """
 import ast
 import re

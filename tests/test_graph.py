@@ -1,6 +1,8 @@
 """The project graph: import and call resolution, entrypoints, roles, and `mllint graph`."""
 import json
 
+import pytest
+
 from mllint.config import Settings
 from mllint.engine import scan
 
@@ -277,3 +279,18 @@ def test_a_notebook_calls_its_own_functions_and_classes(make_repo):
     edges = {(a, b) for a, b, k in project_of(root).graph.edges(data="kind") if k == "calls"}
     assert ("analysis.ipynb::<module>", "analysis.ipynb::set_seed") in edges
     assert ("analysis.ipynb::<module>", "analysis.ipynb::Net.__init__") in edges
+
+
+@pytest.mark.parametrize("start", [
+    "import torch.multiprocessing as mp\n\nif __name__ == '__main__':\n    mp.spawn(train, nprocs=2)\n",
+    "import torch.multiprocessing as mp\n\nif __name__ == '__main__':\n    mp.spawn(fn=train, nprocs=2)\n",
+    "import multiprocessing\n\nif __name__ == '__main__':\n    multiprocessing.Process(target=train).start()\n",
+])
+def test_functions_started_in_new_processes_are_reached(make_repo, start):
+    """``mp.spawn(train)`` / ``Process(target=train)`` run ``train``: the entrypoint reaches it and trains."""
+    train = "from sklearn.linear_model import LogisticRegression\n\n\ndef train(*_):\n    LogisticRegression().fit([[0]], [0])\n"
+    root = make_repo({"run.py": train + "\n\n" + start})
+    p = project_of(root)
+    assert [ep.path for ep in p.training_entrypoints] == ["run.py"]
+    root2 = make_repo({"run.py": train + "\n\n" + start.replace("train", "print")})
+    assert project_of(root2).training_entrypoints == []
