@@ -1358,9 +1358,10 @@ def _scope_events(project: "Project", sid: str, memo: dict, active: set, depth: 
     for call, tgt in calls:
         if call.in_lambda:
             continue  # runs when the lambda is called (``OPS = {"conv": lambda c: Conv(c)}``), not here
-        if tgt is not None and tgt in project.functions:
+        debug = _in_debug_branch(call)
+        if tgt is not None and tgt in project.functions and not debug:
             events.extend(_scope_events(project, tgt, memo, active, depth + 1))
-        _call_events(events, call, tgt, path, seed_inputs, None)
+        _call_events(events, call, tgt, path, seed_inputs, None, draws=not debug)
     active.discard(sid)
     out = _compress(events)
     memo[sid] = out
@@ -1392,20 +1393,31 @@ def _project_seed_trace(project: "Project", ep: Entrypoint) -> list:
         for call, tgt in calls:
             if call.in_lambda:
                 continue  # as in ``_scope_events``: a lambda kept for later runs when it is called
-            if tgt is not None and tgt in project.functions and tgt not in ep.scopes:
+            debug = _in_debug_branch(call)
+            if tgt is not None and tgt in project.functions and tgt not in ep.scopes and not debug:
                 for e in _scope_events(project, tgt, memo, {root}):
                     events.append(SeedEvent(e.kind, e.frameworks, e.path, e.call, call))
-            _call_events(events, call, tgt, path, seed_inputs, call)
+            _call_events(events, call, tgt, path, seed_inputs, call, draws=not debug)
     return _compress(events)
 
 
-def _call_events(events: list, call: CallInfo, tgt: Optional[str], path: str, seed_inputs, via) -> None:
+def _in_debug_branch(call: CallInfo) -> bool:
+    """Under an ``if`` on a debug switch (``if cfg.debug:``): what it draws picks examples to
+    inspect (axolotl samples rows to print their tokenization), not training randomness."""
+    return any(_DEBUG_WORD.search(g) for g in call.guards)
+
+
+_DEBUG_WORD = re.compile(r"debug", re.I)
+
+
+def _call_events(events: list, call: CallInfo, tgt: Optional[str], path: str, seed_inputs, via,
+                 draws: bool = True) -> None:
     """The events of a call itself (not of its callee's body): the frameworks it seeds, the one
-    it draws from, and whether it trains."""
+    it draws from (unless ``draws`` is False), and whether it trains."""
     eff = seed_effect(call, tgt)
     if eff:
         events.append(SeedEvent("seed", eff, path, call, via))
-    fw = _consumes(call, seed_inputs)
+    fw = _consumes(call, seed_inputs) if draws else None
     if fw:
         events.append(SeedEvent("consume", frozenset({fw}), path, call, via))
     if TK.is_training_call(call):

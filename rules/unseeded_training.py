@@ -11,7 +11,8 @@ augments with numpy's generator) before a seed for that framework is set. A shuf
 draws its order when training iterates it, so one built before the seed and iterated after it is
 fine. A draw after the last training step (an example picked for display) is not counted, nor is a
 scalar draw that picks a port, a config hyperparameter, the seed itself (`seed = np.random.randint(2**31)`
-when none is configured) or the examples a `show_*`/`display_*`/`plot_*` function shows. The finding sits on the entrypoint; the first unseeded use is a related location.
+when none is configured) or the examples a `show_*`/`display_*`/`plot_*` function shows; nor is a
+draw under an `if` on a debug switch (`if cfg.debug: print(sample(rows))`). The finding sits on the entrypoint; the first unseeded use is a related location.
 
 ## Why is this bad?
 Checkpoint 3 (reproducible training): without seeds, weight initialisation, shuffling and
