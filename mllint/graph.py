@@ -922,7 +922,9 @@ class Project:
                                  "Canary", "HorizontalPodAutoscaler", "ScaledObject", "ServingRuntime",
                                  "RayService", "VirtualService", "PrometheusRule", "Service", "Ingress")
         if d.kind == "cloudformation":
-            return not _workspace_template(d.data)
+            from mllint.knowledge.deploy import workspace_template
+
+            return not workspace_template(d.data)
         return False
 
     # ------------------------------------------------------------------ seeds
@@ -1244,27 +1246,6 @@ def _split_cmd(cmd: str, line: int) -> Iterable:
                 argv = piece.split()
             if argv:
                 yield argv, line + offset
-
-
-# CloudFormation resources of a developer workspace (a notebook instance, a Studio domain, Cloud9)
-# and what such a template also creates for it (a role, a bucket, a network)
-_WORKSPACE_RESOURCES = ("AWS::SageMaker::NotebookInstance", "AWS::SageMaker::NotebookInstanceLifecycleConfig",
-                        "AWS::SageMaker::Domain", "AWS::SageMaker::UserProfile", "AWS::SageMaker::Space",
-                        "AWS::SageMaker::App", "AWS::SageMaker::CodeRepository", "AWS::Cloud9::")
-_SUPPORT_RESOURCES = ("AWS::IAM::", "AWS::S3::", "AWS::KMS::", "AWS::Logs::", "AWS::EC2::VPC", "AWS::EC2::Subnet",
-                      "AWS::EC2::SecurityGroup", "AWS::EC2::InternetGateway", "AWS::EC2::Route", "AWS::EC2::NatGateway",
-                      "AWS::EC2::EIP", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::SubnetRouteTableAssociation")
-
-
-def _workspace_template(data) -> bool:
-    """A CloudFormation template that only provisions a developer workspace (a SageMaker notebook
-    instance or Studio domain, with its role and network): a place to run notebooks, no deployment."""
-    res = data.get("Resources") if isinstance(data, dict) else None
-    types = [r.get("Type") for r in res.values() if isinstance(r, dict)] if isinstance(res, dict) else []
-    if not types or not all(isinstance(t, str) for t in types):
-        return False
-    return any(t.startswith(_WORKSPACE_RESOURCES) for t in types) and \
-        all(t.startswith(_WORKSPACE_RESOURCES + _SUPPORT_RESOURCES) for t in types)
 
 
 # ----------------------------------------------------------------------------- seeds

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from mllint._hash import blake2b
+from mllint.knowledge.distributed import SPAWNERS
 from mllint.knowledge.training import SCALAR_DRAWS
 
 MODULE_SCOPE = "<module>"
@@ -1437,14 +1438,6 @@ def _enter_call(self: Summariser, node: ast.Call) -> None:
     if qual in SPAWNERS:
         _spawned_call(self, node, info, SPAWNERS[qual])
     return None
-
-
-# Calls that run a function in new processes: qualname -> (position, keyword) of the function.
-SPAWNERS = {
-    "torch.multiprocessing.spawn": (0, "fn"), "torch.multiprocessing.start_processes": (0, "fn"),
-    "torch.multiprocessing.spawn.spawn": (0, "fn"), "multiprocessing.Process": (None, "target"),
-    "torch.multiprocessing.Process": (None, "target"),
-}
 
 
 def _spawned_call(self: Summariser, node: ast.Call, info: CallInfo, where: tuple) -> None:

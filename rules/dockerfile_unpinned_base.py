@@ -121,7 +121,8 @@ def _local_images(project) -> frozenset:
                     if isinstance(st, dict) and str(st.get("uses", "")).startswith("docker/build-push-action"):
                         tags = (st.get("with") or {}).get("tags") if isinstance(st.get("with"), dict) else None
                         if isinstance(tags, str):
-                            env = {**_str_env(data.get("env")), **_str_env(job.get("env")), **_str_env(st.get("env"))}
+                            env = {**DK.ci_env_constants(data.get("env")), **DK.ci_env_constants(job.get("env")),
+                                   **DK.ci_env_constants(st.get("env"))}
                             tags = _GH_ENV_RE.sub(lambda m: env.get(m.group(1), m.group(0)), tags)
                             refs.extend(t for t in re.split(r"[\s,]+", tags) if t)
         if commands_of is not None and d.kind in ("shell", "github-workflow", "gitlab-ci"):
@@ -177,12 +178,6 @@ def _build_tags(argv) -> list:
 
 
 _GH_ENV_RE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
-
-def _str_env(env) -> dict:
-    """A workflow's, job's or step's ``env:`` values that are plain strings (``${{ env.NAME }}``
-    in a tag resolves to them)."""
-    return {k: v for k, v in env.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(env, dict) else {}
 
 
 def _retag(argv) -> list:

@@ -65,6 +65,7 @@ import re
 from typing import Any, Optional
 
 from mllint.knowledge import canonical
+from mllint.knowledge import deploy as DK
 from mllint.knowledge import storage as SK
 from mllint.knowledge import tracking as TR
 from mllint.rule import ConfigRule, FileRule, ProjectRule, RuleMeta
@@ -758,17 +759,6 @@ def _scalar_first_line(doc, value_line: int) -> int:
     return value_line
 
 
-def _const_env(m: Any) -> dict:
-    out = {}
-    if isinstance(m, dict):
-        for k, v in m.items():
-            if isinstance(k, str) and isinstance(v, (str, int, float)) and not isinstance(v, bool):
-                out[k] = str(v)
-            elif isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("value"), str):
-                out[k] = v["value"]  # GitLab: VAR: {value: ..., description: ...}
-    return out
-
-
 def _blocks(doc) -> list:
     """-> [(shell text, first line, constant environment, last line or None)] for a document; the
     text of a shell script is None: its commands were split when it was loaded."""
@@ -792,12 +782,12 @@ def _blocks(doc) -> list:
                     continue
                 out.append((args, ins.line, dict(env), ins.end_line))
     elif doc.kind == "github-workflow" and isinstance(data, dict):
-        wenv = _const_env(data.get("env"))
+        wenv = DK.ci_env_constants(data.get("env"))
         jobs = data.get("jobs")
         for job in (jobs.values() if isinstance(jobs, dict) else []):
             if not isinstance(job, dict):
                 continue
-            jenv = {**wenv, **_const_env(job.get("env"))}
+            jenv = {**wenv, **DK.ci_env_constants(job.get("env"))}
             steps = job.get("steps")
             for st in steps if isinstance(steps, list) else []:
                 if not isinstance(st, dict) or not isinstance(st.get("run"), str):
@@ -805,17 +795,17 @@ def _blocks(doc) -> list:
                 shell = str(st.get("shell") or "bash")
                 if "pwsh" in shell or "powershell" in shell or "python" in shell:
                     continue
-                senv = {**jenv, **_const_env(st.get("env"))}
+                senv = {**jenv, **DK.ci_env_constants(st.get("env"))}
                 vline = st.value_line("run", st.line) if hasattr(st, "value_line") else 1
                 first = _scalar_first_line(doc, vline)
                 run = st["run"]
                 out.append((run, first, senv, first + run.count("\n")))
     elif doc.kind == "gitlab-ci" and isinstance(data, dict):
-        genv = _const_env(data.get("variables"))
+        genv = DK.ci_env_constants(data.get("variables"))
         for name, job in data.items():
             if not isinstance(job, dict) or name in ("variables", "default", "workflow", "include", "stages"):
                 continue
-            jenv = {**genv, **_const_env(job.get("variables"))}
+            jenv = {**genv, **DK.ci_env_constants(job.get("variables"))}
             for key in ("before_script", "script", "after_script"):
                 lines = job.get(key)
                 if isinstance(lines, str):

@@ -11,6 +11,41 @@ from typing import Any, Iterable, Optional
 
 from mllint.knowledge import canonical
 
+# ----------------------------------------------------------------------------- CI environments
+def ci_env_constants(m: Any) -> dict:
+    """The constant values of a CI ``env:``/``variables:`` mapping (a GitHub workflow's, job's or
+    step's, a GitLab job's): strings and numbers as strings, GitLab's ``{value: ...}`` form too."""
+    out = {}
+    if isinstance(m, dict):
+        for k, v in m.items():
+            if isinstance(k, str) and isinstance(v, (str, int, float)) and not isinstance(v, bool):
+                out[k] = str(v)
+            elif isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("value"), str):
+                out[k] = v["value"]  # GitLab: VAR: {value: ..., description: ...}
+    return out
+
+
+# CloudFormation resources of a developer workspace (a notebook instance, a Studio domain, Cloud9)
+# and what such a template also creates for it (a role, a bucket, a network)
+_WORKSPACE_RESOURCES = ("AWS::SageMaker::NotebookInstance", "AWS::SageMaker::NotebookInstanceLifecycleConfig",
+                        "AWS::SageMaker::Domain", "AWS::SageMaker::UserProfile", "AWS::SageMaker::Space",
+                        "AWS::SageMaker::App", "AWS::SageMaker::CodeRepository", "AWS::Cloud9::")
+_SUPPORT_RESOURCES = ("AWS::IAM::", "AWS::S3::", "AWS::KMS::", "AWS::Logs::", "AWS::EC2::VPC", "AWS::EC2::Subnet",
+                      "AWS::EC2::SecurityGroup", "AWS::EC2::InternetGateway", "AWS::EC2::Route", "AWS::EC2::NatGateway",
+                      "AWS::EC2::EIP", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::SubnetRouteTableAssociation")
+
+
+def workspace_template(data) -> bool:
+    """A CloudFormation template that only provisions a developer workspace (a SageMaker notebook
+    instance or Studio domain, with its role and network): a place to run notebooks, no deployment."""
+    res = data.get("Resources") if isinstance(data, dict) else None
+    types = [r.get("Type") for r in res.values() if isinstance(r, dict)] if isinstance(res, dict) else []
+    if not types or not all(isinstance(t, str) for t in types):
+        return False
+    return any(t.startswith(_WORKSPACE_RESOURCES) for t in types) and \
+        all(t.startswith(_WORKSPACE_RESOURCES + _SUPPORT_RESOURCES) for t in types)
+
+
 # ----------------------------------------------------------------------------- model servers
 # Container images of model servers (matched case-insensitively against the image reference).
 MODEL_SERVER_IMAGE_RE = re.compile(

@@ -19,6 +19,13 @@ DISTRIBUTED_SAMPLERS = frozenset({"torch.utils.data.DistributedSampler",
                                   "torch.utils.data.distributed.DistributedSampler"})
 DATALOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 
+# Calls that run a function in new processes: qualname -> (position, keyword) of the function.
+SPAWNERS = {
+    "torch.multiprocessing.spawn": (0, "fn"), "torch.multiprocessing.start_processes": (0, "fn"),
+    "torch.multiprocessing.spawn.spawn": (0, "fn"), "multiprocessing.Process": (None, "target"),
+    "torch.multiprocessing.Process": (None, "target"),
+}
+
 # Frameworks that build the distributed sampler (and call set_epoch) themselves.
 SAMPLER_INJECTING_PREFIXES = (
     "accelerate.", "lightning.", "pytorch_lightning.", "transformers.Trainer", "transformers.Seq2SeqTrainer",
